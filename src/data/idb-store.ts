@@ -1,0 +1,188 @@
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { DataNotFoundError, StorageError } from '../errors.ts';
+import type { ResultStore } from './store.ts';
+
+/** The object store inside each node's database. */
+export const RESULTS_STORE = 'results';
+
+type Write =
+  | {
+      readonly kind: 'put';
+      readonly dagId: string;
+      readonly dataId: string;
+      readonly value: unknown;
+    }
+  | { readonly kind: 'delete'; readonly dagId: string; readonly dataId: string }
+  | { readonly kind: 'clear'; readonly dagId: string; readonly dataId?: undefined };
+
+interface Queued {
+  readonly write: Write;
+  readonly resolve: () => void;
+  readonly reject: (error: StorageError) => void;
+}
+
+/**
+ * A {@link ResultStore} in IndexedDB (via idb-keyval): database `dbName`, object store
+ * `results`, keys `[dagId, dataId]`. Values must be structured-cloneable.
+ *
+ * Writes are group-committed: while one transaction is in flight, later writes gather and go
+ * together in the next one, so a burst of results costs a few transactions, not one each.
+ * Each write's promise resolves only when its transaction has committed.
+ *
+ * @example
+ * const store = createIndexedDbStore(`handout-${nodeId}`);
+ */
+export function createIndexedDbStore(dbName: string): ResultStore {
+  return new IndexedDbStore(dbName);
+}
+
+/** All keys of one DAG: arrays sort after strings, so `[dagId, []]` is above every `[dagId, id]`. */
+function dagRange(dagId: string): IDBKeyRange {
+  return IDBKeyRange.bound([dagId], [dagId, []]);
+}
+
+class IndexedDbStore implements ResultStore {
+  readonly name: string;
+  readonly #use: UseStore;
+  #queue: Queued[] = [];
+  #last: Promise<void> = Promise.resolve();
+  #flushing = false;
+  #closed = false;
+
+  constructor(dbName: string) {
+    this.name = `indexeddb:${dbName}`;
+    this.#use = createStore(dbName, RESULTS_STORE);
+  }
+
+  put(dagId: string, dataId: string, value: unknown): Promise<void> {
+    return this.#enqueue({ kind: 'put', dagId, dataId, value });
+  }
+
+  delete(dagId: string, dataId: string): Promise<void> {
+    return this.#enqueue({ kind: 'delete', dagId, dataId });
+  }
+
+  clearDag(dagId: string): Promise<void> {
+    return this.#enqueue({ kind: 'clear', dagId });
+  }
+
+  async get(dagId: string, dataId: string): Promise<unknown> {
+    // A cursor, not get(): it tells a stored `undefined` from a missing key.
+    const found = await this.#read('get', dagId, dataId, async (os) => {
+      const cursor = await promisifyRequest(os.openCursor([dagId, dataId]));
+      return cursor === null ? undefined : { value: cursor.value as unknown };
+    });
+    if (found === undefined) throw new DataNotFoundError(dagId, dataId);
+    return found.value;
+  }
+
+  has(dagId: string, dataId: string): Promise<boolean> {
+    return this.#read('has', dagId, dataId, async (os) => {
+      return (await promisifyRequest(os.count([dagId, dataId]))) > 0;
+    });
+  }
+
+  keys(dagId: string): Promise<string[]> {
+    return this.#read('keys', dagId, undefined, async (os) => {
+      const keys = await promisifyRequest(os.getAllKeys(dagRange(dagId)));
+      return keys.map((key) => (key as [string, string])[1]);
+    });
+  }
+
+  dags(): Promise<string[]> {
+    return this.#read('dags', undefined, undefined, (os) => {
+      return new Promise<string[]>((resolve, reject) => {
+        const ids: string[] = [];
+        const request = os.openKeyCursor();
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const cursor = request.result;
+          if (cursor === null) return resolve(ids);
+          const dagId = (cursor.key as [string, string])[0];
+          ids.push(dagId);
+          cursor.continue([dagId, []]); // jump past the rest of this DAG's keys
+        };
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#last.catch(() => undefined);
+    this.#closed = true;
+    await this.#use('readonly', (os) => os.transaction.db.close()).catch(() => undefined);
+  }
+
+  #enqueue(write: Write): Promise<void> {
+    if (this.#closed) {
+      return Promise.reject(
+        new StorageError(write.kind, write.dagId, write.dataId, 'store is closed'),
+      );
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      this.#queue.push({ write, resolve, reject });
+    });
+    this.#last = done;
+    if (!this.#flushing) void this.#flush();
+    return done;
+  }
+
+  async #flush(): Promise<void> {
+    this.#flushing = true;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue;
+      this.#queue = [];
+      await this.#commit(batch);
+    }
+    this.#flushing = false;
+  }
+
+  /** One transaction for the whole batch; settles every write in it. */
+  async #commit(batch: Queued[]): Promise<void> {
+    let applied: Queued[] = [];
+    try {
+      await this.#use('readwrite', (os) => {
+        applied = batch.filter((item) => apply(os, item));
+        return promisifyRequest(os.transaction);
+      });
+      for (const item of applied) item.resolve();
+    } catch (cause) {
+      // The transaction aborted (quota, closed database...): nothing in it was written.
+      const failed = applied.length > 0 ? applied : batch;
+      for (const { write, reject } of failed) {
+        reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
+      }
+    }
+  }
+
+  async #read<T>(
+    operation: string,
+    dagId: string | undefined,
+    dataId: string | undefined,
+    body: (os: IDBObjectStore) => Promise<T>,
+  ): Promise<T> {
+    if (this.#closed) throw new StorageError(operation, dagId, dataId, 'store is closed');
+    // Writes still queued go into a later transaction than a read made now: wait for them,
+    // so that a read always sees every write issued before it.
+    if (this.#queue.length > 0) await this.#last.catch(() => undefined);
+    try {
+      return await this.#use('readonly', body);
+    } catch (cause) {
+      throw new StorageError(operation, dagId, dataId, cause);
+    }
+  }
+}
+
+/** Applies one write to the transaction; a write that throws at once (e.g. a value that cannot be cloned) fails alone. */
+function apply(os: IDBObjectStore, item: Queued): boolean {
+  const { write } = item;
+  try {
+    if (write.kind === 'put') os.put(write.value, [write.dagId, write.dataId]);
+    else if (write.kind === 'delete') os.delete([write.dagId, write.dataId]);
+    else os.delete(dagRange(write.dagId));
+    return true;
+  } catch (cause) {
+    item.reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
+    return false;
+  }
+}

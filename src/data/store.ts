@@ -1,0 +1,22 @@
+/**
+ * Where a node keeps results: one store per node, every key `[dagId, dataId]`.
+ * Implementations: {@link createMemoryStore} and {@link createIndexedDbStore}.
+ */
+export interface ResultStore {
+  /** A short label for logs and errors, e.g. `indexeddb:handout-<nodeId>`. */
+  readonly name: string;
+  /** The value under `[dagId, dataId]`; rejects with `DataNotFoundError` when there is none. */
+  get(dagId: string, dataId: string): Promise<unknown>;
+  /** Stores a value; resolves once it is durable. Rejects with `StorageError`. */
+  put(dagId: string, dataId: string, value: unknown): Promise<void>;
+  has(dagId: string, dataId: string): Promise<boolean>;
+  delete(dagId: string, dataId: string): Promise<void>;
+  /** Removes every item of one DAG; others are untouched. */
+  clearDag(dagId: string): Promise<void>;
+  /** The data ids stored for one DAG (empty for an unknown DAG). */
+  keys(dagId: string): Promise<string[]>;
+  /** The ids of every DAG with at least one stored item. */
+  dags(): Promise<string[]>;
+  /** Waits for pending writes, then releases the store. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,165 @@
+/**
+ * Every failure Handout reports is a {@link HandoutError} with a string-literal `code`,
+ * so callers can branch with `err instanceof TaskFailedError` or `switch (err.code)`.
+ */
+
+/** The `code` of each {@link HandoutError} subclass. */
+export type HandoutErrorCode =
+  | 'dag_validation'
+  | 'task_failed'
+  | 'unknown_function'
+  | 'unknown_dag'
+  | 'data_not_found'
+  | 'storage'
+  | 'dag_running'
+  | 'allocation'
+  | 'cancelled'
+  | 'node_closed';
+
+/** Base class of every error Handout throws or rejects with. */
+export class HandoutError<Code extends HandoutErrorCode = HandoutErrorCode> extends Error {
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** What is wrong with a DAG; see {@link DagValidationError}. */
+export type DagValidationKind = 'missing_dependency' | 'cycle' | 'duplicate_task' | 'invalid_task';
+
+/**
+ * The DAG cannot run as defined. Thrown by `Dag.add` (duplicate ids, malformed tasks) and by
+ * `Dag.validate` / `execute` (missing dependencies, cycles, bad placement).
+ */
+export class DagValidationError extends HandoutError<'dag_validation'> {
+  /** The task at fault (for a cycle, the task the reported path starts from). */
+  readonly taskId: string;
+  /** For `cycle`: the whole cycle, first id repeated at the end, e.g. `['a', 'b', 'a']`. */
+  readonly cycle: readonly string[] | undefined;
+
+  constructor(
+    readonly kind: DagValidationKind,
+    taskId: string,
+    message: string,
+    cycle?: readonly string[],
+  ) {
+    super('dag_validation', message);
+    this.taskId = taskId;
+    this.cycle = cycle;
+  }
+}
+
+/** A task failed for good: its function threw on every allowed attempt. */
+export class TaskFailedError extends HandoutError<'task_failed'> {
+  constructor(
+    readonly dagId: string,
+    readonly taskId: string,
+    /** Id of the node the last attempt ran on. */
+    readonly node: string,
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(
+      'task_failed',
+      `task '${taskId}' of DAG ${dagId} failed on node ${node} after ${attempts} attempt(s): ${describeCause(cause)}`,
+      { cause },
+    );
+  }
+}
+
+/** A task names a function that is not in the node's function registry. */
+export class UnknownFunctionError extends HandoutError<'unknown_function'> {
+  constructor(
+    readonly fn: string,
+    readonly taskId: string,
+    readonly node: string,
+  ) {
+    super(
+      'unknown_function',
+      `task '${taskId}' needs function '${fn}', which node ${node} does not have (register it in createNode({ functions }))`,
+    );
+  }
+}
+
+/** No data of this DAG id exists on the node (it never ran here, or was cleared). */
+export class UnknownDagError extends HandoutError<'unknown_dag'> {
+  constructor(readonly dagId: string) {
+    super('unknown_dag', `no DAG with id ${dagId} is known here`);
+  }
+}
+
+/** The DAG is known but holds no item with this id. */
+export class DataNotFoundError extends HandoutError<'data_not_found'> {
+  constructor(
+    readonly dagId: string,
+    readonly dataId: string,
+    detail?: string,
+  ) {
+    super('data_not_found', `no data '${dataId}' in DAG ${dagId}${detail ? ` (${detail})` : ''}`);
+  }
+}
+
+/** The result store failed (quota exceeded, value not storable, database unavailable). */
+export class StorageError extends HandoutError<'storage'> {
+  constructor(
+    /** What the store was doing: `put`, `get`, `delete`, `clear`, `keys`, `open`... */
+    readonly operation: string,
+    readonly dagId: string | undefined,
+    readonly dataId: string | undefined,
+    cause: unknown,
+  ) {
+    const item = dataId === undefined ? '' : ` item '${dataId}'`;
+    const dag = dagId === undefined ? '' : ` of DAG ${dagId}`;
+    super('storage', `storage ${operation} failed for${item}${dag}: ${describeCause(cause)}`, {
+      cause,
+    });
+  }
+}
+
+/** A DAG with this id is already running on this node; runs are never merged. */
+export class DagRunningError extends HandoutError<'dag_running'> {
+  constructor(readonly dagId: string) {
+    super('dag_running', `DAG ${dagId} is already running on this node`);
+  }
+}
+
+/** No node can ever run the task as placed (e.g. pinned to a node that is not there). */
+export class AllocationError extends HandoutError<'allocation'> {
+  constructor(
+    readonly taskId: string,
+    readonly node: string | undefined,
+    reason: string,
+  ) {
+    super('allocation', `cannot place task '${taskId}': ${reason}`);
+  }
+}
+
+/** The run was cancelled (its AbortSignal fired or it was cancelled by the caller). */
+export class CancelledError extends HandoutError<'cancelled'> {
+  constructor(
+    readonly dagId: string,
+    reason?: unknown,
+  ) {
+    super('cancelled', `run of DAG ${dagId} was cancelled`, { cause: reason });
+  }
+}
+
+/** The node was closed; it runs and stores nothing more. */
+export class NodeClosedError extends HandoutError<'node_closed'> {
+  constructor(readonly nodeId: string) {
+    super('node_closed', `node ${nodeId} is closed`);
+  }
+}
+
+/** A one-line description of anything thrown. */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  try {
+    return String(cause);
+  } catch {
+    return 'unprintable error';
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Handout: run DAGs of named tasks across peers, every result kept in the producing node's
+ * store under `[dagId, taskId]`.
+ */
+
+export type { ArgEdge, ArgRef, Placement, Task, TaskSpec } from './dag/index.ts';
+export { Dag } from './dag/index.ts';
+export { createIndexedDbStore } from './data/idb-store.ts';
+export { createMemoryStore } from './data/memory-store.ts';
+export type { ResultStore } from './data/store.ts';
+export type { DagValidationKind, HandoutErrorCode } from './errors.ts';
+export {
+  AllocationError,
+  CancelledError,
+  DagRunningError,
+  DagValidationError,
+  DataNotFoundError,
+  HandoutError,
+  NodeClosedError,
+  StorageError,
+  TaskFailedError,
+  UnknownDagError,
+  UnknownFunctionError,
+} from './errors.ts';
+export type {
+  ContextFunction,
+  EdgeContext,
+  FunctionRegistry,
+  PlainFunction,
+  TaskContext,
+  TaskFunction,
+} from './runtime/functions.ts';
+export { withContext } from './runtime/functions.ts';
+export type { RunOptions, RunResult } from './runtime/local-run.ts';
+export type { HandoutNode, NodeOptions } from './runtime/node.ts';
+export { createNode } from './runtime/node.ts';

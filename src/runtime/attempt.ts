@@ -1,0 +1,127 @@
+import type { ArgEdge, Plan, Task } from '../dag/index.ts';
+import { UnknownFunctionError } from '../errors.ts';
+import {
+  type EdgeContext,
+  type FunctionRegistry,
+  invoke,
+  lookup,
+  type TaskContext,
+  type TaskFunction,
+} from './functions.ts';
+
+/** What one attempt of a task needs from the run around it. */
+export interface AttemptEnv {
+  readonly dagId: string;
+  readonly nodeId: string;
+  readonly plan: Plan;
+  readonly functions: FunctionRegistry;
+  readonly signal: AbortSignal;
+  /** The result of a scheduled (non-inline) producer that has finished. */
+  value(taskId: string): unknown;
+  /** Node holding a scheduled producer's result. */
+  holder(taskId: string): string;
+}
+
+/**
+ * Runs one attempt of a task: resolves its arguments (evaluating inline producers once for
+ * this consumer and applying serialize/deserialize hooks), then calls its function.
+ */
+export function attempt(env: AttemptEnv, task: Task, attemptNo: number): unknown {
+  const fn = resolveFunction(env, task, task.fn);
+  const inlineValues = new Map<string, unknown>();
+  const args = resolveArgs(env, task, inlineValues);
+  if (isPromise(args)) {
+    return args.then((values) => call(env, task, fn, values, attemptNo));
+  }
+  return call(env, task, fn, args, attemptNo);
+}
+
+function call(env: AttemptEnv, task: Task, fn: TaskFunction, values: unknown[], no: number) {
+  const args = task.argsAsList ? [values, ...task.extraArgs] : [...values, ...task.extraArgs];
+  const context = (): TaskContext => ({
+    dagId: env.dagId,
+    taskId: task.id,
+    nodeId: env.nodeId,
+    attempt: no,
+    signal: env.signal,
+  });
+  return invoke(fn, args, context);
+}
+
+/** Synchronous when nothing on the way is async, so trivial tasks cost no extra promise. */
+function resolveArgs(
+  env: AttemptEnv,
+  consumer: Task,
+  inlineValues: Map<string, unknown>,
+): unknown[] | Promise<unknown[]> {
+  const values: unknown[] = new Array(consumer.args.length);
+  let pending: Promise<void>[] | undefined;
+  consumer.args.forEach((edge, i) => {
+    const value = resolveEdge(env, consumer, edge, inlineValues);
+    if (isPromise(value)) {
+      pending ??= [];
+      pending.push(
+        value.then((v) => {
+          values[i] = v;
+        }),
+      );
+    } else {
+      values[i] = value;
+    }
+  });
+  return pending === undefined ? values : Promise.all(pending).then(() => values);
+}
+
+function resolveEdge(
+  env: AttemptEnv,
+  consumer: Task,
+  edge: ArgEdge,
+  inlineValues: Map<string, unknown>,
+): unknown {
+  const producer = env.plan.tasks.get(edge.from) as Task;
+  let value = producer.inline
+    ? evaluateInline(env, producer, inlineValues)
+    : env.value(producer.id);
+  if (edge.serialize === undefined && edge.deserialize === undefined) return value;
+
+  const context: EdgeContext = {
+    dagId: env.dagId,
+    producerTaskId: producer.id,
+    consumerTaskId: consumer.id,
+    producer: producer.inline ? env.nodeId : env.holder(producer.id),
+    consumer: env.nodeId,
+    signal: env.signal,
+  };
+  for (const hook of [edge.serialize, edge.deserialize]) {
+    if (hook === undefined) continue;
+    const fn = resolveFunction(env, consumer, hook) as (v: unknown, c: EdgeContext) => unknown;
+    value = isPromise(value) ? value.then((v) => fn(v, context)) : fn(value, context);
+  }
+  return value;
+}
+
+/** Evaluates an inline task inside one consumer, once however many times the consumer uses it. */
+function evaluateInline(env: AttemptEnv, task: Task, inlineValues: Map<string, unknown>): unknown {
+  if (inlineValues.has(task.id)) return inlineValues.get(task.id);
+  const fn = resolveFunction(env, task, task.fn);
+  const args = resolveArgs(env, task, inlineValues);
+  const value = isPromise(args)
+    ? args.then((values) => call(env, task, fn, values, 1))
+    : call(env, task, fn, args, 1);
+  inlineValues.set(task.id, value);
+  return value;
+}
+
+function resolveFunction(env: AttemptEnv, task: Task, name: string): TaskFunction {
+  const fn = lookup(env.functions, name);
+  if (fn === undefined) throw new UnknownFunctionError(name, task.id, env.nodeId);
+  return fn;
+}
+
+export function isPromise(value: unknown): value is Promise<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

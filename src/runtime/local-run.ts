@@ -1,0 +1,186 @@
+import type { Plan, Task } from '../dag/index.ts';
+import type { ResultStore } from '../data/store.ts';
+import { CancelledError, TaskFailedError, UnknownFunctionError } from '../errors.ts';
+import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
+import type { FunctionRegistry } from './functions.ts';
+
+/** Options of one run; see `HandoutNode.execute`. */
+export interface RunOptions {
+  /** Retries after a task's first failed attempt, unless the task sets its own. @default 0 */
+  readonly maxRetries?: number;
+  /** How many of the run's tasks may be running at once on this node. @default 16 */
+  readonly maxConcurrency?: number;
+  /** Cancels the run: queued tasks never start, running ones see `ctx.signal` abort. */
+  readonly signal?: AbortSignal;
+}
+
+/** What a finished run resolves to. */
+export interface RunResult {
+  readonly dagId: string;
+  /** Every scheduled task's result by task id (inline tasks have none). */
+  readonly results: Readonly<Record<string, unknown>>;
+  /** The node id each scheduled task ran on. */
+  readonly allocations: Readonly<Record<string, string>>;
+}
+
+export interface RunEnv {
+  readonly dagId: string;
+  readonly nodeId: string;
+  readonly plan: Plan;
+  readonly functions: FunctionRegistry;
+  readonly store: ResultStore;
+}
+
+export const DEFAULT_MAX_CONCURRENCY = 16;
+
+/**
+ * Runs a validated plan on this node. A task starts once every input is in memory; its
+ * result is written behind, and the run resolves only when every write has committed.
+ */
+export class LocalRun {
+  readonly #env: RunEnv;
+  readonly #maxRetries: number;
+  readonly #maxConcurrency: number;
+  readonly #controller = new AbortController();
+  readonly #waiting = new Map<string, number>();
+  readonly #values = new Map<string, unknown>();
+  readonly #ready: string[] = [];
+  #head = 0;
+  #running = 0;
+  #finished = 0;
+  #writes = 0;
+  #settled = false;
+  #resolve!: (result: RunResult) => void;
+  #reject!: (error: unknown) => void;
+  #unlisten: () => void = () => undefined;
+  readonly #attemptEnv: AttemptEnv;
+  readonly done: Promise<RunResult>;
+
+  constructor(env: RunEnv, options: RunOptions = {}) {
+    this.#env = env;
+    this.#maxRetries = options.maxRetries ?? 0;
+    this.#maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    this.done = new Promise<RunResult>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    this.#attemptEnv = {
+      dagId: env.dagId,
+      nodeId: env.nodeId,
+      plan: env.plan,
+      functions: env.functions,
+      signal: this.#controller.signal,
+      value: (taskId) => this.#values.get(taskId),
+      holder: () => env.nodeId,
+    };
+    const { signal } = options;
+    if (signal?.aborted) {
+      this.#fail(new CancelledError(env.dagId, signal.reason));
+      return;
+    }
+    if (signal !== undefined) {
+      const onAbort = () => this.#fail(new CancelledError(env.dagId, signal.reason));
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
+    for (const id of env.plan.scheduled) {
+      const count = env.plan.deps.get(id)?.length ?? 0;
+      this.#waiting.set(id, count);
+      if (count === 0) this.#ready.push(id);
+    }
+    this.#maybeDone();
+    this.#pump();
+  }
+
+  /** Stops the run: nothing more starts and `done` rejects with `reason`. */
+  abort(reason: unknown): void {
+    this.#fail(reason);
+  }
+
+  #pump(): void {
+    while (
+      !this.#settled &&
+      this.#running < this.#maxConcurrency &&
+      this.#head < this.#ready.length
+    ) {
+      const id = this.#ready[this.#head++] as string;
+      this.#running++;
+      this.#execute(this.#env.plan.tasks.get(id) as Task, 1);
+    }
+  }
+
+  #execute(task: Task, attemptNo: number): void {
+    let outcome: unknown;
+    try {
+      outcome = attempt(this.#attemptEnv, task, attemptNo);
+    } catch (error) {
+      this.#failed(task, attemptNo, error);
+      return;
+    }
+    if (isPromise(outcome)) {
+      outcome.then(
+        (value) => this.#succeeded(task, value),
+        (error: unknown) => this.#failed(task, attemptNo, error),
+      );
+    } else {
+      this.#succeeded(task, outcome);
+    }
+  }
+
+  #succeeded(task: Task, value: unknown): void {
+    if (this.#settled) return; // a late result of a failed or cancelled run is discarded
+    const { store, dagId, plan } = this.#env;
+    this.#values.set(task.id, value);
+    this.#writes++;
+    store.put(dagId, task.id, value).then(
+      () => {
+        this.#writes--;
+        this.#maybeDone();
+      },
+      (error: unknown) => this.#fail(error),
+    );
+    this.#running--;
+    this.#finished++;
+    for (const dependent of plan.dependents.get(task.id) ?? []) {
+      const left = (this.#waiting.get(dependent) as number) - 1;
+      this.#waiting.set(dependent, left);
+      if (left === 0) this.#ready.push(dependent);
+    }
+    this.#maybeDone();
+    this.#pump();
+  }
+
+  #failed(task: Task, attemptNo: number, error: unknown): void {
+    if (this.#settled) return;
+    const allowed = (task.maxRetries ?? this.#maxRetries) + 1;
+    // A missing function fails the same way every time: retrying it would only waste attempts.
+    if (attemptNo < allowed && !(error instanceof UnknownFunctionError)) {
+      this.#execute(task, attemptNo + 1);
+      return;
+    }
+    const { dagId, nodeId } = this.#env;
+    this.#fail(new TaskFailedError(dagId, task.id, nodeId, attemptNo, error));
+  }
+
+  #maybeDone(): void {
+    if (this.#settled || this.#writes > 0) return;
+    if (this.#finished < this.#env.plan.scheduled.length) return;
+    this.#settled = true;
+    this.#unlisten();
+    const { dagId, nodeId } = this.#env;
+    // fromEntries defines own properties, so even a task named `__proto__` is reported.
+    this.#resolve({
+      dagId,
+      results: Object.fromEntries(this.#values),
+      allocations: Object.fromEntries([...this.#values.keys()].map((id) => [id, nodeId])),
+    });
+  }
+
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#unlisten();
+    this.#controller.abort(error);
+    this.#reject(error);
+  }
+}

@@ -1,0 +1,179 @@
+import type { Dag, Plan } from '../dag/index.ts';
+import { createIndexedDbStore } from '../data/idb-store.ts';
+import { createMemoryStore } from '../data/memory-store.ts';
+import type { ResultStore } from '../data/store.ts';
+import {
+  AllocationError,
+  DagRunningError,
+  DataNotFoundError,
+  NodeClosedError,
+  UnknownDagError,
+  UnknownFunctionError,
+} from '../errors.ts';
+import { type FunctionRegistry, lookup } from './functions.ts';
+import { LocalRun, type RunOptions, type RunResult } from './local-run.ts';
+
+/** Options of {@link createNode}. */
+export interface NodeOptions {
+  /** The functions this node can run, by name. */
+  readonly functions: FunctionRegistry;
+  /** This node's id; also names its IndexedDB database. @default crypto.randomUUID() */
+  readonly id?: string;
+  /**
+   * Where results are kept: `'indexeddb'` (database `handout-<id>`), `'memory'`, or a store of
+   * your own. @default 'indexeddb' where IndexedDB exists, else 'memory'
+   */
+  readonly store?: 'indexeddb' | 'memory' | ResultStore;
+}
+
+/** A Handout node: runs DAGs and keeps their results. Made by {@link createNode}. */
+export interface HandoutNode {
+  readonly id: string;
+  /** The store holding this node's results. */
+  readonly store: ResultStore;
+  /**
+   * Runs a DAG and resolves with every task's result once all are stored.
+   * Rejects with `DagValidationError`, `UnknownFunctionError`, `AllocationError`,
+   * `DagRunningError` before anything runs, and with `TaskFailedError`, `StorageError` or
+   * `CancelledError` when the run fails.
+   */
+  execute(dag: Dag, options?: RunOptions): Promise<RunResult>;
+  /** A stored result. Rejects with `UnknownDagError` or `DataNotFoundError`. */
+  result(dagId: string, taskId: string): Promise<unknown>;
+  /** Removes everything stored for one DAG; other DAGs are untouched. */
+  clear(dagId: string): Promise<void>;
+  /** Ids of the DAGs with data in this node's store. */
+  dags(): Promise<string[]>;
+  /** Cancels this node's runs and closes its store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself.
+ *
+ * @example
+ * const node = await createNode({ functions: { identity, multiply, format } });
+ * const { results } = await node.execute(dag, { maxRetries: 3, maxConcurrency: 4 });
+ */
+export async function createNode(options: NodeOptions): Promise<HandoutNode> {
+  const id = options.id ?? crypto.randomUUID();
+  if (typeof id !== 'string' || id.length === 0) {
+    throw new TypeError('createNode: id must be a non-empty string');
+  }
+  if (options.functions === null || typeof options.functions !== 'object') {
+    throw new TypeError('createNode: functions must be an object of named functions');
+  }
+  const store = openStore(id, options.store);
+  await store.dags(); // opens the database now, so a broken one fails here with StorageError
+  return new LocalNode(id, options.functions, store);
+}
+
+function openStore(id: string, choice: NodeOptions['store']): ResultStore {
+  if (typeof choice === 'object') return choice;
+  const wantsIdb =
+    choice === 'indexeddb' || (choice === undefined && typeof indexedDB !== 'undefined');
+  return wantsIdb ? createIndexedDbStore(`handout-${id}`) : createMemoryStore(`memory:${id}`);
+}
+
+class LocalNode implements HandoutNode {
+  readonly #runs = new Map<string, LocalRun>();
+  /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
+  readonly #known = new Set<string>();
+  #closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly functions: FunctionRegistry,
+    readonly store: ResultStore,
+  ) {}
+
+  async execute(dag: Dag, options: RunOptions = {}): Promise<RunResult> {
+    if (this.#closed) throw new NodeClosedError(this.id);
+    checkRunOptions(options);
+    const plan = dag.validate();
+    this.#checkRunnable(plan);
+    if (this.#runs.has(dag.id)) throw new DagRunningError(dag.id);
+
+    const env = {
+      dagId: dag.id,
+      nodeId: this.id,
+      plan,
+      functions: this.functions,
+      store: this.store,
+    };
+    const run = new LocalRun(env, options);
+    this.#runs.set(dag.id, run);
+    this.#known.add(dag.id);
+    try {
+      return await run.done;
+    } finally {
+      this.#runs.delete(dag.id);
+    }
+  }
+
+  async result(dagId: string, taskId: string): Promise<unknown> {
+    try {
+      return await this.store.get(dagId, taskId);
+    } catch (error) {
+      if (!(error instanceof DataNotFoundError)) throw error;
+    }
+    if (this.#runs.has(dagId))
+      throw new DataNotFoundError(dagId, taskId, 'its run has not stored it yet');
+    if (this.#known.has(dagId) || (await this.store.keys(dagId)).length > 0) {
+      throw new DataNotFoundError(dagId, taskId);
+    }
+    throw new UnknownDagError(dagId);
+  }
+
+  async clear(dagId: string): Promise<void> {
+    if (this.#runs.has(dagId)) throw new DagRunningError(dagId);
+    await this.store.clearDag(dagId);
+    this.#known.delete(dagId);
+  }
+
+  dags(): Promise<string[]> {
+    return this.store.dags();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
+    await this.store.close();
+  }
+
+  /** On a lone node every function must be here and no task may be pinned elsewhere. */
+  #checkRunnable(plan: Plan): void {
+    for (const task of plan.tasks.values()) {
+      for (const name of [task.fn, ...task.args.flatMap((a) => [a.serialize, a.deserialize])]) {
+        if (name !== undefined && lookup(this.functions, name) === undefined) {
+          throw new UnknownFunctionError(name, task.id, this.id);
+        }
+      }
+      if (typeof task.node === 'string' && task.node !== this.id) {
+        throw new AllocationError(
+          task.id,
+          task.node,
+          `it is pinned to node ${task.node}, which is not this node (${this.id}) and no other node is reachable`,
+        );
+      }
+    }
+  }
+}
+
+function checkRunOptions({ maxRetries, maxConcurrency }: RunOptions): void {
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
+    throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
+  }
+  if (
+    maxConcurrency !== undefined &&
+    !(
+      maxConcurrency === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(maxConcurrency) && maxConcurrency >= 1)
+    )
+  ) {
+    throw new RangeError(
+      `maxConcurrency must be an integer >= 1 or Infinity, got ${maxConcurrency}`,
+    );
+  }
+}
