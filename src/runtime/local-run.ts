@@ -83,10 +83,12 @@ export class LocalRun {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#unlisten = () => signal.removeEventListener('abort', onAbort);
     }
-    for (const id of env.plan.scheduled) {
-      const count = env.plan.deps.get(id)?.length ?? 0;
-      this.#waiting.set(id, count);
-      if (count === 0) this.#ready.push(id);
+    // Tasks that can start at once start in the order they were added.
+    for (const id of env.plan.tasks.keys()) {
+      const deps = env.plan.deps.get(id);
+      if (deps === undefined) continue; // inline
+      this.#waiting.set(id, deps.length);
+      if (deps.length === 0) this.#ready.push(id);
     }
     this.#maybeDone();
     this.#pump();

@@ -1,0 +1,70 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+// The import rules of ARCHITECTURE.md: layers import downward only, and the two libraries that
+// touch the outside world are each imported from one place.
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
+const RANK: Record<string, number> = {
+  'errors.ts': 0,
+  dag: 1,
+  data: 1,
+  net: 1,
+  schedule: 2,
+  runtime: 3,
+  'index.ts': 4,
+  coordinator: 4,
+};
+const MAY_IMPORT: Record<string, RegExp> = {
+  'idb-keyval': /^data\/idb-store\.ts$/,
+  peerjs: /^net\/peerjs[^/]*\.ts$/,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1] as string,
+  );
+}
+
+const layerOf = (path: string) => path.split('/')[0] as string;
+
+describe('layers', () => {
+  const files = sourceFiles(SRC).map((file) => relative(SRC, file));
+
+  it('finds the source tree', () => {
+    expect(files).toContain('index.ts');
+    expect(files).toContain('data/idb-store.ts');
+  });
+
+  it.each(files)('%s imports only from layers below it', (file) => {
+    const layer = layerOf(file);
+    for (const spec of imports(join(SRC, file))) {
+      if (!spec.startsWith('.')) continue;
+      const target = layerOf(relative(SRC, resolve(SRC, dirname(file), spec)));
+      if (target === layer) continue;
+      expect(RANK[target], `${file} imports ${spec}`).toBeLessThan(RANK[layer] as number);
+    }
+  });
+
+  it.each(Object.entries(MAY_IMPORT))('only the allowed files import %s', (pkg, allowed) => {
+    for (const file of files) {
+      if (imports(join(SRC, file)).includes(pkg)) expect(file).toMatch(allowed);
+    }
+  });
+
+  it('keeps the coordinator out of browser code', () => {
+    for (const file of files.filter((f) => layerOf(f) !== 'coordinator')) {
+      for (const spec of imports(join(SRC, file))) expect(spec).not.toContain('coordinator');
+    }
+  });
+});

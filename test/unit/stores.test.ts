@@ -1,0 +1,159 @@
+import 'fake-indexeddb/auto';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  createIndexedDbStore,
+  createMemoryStore,
+  createNode,
+  Dag,
+  DataNotFoundError,
+  type ResultStore,
+  StorageError,
+} from '../../src/index.ts';
+import { arithmetic, rejection } from './helpers.ts';
+
+let dbCount = 0;
+const stores: Record<string, () => ResultStore> = {
+  memory: () => createMemoryStore(),
+  indexeddb: () => createIndexedDbStore(`test-db-${++dbCount}`),
+};
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe.each(Object.entries(stores))('%s store', (_, make) => {
+  it('keeps values under [dagId, dataId], separately per DAG', async () => {
+    const store = make();
+    await Promise.all([
+      store.put('d1', 'a', { x: 1 }),
+      store.put('d1', 'b', [1, 2]),
+      store.put('d2', 'a', 'other dag'),
+    ]);
+    expect(await store.get('d1', 'a')).toEqual({ x: 1 });
+    expect(await store.get('d2', 'a')).toBe('other dag');
+    expect((await store.keys('d1')).sort()).toEqual(['a', 'b']);
+    expect(await store.keys('nope')).toEqual([]);
+    expect((await store.dags()).sort()).toEqual(['d1', 'd2']);
+    await store.close();
+  });
+
+  it('tells a stored undefined from a missing key', async () => {
+    const store = make();
+    await store.put('d', 'u', undefined);
+    expect(await store.has('d', 'u')).toBe(true);
+    expect(await store.get('d', 'u')).toBeUndefined();
+    expect(await store.has('d', 'missing')).toBe(false);
+    const error = await rejection(store.get('d', 'missing'));
+    expect(error).toBeInstanceOf(DataNotFoundError);
+    expect(error).toMatchObject({ dagId: 'd', dataId: 'missing' });
+  });
+
+  it('deletes one item and clears one DAG without touching others', async () => {
+    const store = make();
+    await Promise.all(['a', 'b', 'c'].map((id) => store.put('d1', id, id)));
+    await store.put('d2', 'a', 'keep');
+    await store.put('d10', 'a', 'keep too'); // a DAG id that shares a prefix
+    await store.delete('d1', 'b');
+    expect((await store.keys('d1')).sort()).toEqual(['a', 'c']);
+    await store.clearDag('d1');
+    expect(await store.keys('d1')).toEqual([]);
+    expect(await store.get('d2', 'a')).toBe('keep');
+    expect(await store.get('d10', 'a')).toBe('keep too');
+    expect((await store.dags()).sort()).toEqual(['d10', 'd2']);
+  });
+
+  it('reads see every write issued before them', async () => {
+    const store = make();
+    void store.put('d', 'k', 1);
+    void store.put('d', 'k', 2);
+    expect(await store.get('d', 'k')).toBe(2);
+    void store.clearDag('d');
+    expect(await store.has('d', 'k')).toBe(false);
+  });
+});
+
+describe('IndexedDB store', () => {
+  it('group-commits a burst of writes into few transactions', async () => {
+    const store = createIndexedDbStore(`burst-${++dbCount}`);
+    await store.dags(); // open the database first
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    await Promise.all(Array.from({ length: 500 }, (_, i) => store.put('d', `k${i}`, i)));
+    const writes = transaction.mock.calls.filter(([, mode]) => mode === 'readwrite');
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.length).toBeLessThanOrEqual(3);
+    expect(await store.keys('d')).toHaveLength(500);
+  });
+
+  it('fails only the write whose value cannot be cloned, naming DAG and item', async () => {
+    const store = createIndexedDbStore(`clone-${++dbCount}`);
+    const good = store.put('d', 'good', 1);
+    const bad = store.put('d', 'bad', () => 'a function');
+    const error = await rejection(bad);
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ operation: 'put', dagId: 'd', dataId: 'bad' });
+    await good;
+    expect(await store.get('d', 'good')).toBe(1);
+    expect(await store.has('d', 'bad')).toBe(false);
+  });
+
+  it('rejects every write of an aborted transaction with StorageError', async () => {
+    const store = createIndexedDbStore(`abort-${++dbCount}`);
+    await store.dags();
+    const put = IDBObjectStore.prototype.put;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (
+      this: IDBObjectStore,
+      value: unknown,
+      key?: IDBValidKey,
+    ) {
+      const request = put.call(this, value, key);
+      this.transaction.abort(); // what a quota failure does to a transaction
+      return request;
+    });
+    const results = await Promise.allSettled([store.put('d', 'x', 1), store.put('d', 'y', 2)]);
+    vi.restoreAllMocks();
+    for (const [i, result] of results.entries()) {
+      expect(result.status).toBe('rejected');
+      const reason = (result as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(StorageError);
+      expect(reason).toMatchObject({ dagId: 'd', dataId: ['x', 'y'][i] });
+    }
+    expect(await store.keys('d')).toEqual([]);
+  });
+
+  it('refuses work after close with StorageError', async () => {
+    const store = createIndexedDbStore(`closed-${++dbCount}`);
+    await store.put('d', 'a', 1);
+    await store.close();
+    await expect(store.put('d', 'b', 2)).rejects.toBeInstanceOf(StorageError);
+    await expect(store.get('d', 'a')).rejects.toBeInstanceOf(StorageError);
+  });
+
+  it('persists results across a reopen of the same database', async () => {
+    const first = createIndexedDbStore(`reopen-${++dbCount}`);
+    await first.put('d', 'a', { deep: [1, 2, 3] });
+    await first.close();
+    const second = createIndexedDbStore(`reopen-${dbCount}`);
+    expect(await second.get('d', 'a')).toEqual({ deep: [1, 2, 3] });
+  });
+
+  it('is what createNode uses by default where IndexedDB exists, one database per node', async () => {
+    const node = await createNode({ functions: arithmetic, id: 'idb-node' });
+    expect(node.store.name).toBe('indexeddb:handout-idb-node');
+    const dag = new Dag().add({ id: 'a', fn: 'identity', extraArgs: [9] });
+    await node.execute(dag);
+    await node.close();
+    const raw = createIndexedDbStore('handout-idb-node');
+    expect(await raw.get(dag.id, 'a')).toBe(9);
+  });
+
+  it('fails a run whose result cannot be stored with StorageError naming the item', async () => {
+    const node = await createNode({
+      functions: { makeFn: () => () => 1 },
+      store: createIndexedDbStore(`run-${++dbCount}`),
+    });
+    const dag = new Dag().add({ id: 'f', fn: 'makeFn' });
+    const error = await rejection(node.execute(dag));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ dagId: dag.id, dataId: 'f' });
+  });
+});
