@@ -95,13 +95,11 @@ describe('execute on one node', () => {
         return JSON.parse(value as string);
       },
     });
-    const dag = new Dag()
-      .add({ id: 'p', fn: 'identity', extraArgs: [{ n: 7 }] })
-      .add({
-        id: 'c',
-        fn: 'identity',
-        args: [{ from: 'p', serialize: 'toText', deserialize: 'fromText' }],
-      });
+    const dag = new Dag().add({ id: 'p', fn: 'identity', extraArgs: [{ n: 7 }] }).add({
+      id: 'c',
+      fn: 'identity',
+      args: [{ from: 'p', serialize: 'toText', deserialize: 'fromText' }],
+    });
     const { results } = await node.execute(dag);
     expect(results.c).toEqual({ n: 7 });
     expect(seen.map((s) => [s.hook, s.value])).toEqual([
