@@ -1,0 +1,23 @@
+// Pre-flight for `npm run test:browser`: make sure a Chromium exists before Playwright starts.
+import { spawnSync } from 'node:child_process';
+import { findChromium } from './find-chromium.mjs';
+
+let found = findChromium();
+if (found === undefined) {
+  console.log(
+    "No Chromium found (CHROMIUM_PATH, chromium on PATH, Playwright's own); trying `npx playwright install chromium`...",
+  );
+  const install = spawnSync('npx', ['playwright', 'install', 'chromium'], { stdio: 'inherit' });
+  found = install.status === 0 ? findChromium() : undefined;
+  if (found === undefined) {
+    console.error(
+      [
+        'Could not get a Chromium for the browser tests.',
+        'Install one and try again, e.g. on Debian/Ubuntu: apt-get install -y chromium',
+        'or point CHROMIUM_PATH at a Chromium or Chrome binary.',
+      ].join('\n'),
+    );
+    process.exit(1);
+  }
+}
+console.log(`Browser tests use ${found.path ?? "Playwright's Chromium"} (${found.source}).`);
