@@ -18,12 +18,13 @@ export type HandoutErrorCode =
 
 /** Base class of every error Handout throws or rejects with. */
 export class HandoutError<Code extends HandoutErrorCode = HandoutErrorCode> extends Error {
+  // Names are spelled out, not read from the constructor, so minifiers cannot mangle them.
+  override name = 'HandoutError';
   readonly code: Code;
 
   constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
   }
 }
 
@@ -35,6 +36,7 @@ export type DagValidationKind = 'missing_dependency' | 'cycle' | 'duplicate_task
  * `Dag.validate` / `execute` (missing dependencies, cycles, bad placement).
  */
 export class DagValidationError extends HandoutError<'dag_validation'> {
+  override name = 'DagValidationError';
   /** The task at fault (for a cycle, the task the reported path starts from). */
   readonly taskId: string;
   /** For `cycle`: the whole cycle, first id repeated at the end, e.g. `['a', 'b', 'a']`. */
@@ -54,6 +56,7 @@ export class DagValidationError extends HandoutError<'dag_validation'> {
 
 /** A task failed for good: its function threw on every allowed attempt. */
 export class TaskFailedError extends HandoutError<'task_failed'> {
+  override name = 'TaskFailedError';
   constructor(
     readonly dagId: string,
     readonly taskId: string,
@@ -72,6 +75,7 @@ export class TaskFailedError extends HandoutError<'task_failed'> {
 
 /** A task names a function that is not in the node's function registry. */
 export class UnknownFunctionError extends HandoutError<'unknown_function'> {
+  override name = 'UnknownFunctionError';
   constructor(
     readonly fn: string,
     readonly taskId: string,
@@ -86,6 +90,7 @@ export class UnknownFunctionError extends HandoutError<'unknown_function'> {
 
 /** No data of this DAG id exists on the node (it never ran here, or was cleared). */
 export class UnknownDagError extends HandoutError<'unknown_dag'> {
+  override name = 'UnknownDagError';
   constructor(readonly dagId: string) {
     super('unknown_dag', `no DAG with id ${dagId} is known here`);
   }
@@ -93,6 +98,7 @@ export class UnknownDagError extends HandoutError<'unknown_dag'> {
 
 /** The DAG is known but holds no item with this id. */
 export class DataNotFoundError extends HandoutError<'data_not_found'> {
+  override name = 'DataNotFoundError';
   constructor(
     readonly dagId: string,
     readonly dataId: string,
@@ -104,6 +110,7 @@ export class DataNotFoundError extends HandoutError<'data_not_found'> {
 
 /** The result store failed (quota exceeded, value not storable, database unavailable). */
 export class StorageError extends HandoutError<'storage'> {
+  override name = 'StorageError';
   constructor(
     /** What the store was doing: `put`, `get`, `delete`, `clear`, `keys`, `open`... */
     readonly operation: string,
@@ -121,6 +128,7 @@ export class StorageError extends HandoutError<'storage'> {
 
 /** A DAG with this id is already running on this node; runs are never merged. */
 export class DagRunningError extends HandoutError<'dag_running'> {
+  override name = 'DagRunningError';
   constructor(readonly dagId: string) {
     super('dag_running', `DAG ${dagId} is already running on this node`);
   }
@@ -128,6 +136,7 @@ export class DagRunningError extends HandoutError<'dag_running'> {
 
 /** No node can ever run the task as placed (e.g. pinned to a node that is not there). */
 export class AllocationError extends HandoutError<'allocation'> {
+  override name = 'AllocationError';
   constructor(
     readonly taskId: string,
     readonly node: string | undefined,
@@ -139,6 +148,7 @@ export class AllocationError extends HandoutError<'allocation'> {
 
 /** The run was cancelled (its AbortSignal fired or it was cancelled by the caller). */
 export class CancelledError extends HandoutError<'cancelled'> {
+  override name = 'CancelledError';
   constructor(
     readonly dagId: string,
     reason?: unknown,
@@ -149,6 +159,7 @@ export class CancelledError extends HandoutError<'cancelled'> {
 
 /** The node was closed; it runs and stores nothing more. */
 export class NodeClosedError extends HandoutError<'node_closed'> {
+  override name = 'NodeClosedError';
   constructor(readonly nodeId: string) {
     super('node_closed', `node ${nodeId} is closed`);
   }

@@ -8,8 +8,8 @@ export type ArgRef = string | ArgEdge;
 /** An argument with conversion hooks; see {@link ArgRef}. */
 export interface ArgEdge {
   readonly from: string;
-  readonly serialize?: string;
-  readonly deserialize?: string;
+  readonly serialize?: string | undefined;
+  readonly deserialize?: string | undefined;
 }
 
 /** Where a task must run: a node id, or wherever another task runs. */
@@ -22,22 +22,22 @@ export interface TaskSpec {
   /** Name of a function in the node's function registry. */
   readonly fn: string;
   /** Producer tasks whose results are passed first, in this order. @default [] */
-  readonly args?: readonly ArgRef[];
+  readonly args?: readonly ArgRef[] | undefined;
   /** Literal values passed after the producers' results. @default [] */
-  readonly extraArgs?: readonly unknown[];
+  readonly extraArgs?: readonly unknown[] | undefined;
   /** Resources the task occupies while it runs, by name (e.g. `{ cpu: 2 }`). @default {} */
-  readonly cost?: Readonly<Record<string, number>>;
+  readonly cost?: Readonly<Record<string, number>> | undefined;
   /** Pin to a node id, or `{ collocatedWith: taskId }`. @default anywhere */
-  readonly node?: Placement;
+  readonly node?: Placement | undefined;
   /**
    * Evaluate inside each consumer instead of as a task of its own: never stored, scheduled or
    * reported in results. @default false
    */
-  readonly inline?: boolean;
+  readonly inline?: boolean | undefined;
   /** Retries after the first failed attempt; overrides the run's `maxRetries`. */
-  readonly maxRetries?: number;
+  readonly maxRetries?: number | undefined;
   /** Pass the producers' results as one array (first argument) instead of one argument each. @default false */
-  readonly argsAsList?: boolean;
+  readonly argsAsList?: boolean | undefined;
 }
 
 /** A task after validation: every optional field filled in, every argument an {@link ArgEdge}. */

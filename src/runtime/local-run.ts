@@ -7,11 +7,11 @@ import type { FunctionRegistry } from './functions.ts';
 /** Options of one run; see `HandoutNode.execute`. */
 export interface RunOptions {
   /** Retries after a task's first failed attempt, unless the task sets its own. @default 0 */
-  readonly maxRetries?: number;
+  readonly maxRetries?: number | undefined;
   /** How many of the run's tasks may be running at once on this node. @default 16 */
-  readonly maxConcurrency?: number;
+  readonly maxConcurrency?: number | undefined;
   /** Cancels the run: queued tasks never start, running ones see `ctx.signal` abort. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** What a finished run resolves to. */
@@ -50,6 +50,7 @@ export class LocalRun {
   #finished = 0;
   #writes = 0;
   #settled = false;
+  #pumping = false;
   #resolve!: (result: RunResult) => void;
   #reject!: (error: unknown) => void;
   #unlisten: () => void = () => undefined;
@@ -99,15 +100,26 @@ export class LocalRun {
     this.#fail(reason);
   }
 
+  /**
+   * Starts ready tasks while slots are free. A re-entrant call (a synchronous task finishing
+   * inside the loop) returns at once and the running loop picks up what it made ready, so a
+   * long run of synchronous tasks never deepens the call stack.
+   */
   #pump(): void {
-    while (
-      !this.#settled &&
-      this.#running < this.#maxConcurrency &&
-      this.#head < this.#ready.length
-    ) {
-      const id = this.#ready[this.#head++] as string;
-      this.#running++;
-      this.#execute(this.#env.plan.tasks.get(id) as Task, 1);
+    if (this.#pumping) return;
+    this.#pumping = true;
+    try {
+      while (
+        !this.#settled &&
+        this.#running < this.#maxConcurrency &&
+        this.#head < this.#ready.length
+      ) {
+        const id = this.#ready[this.#head++] as string;
+        this.#running++;
+        this.#execute(this.#env.plan.tasks.get(id) as Task, 1);
+      }
+    } finally {
+      this.#pumping = false;
     }
   }
 

@@ -18,12 +18,12 @@ export interface NodeOptions {
   /** The functions this node can run, by name. */
   readonly functions: FunctionRegistry;
   /** This node's id; also names its IndexedDB database. @default crypto.randomUUID() */
-  readonly id?: string;
+  readonly id?: string | undefined;
   /**
    * Where results are kept: `'indexeddb'` (database `handout-<id>`), `'memory'`, or a store of
    * your own. @default 'indexeddb' where IndexedDB exists, else 'memory'
    */
-  readonly store?: 'indexeddb' | 'memory' | ResultStore;
+  readonly store?: 'indexeddb' | 'memory' | ResultStore | undefined;
 }
 
 /** A Handout node: runs DAGs and keeps their results. Made by {@link createNode}. */

@@ -346,3 +346,20 @@ describe('failures', () => {
     await expect(node.execute(dag, { maxRetries: -2 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('scale', () => {
+  it('runs 20,000 synchronous tasks in a chain and in a fan-out without deepening the stack', async () => {
+    const node = await memoryNode(arithmetic);
+    const chain = new Dag().add({ id: 't0', fn: 'identity', extraArgs: [0] });
+    for (let i = 1; i < 20_000; i++) {
+      chain.add({ id: `t${i}`, fn: 'add', args: [`t${i - 1}`], extraArgs: [1] });
+    }
+    expect((await node.execute(chain)).results.t19999).toBe(19_999);
+
+    const fan = new Dag().add({ id: 'src', fn: 'identity', extraArgs: [1] });
+    const leaves = Array.from({ length: 20_000 }, (_, i) => `l${i}`);
+    for (const id of leaves) fan.add({ id, fn: 'identity', args: ['src'] });
+    fan.add({ id: 'sink', fn: 'add', args: leaves });
+    expect((await node.execute(fan, { maxConcurrency: 64 })).results.sink).toBe(20_000);
+  });
+});

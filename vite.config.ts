@@ -1,0 +1,23 @@
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+// `vite` serves the demo page (demo/); `vite build` builds the library (src/index.ts -> dist/).
+export default defineConfig({
+  root: resolve(root, 'demo'),
+  server: { host: '127.0.0.1', port: 5173, fs: { allow: [root] } },
+  build: {
+    minify: false,
+    outDir: resolve(root, 'dist'),
+    emptyOutDir: true,
+    sourcemap: true,
+    lib: {
+      entry: resolve(root, 'src/index.ts'),
+      formats: ['es'],
+      fileName: 'handout',
+    },
+    rollupOptions: { external: ['idb-keyval', 'peerjs'] },
+  },
+});
