@@ -1,5 +1,6 @@
-import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
+import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
+import { type Connection, connect } from './idb-connection.ts';
 import type { ResultStore } from './store.ts';
 
 /** The object store inside each node's database. */
@@ -43,6 +44,8 @@ function dagRange(dagId: string): IDBKeyRange {
 
 class IndexedDbStore implements ResultStore {
   readonly name: string;
+  readonly #connection: Connection;
+  /** idb-keyval's store function, over a connection that heals itself (see `connect`). */
   readonly #use: UseStore;
   #queue: Queued[] = [];
   #last: Promise<void> = Promise.resolve();
@@ -51,7 +54,8 @@ class IndexedDbStore implements ResultStore {
 
   constructor(dbName: string) {
     this.name = `indexeddb:${dbName}`;
-    this.#use = createStore(dbName, RESULTS_STORE);
+    this.#connection = connect(dbName, RESULTS_STORE);
+    this.#use = this.#connection.use;
   }
 
   put(dagId: string, dataId: string, value: unknown): Promise<void> {
@@ -110,7 +114,7 @@ class IndexedDbStore implements ResultStore {
     if (this.#closed) return;
     await this.#last.catch(() => undefined);
     this.#closed = true;
-    await this.#use('readonly', (os) => os.transaction.db.close()).catch(() => undefined);
+    await this.#connection.close();
   }
 
   #enqueue(write: Write): Promise<void> {

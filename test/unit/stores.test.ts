@@ -157,3 +157,55 @@ describe('IndexedDB store', () => {
     expect(error).toMatchObject({ dagId: dag.id, dataId: 'f' });
   });
 });
+
+describe('IndexedDB connection', () => {
+  const deleteDb = (name: string) =>
+    new Promise<void>((resolve, reject) => {
+      const request = indexedDB.deleteDatabase(name);
+      request.onsuccess = () => resolve();
+      request.onerror = () => reject(request.error);
+      request.onblocked = () => reject(new Error('delete blocked by the open store'));
+    });
+
+  it('never blocks another tab deleting its database, and recreates it on next use', async () => {
+    const name = `deleted-${++dbCount}`;
+    const store = createIndexedDbStore(name);
+    await store.put('d', 'a', 1);
+    await deleteDb(name);
+    await expect(store.get('d', 'a')).rejects.toBeInstanceOf(DataNotFoundError);
+    await store.put('d', 'b', 2);
+    expect(await store.keys('d')).toEqual(['b']);
+  });
+
+  it('adds its object store to a database that other code created without it', async () => {
+    const name = `foreign-${++dbCount}`;
+    await new Promise<void>((resolve, reject) => {
+      const request = indexedDB.open(name, 3);
+      request.onupgradeneeded = () => request.result.createObjectStore('something-else');
+      request.onsuccess = () => {
+        request.result.close();
+        resolve();
+      };
+      request.onerror = () => reject(request.error);
+    });
+    const store = createIndexedDbStore(name);
+    await store.put('d', 'a', 'ok');
+    expect(await store.get('d', 'a')).toBe('ok');
+  });
+
+  it('fails with StorageError, not a hang, when its open is blocked', async () => {
+    const name = `blocked-${++dbCount}`;
+    // A connection that ignores versionchange holds the database at version 1 with no results
+    // store, so our open must upgrade it, and is blocked.
+    const holder = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name, 1);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const store = createIndexedDbStore(name);
+    const error = await rejection(store.put('d', 'a', 1));
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as Error).message).toContain('blocked');
+    holder.close();
+  });
+});
