@@ -14,7 +14,11 @@ export type HandoutErrorCode =
   | 'dag_running'
   | 'allocation'
   | 'cancelled'
-  | 'node_closed';
+  | 'node_closed'
+  | 'peer_gone'
+  | 'timeout'
+  | 'remote_error'
+  | 'coordinator';
 
 /** Base class of every error Handout throws or rejects with. */
 export class HandoutError<Code extends HandoutErrorCode = HandoutErrorCode> extends Error {
@@ -162,6 +166,54 @@ export class NodeClosedError extends HandoutError<'node_closed'> {
   override name = 'NodeClosedError';
   constructor(readonly nodeId: string) {
     super('node_closed', `node ${nodeId} is closed`);
+  }
+}
+
+/** The peer is not (or no longer) reachable: it left, vanished, or was never in the room. */
+export class PeerGoneError extends HandoutError<'peer_gone'> {
+  override name = 'PeerGoneError';
+  constructor(
+    readonly peerId: string,
+    reason: string,
+  ) {
+    super('peer_gone', `peer ${peerId} is gone: ${reason}`);
+  }
+}
+
+/** A request got no answer in time. */
+export class RequestTimeoutError extends HandoutError<'timeout'> {
+  override name = 'RequestTimeoutError';
+  constructor(
+    readonly peerId: string,
+    readonly method: string,
+    readonly timeoutMs: number,
+  ) {
+    super('timeout', `request '${method}' to peer ${peerId} got no answer in ${timeoutMs} ms`);
+  }
+}
+
+/** The remote peer answered a request with an error; its code, message and stack are kept. */
+export class RemoteError extends HandoutError<'remote_error'> {
+  override name = 'RemoteError';
+  constructor(
+    readonly peerId: string,
+    readonly remoteCode: string,
+    remoteMessage: string,
+    readonly remoteStack: string | undefined,
+  ) {
+    super('remote_error', `peer ${peerId} answered with ${remoteCode}: ${remoteMessage}`);
+  }
+}
+
+/** The coordinator cannot be reached or refused this node. */
+export class CoordinatorError extends HandoutError<'coordinator'> {
+  override name = 'CoordinatorError';
+  constructor(
+    readonly url: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('coordinator', `coordinator ${url}: ${reason}`, options);
   }
 }
 

@@ -1,0 +1,247 @@
+import { proof, randomNonce, type Secret, sameBytes } from './auth.ts';
+import type { Channel } from './channel.ts';
+import { decode, encode } from './codec.ts';
+import { FrameReader, FrameWriter, type FramingOptions } from './framing.ts';
+import {
+  type Capabilities,
+  type DropReason,
+  type Message,
+  message,
+  parseMessage,
+} from './protocol.ts';
+
+/** The messages a link hands to the layer above once it is ready. */
+export type AppMessage = Extract<Message, { t: 'msg' | 'req' | 'res' }>;
+
+export interface LinkOptions {
+  readonly selfId: string;
+  /** New each time this node starts; see the `hello` message. */
+  readonly session: string;
+  /** The room key; a peer in another room is refused. */
+  readonly room: string;
+  readonly capabilities: Capabilities;
+  readonly secret?: Secret | undefined;
+  /** @default 1000 */
+  readonly heartbeatMs?: number | undefined;
+  /** Declare the peer gone after this long without a frame. @default 4000 */
+  readonly deadAfterMs?: number | undefined;
+  /** @default 10000 */
+  readonly handshakeTimeoutMs?: number | undefined;
+  /** Binaries at least this large stream out of line. @default 16384 */
+  readonly attachmentBytes?: number | undefined;
+  readonly framing?: FramingOptions | undefined;
+}
+
+export interface LinkEvents {
+  ready(capabilities: Capabilities): void;
+  message(message: AppMessage): void;
+  dropped(reason: DropReason, detail: string): void;
+  closed(reason: string): void;
+}
+
+type State = 'handshake' | 'ready' | 'closed';
+
+/**
+ * One channel to one peer, after the handshake: `hello` both ways (ids, room, nonces), then
+ * with a secret `auth` both ways, then `ready` with capabilities. Heartbeats run from the first
+ * moment; nothing but handshake messages is accepted before `ready`.
+ */
+export class Link {
+  #state: State = 'handshake';
+  readonly #writer: FrameWriter;
+  readonly #reader: FrameReader;
+  readonly #nonce = randomNonce();
+  #peerHello = false;
+  /** The peer's session, once its hello came. */
+  peerSession: string | undefined;
+  #verified: boolean;
+  #sentReady = false;
+  /** Handshake messages are handled one after another, as verifying a proof is async. */
+  #inbox: Promise<void> = Promise.resolve();
+  #lastHeard = Date.now();
+  #pings = 0;
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(
+    readonly channel: Channel,
+    readonly peerId: string,
+    readonly options: LinkOptions,
+    readonly events: LinkEvents,
+  ) {
+    this.#verified = options.secret === undefined;
+    this.#writer = new FrameWriter(channel, options.framing);
+    this.#reader = new FrameReader(
+      (head, attachments) => this.#receive(head, attachments),
+      (reason, detail) => events.dropped(reason, detail),
+      options.framing,
+    );
+    channel.onMessage((data) => {
+      this.#lastHeard = Date.now();
+      try {
+        this.#reader.push(data);
+      } catch (error) {
+        events.dropped('malformed', String(error));
+      }
+    });
+    channel.onClose(() => this.close('channel closed', false));
+    const beat = options.heartbeatMs ?? 1000;
+    const deadAfter = options.deadAfterMs ?? 4000;
+    this.#timers.push(
+      setInterval(() => {
+        if (Date.now() - this.#lastHeard > deadAfter) this.close('no heartbeat', false);
+        else this.#send(message({ t: 'ping', n: this.#pings++ }));
+      }, beat),
+    );
+    const handshakeTimer = setTimeout(() => {
+      if (this.#state === 'handshake') this.close('handshake timed out', false);
+    }, options.handshakeTimeoutMs ?? 10_000);
+    this.#timers.push(handshakeTimer as unknown as ReturnType<typeof setInterval>);
+    this.#send(
+      message({
+        t: 'hello',
+        id: options.selfId,
+        session: options.session,
+        room: options.room,
+        nonce: this.#nonce,
+      }),
+    );
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Milliseconds since anything arrived from the peer. */
+  get silentMs(): number {
+    return Date.now() - this.#lastHeard;
+  }
+
+  /** Bytes of large messages queued to this peer. */
+  get pendingBytes(): number {
+    return this.#writer.pending;
+  }
+
+  /** Sends an application message. Throws `CodecError` for a value that cannot travel. */
+  send(msg: AppMessage): void {
+    if (this.#state !== 'ready') throw new Error(`link to ${this.peerId} is ${this.#state}`);
+    this.#writer.write(encode(msg, { attachmentBytes: this.options.attachmentBytes ?? 16_384 }));
+  }
+
+  close(reason: string, sayBye = true): void {
+    if (this.#state === 'closed') return;
+    if (sayBye) this.#send(message({ t: 'bye' }));
+    this.#state = 'closed';
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#writer.close();
+    this.channel.close();
+    this.events.closed(reason);
+  }
+
+  #send(msg: Message): void {
+    if (this.#state === 'closed') return;
+    try {
+      this.#writer.write(encode(msg));
+    } catch (error) {
+      this.close(`send failed: ${String(error)}`, false);
+    }
+  }
+
+  #receive(head: Uint8Array, attachments: ArrayBuffer[]): void {
+    let value: unknown;
+    try {
+      value = decode(head, attachments);
+    } catch (error) {
+      this.events.dropped('malformed', String(error));
+      return;
+    }
+    const parsed = parseMessage(value);
+    if (!parsed.ok) {
+      this.events.dropped(parsed.reason, parsed.detail);
+      return;
+    }
+    const msg = parsed.message;
+    if (this.#state === 'ready') {
+      this.#handle(msg);
+      return;
+    }
+    this.#inbox = this.#inbox
+      .then(() => this.#handshake(msg))
+      .catch((error: unknown) => {
+        this.close(`handshake failed: ${String(error)}`, false);
+      });
+  }
+
+  async #handshake(msg: Message): Promise<void> {
+    if (this.#state === 'closed') return;
+    switch (msg.t) {
+      case 'hello':
+        if (msg.id !== this.peerId)
+          return this.#refuse(`hello from ${msg.id} on ${this.peerId}'s channel`);
+        if (msg.room !== this.options.room) return this.#refuse('peer is in another room');
+        this.#peerHello = true;
+        this.peerSession = msg.session;
+        if (this.options.secret === undefined) return this.#sendReady();
+        return this.#send(
+          message({
+            t: 'auth',
+            proof: await proof(this.options.secret, msg.nonce, this.options.selfId, this.peerId),
+          }),
+        );
+      case 'auth': {
+        const { secret } = this.options;
+        if (secret === undefined || !this.#peerHello) return this.#refuse('unexpected auth');
+        const expected = await proof(secret, this.#nonce, this.peerId, this.options.selfId);
+        if (!sameBytes(expected, msg.proof)) return this.#refuse('wrong secret');
+        this.#verified = true;
+        return this.#sendReady();
+      }
+      case 'ready':
+        if (!this.#verified || !this.#peerHello) return this.#refuse('ready before authentication');
+        this.#sendReady();
+        this.#state = 'ready';
+        this.events.ready(msg.capabilities);
+        return;
+      case 'ping':
+      case 'pong':
+        return this.#handle(msg);
+      case 'bye':
+        return this.close('peer left', false);
+      default:
+        return this.#refuse(`${msg.t} before the handshake ended`);
+    }
+  }
+
+  #sendReady(): void {
+    if (this.#sentReady) return;
+    this.#sentReady = true;
+    this.#send(message({ t: 'ready', capabilities: this.options.capabilities }));
+  }
+
+  #refuse(detail: string): void {
+    this.events.dropped('unauthenticated', detail);
+    this.close(`refused: ${detail}`, false);
+  }
+
+  #handle(msg: Message): void {
+    switch (msg.t) {
+      case 'ping':
+        return this.#send(message({ t: 'pong', n: msg.n }));
+      case 'pong':
+        return;
+      case 'bye':
+        return this.close('peer left', false);
+      case 'msg':
+      case 'req':
+      case 'res':
+        return this.events.message(msg);
+      case 'hello':
+      case 'auth':
+      case 'ready':
+        return this.events.dropped('unexpected', `${msg.t} after the handshake`);
+      default: {
+        const never: never = msg;
+        return this.events.dropped('unknown-type', String(never));
+      }
+    }
+  }
+}

@@ -1,0 +1,172 @@
+import { PeerGoneError } from '../errors.ts';
+import { importSecret, roomKey } from './auth.ts';
+import type { Channel } from './channel.ts';
+import type { LinkOptions } from './link.ts';
+import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
+import type { Capabilities } from './protocol.ts';
+
+export interface MemoryPeerOptions
+  extends Partial<Omit<LinkOptions, 'selfId' | 'session' | 'room' | 'secret' | 'capabilities'>> {
+  readonly id: string;
+  /** @default 'default' */
+  readonly room?: string | undefined;
+  readonly capabilities?: Capabilities | undefined;
+  readonly secret?: string | undefined;
+}
+
+/** Milliseconds a message from one peer to another takes; 0 delivers on the next task. */
+export type DelayFn = (from: string, to: string) => number;
+
+interface Member {
+  readonly id: string;
+  readonly session: string;
+  readonly room: string;
+  incoming?: (peerId: string, channel: Channel) => void;
+  directory?: (event: DirectoryEvent) => void;
+}
+
+/**
+ * An in-memory swarm for unit tests: rooms, channels with real framing and handshakes, and
+ * injected faults. Messages on one channel stay in order (as on an ordered RTCDataChannel);
+ * across channels, delays may reorder them.
+ */
+export class MemoryHub {
+  readonly #members = new Map<string, Member>();
+  readonly #vanished = new Set<string>();
+  readonly #cut = new Set<string>();
+  #delay: DelayFn = () => 0;
+
+  /** Joins a peer to its room and resolves once it is listening. */
+  async join(options: MemoryPeerOptions): Promise<Mesh> {
+    const { id, room = 'default', capabilities = {}, secret, ...link } = options;
+    if (this.#members.has(id)) throw new Error(`id ${id} is taken`);
+    const key = secret === undefined ? undefined : await importSecret(secret);
+    const member: Member = { id, session: crypto.randomUUID(), room: await roomKey(room, key) };
+    this.#members.set(id, member);
+    const connector: Connector = {
+      dial: (peerId) => this.#dial(member, peerId),
+      onIncoming: (handler) => {
+        member.incoming = handler;
+      },
+      onDirectory: (handler) => {
+        member.directory = handler;
+      },
+      onCoordinator: () => undefined,
+      close: async () => this.#leave(member),
+    };
+    const linkOptions = { ...link, selfId: id, session: member.session, room: member.room };
+    const mesh = new Mesh(id, { ...linkOptions, capabilities, secret: key }, connector);
+    const others = [...this.#members.values()].filter(
+      (m) => m.room === member.room && m !== member,
+    );
+    member.directory?.({
+      type: 'members',
+      members: others.map(({ id, session }) => ({ id, session })),
+    });
+    for (const other of others) other.directory?.({ type: 'join', id, session: member.session });
+    return mesh;
+  }
+
+  /** Every message to or from these peers' channels is lost and they leave the directory: a crash. */
+  vanish(peerId: string): void {
+    this.#vanished.add(peerId);
+    const member = this.#members.get(peerId);
+    if (member !== undefined) this.#leave(member);
+  }
+
+  /** Messages between the two groups are lost until `heal`. */
+  partition(a: readonly string[], b: readonly string[]): void {
+    for (const x of a) for (const y of b) this.#cut.add(`${x}|${y}`).add(`${y}|${x}`);
+  }
+
+  heal(): void {
+    this.#cut.clear();
+  }
+
+  /** Sets how long each message takes; see {@link DelayFn}. */
+  setDelay(delay: DelayFn): void {
+    this.#delay = delay;
+  }
+
+  #lost(from: string, to: string): boolean {
+    return this.#vanished.has(from) || this.#vanished.has(to) || this.#cut.has(`${from}|${to}`);
+  }
+
+  async #dial(from: Member, peerId: string): Promise<Channel> {
+    const target = this.#members.get(peerId);
+    if (target === undefined || target.room !== from.room || this.#lost(from.id, peerId)) {
+      throw new PeerGoneError(peerId, 'not reachable');
+    }
+    const [mine, theirs] = this.#pair(from.id, peerId);
+    target.incoming?.(from.id, theirs);
+    return mine;
+  }
+
+  #leave(member: Member): void {
+    if (this.#members.get(member.id) !== member) return;
+    this.#members.delete(member.id);
+    for (const other of this.#members.values()) {
+      if (other.room === member.room) other.directory?.({ type: 'leave', id: member.id });
+    }
+  }
+
+  #pair(a: string, b: string): [Channel, Channel] {
+    const hub = this;
+    const ends = [a, b].map((self, i) => {
+      const other = [a, b][1 - i] as string;
+      const state = {
+        buffered: 0,
+        lastDelivery: 0,
+        closed: false,
+        message: undefined as ((data: ArrayBuffer) => void) | undefined,
+        close: [] as (() => void)[],
+        drain: [] as { threshold: number; listener: () => void }[],
+      };
+      return { self, other, state };
+    });
+    const channels = ends.map((end, i) => {
+      const peer = ends[1 - i] as (typeof ends)[number];
+      const channel: Channel = {
+        send(data) {
+          if (end.state.closed) throw new Error('channel closed');
+          const copy = data.slice().buffer as ArrayBuffer;
+          end.state.buffered += copy.byteLength;
+          const now = Date.now();
+          const at = Math.max(now + hub.#delay(end.self, end.other), end.state.lastDelivery);
+          end.state.lastDelivery = at;
+          setTimeout(() => {
+            end.state.buffered -= copy.byteLength;
+            for (const d of end.state.drain) if (end.state.buffered <= d.threshold) d.listener();
+            if (peer.state.closed || hub.#lost(end.self, end.other)) return;
+            peer.state.message?.(copy);
+          }, at - now);
+        },
+        get bufferedAmount() {
+          return end.state.buffered;
+        },
+        onDrain(threshold, listener) {
+          end.state.drain.push({ threshold, listener });
+        },
+        onMessage(listener) {
+          end.state.message = listener;
+        },
+        onClose(listener) {
+          end.state.close.push(listener);
+        },
+        close() {
+          for (const side of [end, peer]) {
+            if (side.state.closed) continue;
+            side.state.closed = true;
+            // A vanished peer's side never hears of it, as with a crashed tab.
+            if (side !== end && hub.#lost(end.self, end.other)) continue;
+            setTimeout(() => {
+              for (const listener of side.state.close) listener();
+            }, 0);
+          }
+        },
+      };
+      return channel;
+    });
+    return [channels[0] as Channel, channels[1] as Channel];
+  }
+}

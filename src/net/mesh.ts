@@ -1,0 +1,232 @@
+import { Emitter } from '../emitter.ts';
+import { PeerGoneError } from '../errors.ts';
+import type { Channel } from './channel.ts';
+import { type AppMessage, Link, type LinkOptions } from './link.ts';
+import type { Listener, PeerInfo, Transport, TransportEvents } from './transport.ts';
+
+/** Room membership as the coordinator reports it: who may be dialled. */
+export type DirectoryEvent =
+  | { readonly type: 'members'; readonly members: readonly Member[] }
+  | ({ readonly type: 'join' } & Member)
+  | { readonly type: 'leave'; readonly id: string };
+
+/** A room member: its id and the session of the node instance behind it. */
+export interface Member {
+  readonly id: string;
+  readonly session: string;
+}
+
+/** What a concrete transport provides: channels to peers and the room's directory. */
+export interface Connector {
+  dial(peerId: string): Promise<Channel>;
+  /** Registers the handler of channels other peers open to us (`dialer` is that peer). */
+  onIncoming(handler: (peerId: string, channel: Channel) => void): void;
+  onDirectory(handler: (event: DirectoryEvent) => void): void;
+  onCoordinator(handler: (up: boolean, reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+interface Entry {
+  readonly link: Link;
+  /** Who opened the channel; of two channels to one peer, the lower id's dial wins. */
+  readonly dialer: string;
+  info: PeerInfo | undefined;
+  readonly queue: { msg: AppMessage; resolve(): void; reject(e: unknown): void }[];
+}
+
+/** If the lower id has not dialled us this long after we learned of each other, we dial. */
+const FALLBACK_DIAL_MS = 2000;
+/** A channel this silent (heartbeats come every second) yields to a new one. */
+const STALE_MS = 1500;
+
+/**
+ * The peer-management core both transports share: one channel per peer pair (simultaneous
+ * dials resolved the same way on both sides), links opened on first use or on discovery,
+ * membership events once a peer's handshake is done.
+ */
+export class Mesh implements Transport {
+  readonly #events = new Emitter<TransportEvents>();
+  readonly #entries = new Map<string, Entry>();
+  readonly #members = new Set<string>();
+  readonly #dialing = new Map<string, Promise<void>>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #closed = false;
+
+  constructor(
+    readonly id: string,
+    readonly options: LinkOptions,
+    readonly connector: Connector,
+  ) {
+    connector.onIncoming((peerId, channel) => this.#adopt(peerId, channel, peerId));
+    connector.onDirectory((event) => this.#directory(event));
+    connector.onCoordinator((up, reason) =>
+      up
+        ? this.#events.emit('coordinator:up', {})
+        : this.#events.emit('coordinator:down', { reason }),
+    );
+  }
+
+  peers(): PeerInfo[] {
+    const out: PeerInfo[] = [];
+    for (const entry of this.#entries.values()) if (entry.info !== undefined) out.push(entry.info);
+    return out;
+  }
+
+  /** Room members the coordinator listed, handshake done or not. */
+  members(): string[] {
+    return [...this.#members];
+  }
+
+  on<E extends keyof TransportEvents>(
+    event: E,
+    listener: Listener<TransportEvents[E]>,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  send(peerId: string, msg: AppMessage): Promise<void> {
+    if (this.#closed) return Promise.reject(new PeerGoneError(peerId, 'this node is closed'));
+    const entry = this.#entries.get(peerId);
+    if (entry?.info !== undefined) {
+      try {
+        entry.link.send(msg);
+        return Promise.resolve();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (entry === undefined && !this.#members.has(peerId)) {
+      return Promise.reject(new PeerGoneError(peerId, 'not in this room'));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const queued = { msg, resolve, reject };
+      const current = this.#entries.get(peerId);
+      if (current !== undefined) {
+        current.queue.push(queued);
+        return;
+      }
+      this.#dial(peerId).then(() => {
+        const opened = this.#entries.get(peerId);
+        if (opened === undefined) reject(new PeerGoneError(peerId, 'could not connect'));
+        else if (opened.info !== undefined) this.send(peerId, msg).then(resolve, reject);
+        else opened.queue.push(queued);
+      }, reject);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const timer of this.#timers) clearTimeout(timer);
+    for (const entry of [...this.#entries.values()]) entry.link.close('node closed', true);
+    await this.connector.close();
+    this.#events.clear();
+  }
+
+  #directory(event: DirectoryEvent): void {
+    if (this.#closed) return;
+    if (event.type === 'leave') {
+      this.#members.delete(event.id);
+      return;
+    }
+    const members = event.type === 'members' ? event.members : [event];
+    if (event.type === 'members') this.#members.clear();
+    for (const { id, session } of members) {
+      if (id === this.id) continue;
+      this.#members.add(id);
+      const entry = this.#entries.get(id);
+      // Same id, new session: the peer restarted (a reloaded tab); its old channel is dead.
+      if (entry?.link.peerSession !== undefined && entry.link.peerSession !== session) {
+        this.#drop(entry, 'peer restarted');
+      } else if (entry !== undefined) {
+        continue;
+      }
+      if (this.id < id) {
+        void this.#dial(id).catch(() => undefined);
+      } else {
+        this.#fallbackDial(id);
+      }
+    }
+  }
+
+  /** The lower id dials; if its channel has not come in a while, the higher dials too. */
+  #fallbackDial(id: string): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#closed && this.#members.has(id) && !this.#entries.has(id)) {
+        void this.#dial(id).catch(() => undefined);
+      }
+    }, FALLBACK_DIAL_MS);
+    this.#timers.add(timer);
+  }
+
+  #dial(peerId: string): Promise<void> {
+    const existing = this.#dialing.get(peerId);
+    if (existing !== undefined) return existing;
+    const dialing = this.connector
+      .dial(peerId)
+      .then((channel) => this.#adopt(peerId, channel, this.id))
+      .finally(() => this.#dialing.delete(peerId));
+    this.#dialing.set(peerId, dialing);
+    return dialing;
+  }
+
+  /** Takes a newly opened channel, unless the pair already has the one that should win. */
+  #adopt(peerId: string, channel: Channel, dialer: string): void {
+    if (this.#closed || peerId === this.id) {
+      channel.close();
+      return;
+    }
+    const current = this.#entries.get(peerId);
+    if (current !== undefined) {
+      const preferred = this.id < peerId ? this.id : peerId;
+      // A live channel from the preferred side stays; a silent one may be dead, so it yields.
+      if (
+        current.dialer === preferred &&
+        dialer !== preferred &&
+        current.link.silentMs < STALE_MS
+      ) {
+        channel.close();
+        return;
+      }
+      // The new channel wins: it is the preferred dial, or a fresh one from the same side
+      // (the peer reloaded, or the old channel died unnoticed).
+      this.#drop(current, 'replaced by a new channel');
+    }
+    const entry: Entry = {
+      dialer,
+      info: undefined,
+      queue: [],
+      link: new Link(channel, peerId, this.options, {
+        ready: (capabilities) => {
+          entry.info = { id: peerId, capabilities };
+          this.#events.emit('peer:join', entry.info);
+          for (const { msg, resolve, reject } of entry.queue.splice(0)) {
+            try {
+              entry.link.send(msg);
+              resolve();
+            } catch (error) {
+              reject(error);
+            }
+          }
+        },
+        message: (message) => this.#events.emit('message', { from: peerId, message }),
+        dropped: (reason, detail) => this.#events.emit('dropped', { from: peerId, reason, detail }),
+        closed: (reason) => {
+          if (this.#entries.get(peerId) === entry) this.#drop(entry, reason);
+        },
+      }),
+    };
+    this.#entries.set(peerId, entry);
+  }
+
+  #drop(entry: Entry, reason: string): void {
+    const peerId = entry.link.peerId;
+    if (this.#entries.get(peerId) === entry) this.#entries.delete(peerId);
+    entry.link.close(reason, false);
+    for (const { reject } of entry.queue.splice(0)) reject(new PeerGoneError(peerId, reason));
+    if (entry.info !== undefined && !this.#closed) {
+      this.#events.emit('peer:leave', { ...entry.info, reason });
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import type { AppMessage } from './link.ts';
+import type { Capabilities, DropReason } from './protocol.ts';
+
+/** A peer that completed the handshake. */
+export interface PeerInfo {
+  readonly id: string;
+  readonly capabilities: Capabilities;
+}
+
+/** A message refused on receipt: counted, reported, never acted on. */
+export interface DroppedMessage {
+  readonly from: string;
+  readonly reason: DropReason;
+  readonly detail: string;
+}
+
+export interface TransportEvents {
+  'peer:join': PeerInfo;
+  'peer:leave': PeerInfo & { readonly reason: string };
+  message: { readonly from: string; readonly message: AppMessage };
+  dropped: DroppedMessage;
+  /** Connection to the coordinator: lost, then back. Existing peer channels stay up. */
+  'coordinator:down': { readonly reason: string };
+  'coordinator:up': Record<string, never>;
+}
+
+export type Listener<T> = (event: T) => void;
+
+/**
+ * How a node talks to its peers: send to one, hear from all, know who is there.
+ * Implemented over PeerJS (`createPeerJsTransport`) and in memory for tests (`MemoryHub`).
+ */
+export interface Transport {
+  readonly id: string;
+  /** Peers that completed the handshake, live. */
+  peers(): PeerInfo[];
+  /**
+   * Sends a message to a peer, opening the channel on first use. Resolves once it is queued;
+   * rejects with `PeerGoneError` if the peer is not in the room, `CodecError` if the body
+   * cannot travel.
+   */
+  send(peerId: string, message: AppMessage): Promise<void>;
+  on<E extends keyof TransportEvents>(event: E, listener: Listener<TransportEvents[E]>): () => void;
+  /** Says goodbye to every peer and leaves the room. */
+  close(): Promise<void>;
+}
