@@ -38,6 +38,8 @@ interface Entry {
 const FALLBACK_DIAL_MS = 2000;
 /** A channel this silent (heartbeats come every second) yields to a new one. */
 const STALE_MS = 1500;
+/** Wait before dialling again a room member whose channel failed. */
+const REDIAL_MS = 1000;
 
 /**
  * The peer-management core both transports share: one channel per peer pair (simultaneous
@@ -227,6 +229,16 @@ export class Mesh implements Transport {
     for (const { reject } of entry.queue.splice(0)) reject(new PeerGoneError(peerId, reason));
     if (entry.info !== undefined && !this.#closed) {
       this.#events.emit('peer:leave', { ...entry.info, reason });
+    }
+    // Still listed in the room (a partition, a dropped channel): try again, lower id first.
+    if (!this.#closed && this.#members.has(peerId) && reason !== 'replaced by a new channel') {
+      const timer = setTimeout(() => {
+        this.#timers.delete(timer);
+        if (this.#closed || !this.#members.has(peerId) || this.#entries.has(peerId)) return;
+        if (this.id < peerId) void this.#dial(peerId).catch(() => undefined);
+        else this.#fallbackDial(peerId);
+      }, REDIAL_MS);
+      this.#timers.add(timer);
     }
   }
 }
