@@ -1,6 +1,11 @@
-// The first demo: one tab runs a map-reduce DAG on its own node and lists what its IndexedDB
-// holds. The multi-tab swarm arrives with the network layer.
+// The demo: each tab is a node of one room (?room=name picks another). It lists its peers live
+// and runs a map-reduce DAG on its own node, listing what its IndexedDB holds.
 import { createNode, Dag, type HandoutNode } from '../src/index.ts';
+
+const params = new URLSearchParams(location.search);
+const coordinator =
+  params.get('coordinator') ?? (import.meta.env.VITE_HANDOUT_COORDINATOR as string | undefined);
+const room = params.get('room') ?? 'demo';
 
 const functions = {
   range: (n: number) => Array.from({ length: n }, (_, i) => i),
@@ -46,13 +51,52 @@ async function showDags(node: HandoutNode): Promise<void> {
   $('dags').replaceChildren(...items);
 }
 
-const node = await createNode({
-  functions,
-  id: sessionStorage.getItem('handout-demo-id') ?? undefined,
-});
-sessionStorage.setItem('handout-demo-id', node.id);
+function showPeers(node: HandoutNode): void {
+  const items = node.peers().map((p) => {
+    const li = document.createElement('li');
+    const caps = Object.entries(p.capabilities)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    li.textContent = `${p.id} (${caps})`;
+    return li;
+  });
+  if (items.length === 0) {
+    items.push(
+      Object.assign(document.createElement('li'), { textContent: 'none yet: open another tab' }),
+    );
+  }
+  $('peers').replaceChildren(...items);
+}
+
+async function start(): Promise<HandoutNode> {
+  if (coordinator === undefined) {
+    $('connection').textContent = 'local (no coordinator given)';
+    return createNode({ functions });
+  }
+  try {
+    const swarm = await createNode({ functions, coordinator, room });
+    $('connection').textContent = 'connected';
+    return swarm;
+  } catch (error) {
+    $('connection').textContent = `coordinator unreachable (${(error as Error).message}); local`;
+    return createNode({ functions });
+  }
+}
+
+$('room').textContent = room;
+const node = await start();
 $('node-id').textContent = node.id;
 $('store').textContent = node.store.name;
+node.on('peer:join', () => showPeers(node));
+node.on('peer:leave', () => showPeers(node));
+node.on('coordinator:down', () => {
+  $('connection').textContent = 'coordinator lost, reconnecting… (peers stay connected)';
+});
+node.on('coordinator:up', () => {
+  $('connection').textContent = 'connected';
+});
+$('open-tab').addEventListener('click', () => window.open(location.href, '_blank'));
+showPeers(node);
 await showDags(node);
 
 $('run-form').addEventListener('submit', async (event) => {

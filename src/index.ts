@@ -12,16 +12,24 @@ export type { DagValidationKind, HandoutErrorCode } from './errors.ts';
 export {
   AllocationError,
   CancelledError,
+  CoordinatorError,
   DagRunningError,
   DagValidationError,
   DataNotFoundError,
   HandoutError,
   NodeClosedError,
+  PeerGoneError,
+  RemoteError,
+  RequestTimeoutError,
   StorageError,
   TaskFailedError,
   UnknownDagError,
   UnknownFunctionError,
 } from './errors.ts';
+export type { MemoryPeerOptions } from './net/memory-transport.ts';
+export { MemoryHub } from './net/memory-transport.ts';
+export type { Capabilities, DropReason } from './net/protocol.ts';
+export type { DroppedMessage, PeerInfo, Transport, TransportEvents } from './net/transport.ts';
 export type {
   ContextFunction,
   EdgeContext,
@@ -34,3 +42,5 @@ export { withContext } from './runtime/functions.ts';
 export type { RunOptions, RunResult } from './runtime/local-run.ts';
 export type { HandoutNode, NodeOptions } from './runtime/node.ts';
 export { createNode } from './runtime/node.ts';
+export type { SwarmOptions } from './runtime/swarm.ts';
+export { detectCapabilities } from './runtime/swarm.ts';

@@ -10,14 +10,19 @@ import {
   UnknownDagError,
   UnknownFunctionError,
 } from '../errors.ts';
+import type { PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunOptions, type RunResult } from './local-run.ts';
+import { joinSwarm, type SwarmOptions } from './swarm.ts';
 
 /** Options of {@link createNode}. */
-export interface NodeOptions {
+export interface NodeOptions extends SwarmOptions {
   /** The functions this node can run, by name. */
   readonly functions: FunctionRegistry;
-  /** This node's id; also names its IndexedDB database. @default crypto.randomUUID() */
+  /**
+   * This node's id; also names its IndexedDB database. @default kept per tab in
+   * sessionStorage when joining a swarm, else crypto.randomUUID()
+   */
   readonly id?: string | undefined;
   /**
    * Where results are kept: `'indexeddb'` (database `handout-<id>`), `'memory'`, or a store of
@@ -44,7 +49,17 @@ export interface HandoutNode {
   clear(dagId: string): Promise<void>;
   /** Ids of the DAGs with data in this node's store. */
   dags(): Promise<string[]>;
-  /** Cancels this node's runs and closes its store. */
+  /** The peers in this node's room that completed the handshake, live (empty when local). */
+  peers(): PeerInfo[];
+  /**
+   * Listens to the swarm: `peer:join`, `peer:leave`, `dropped` (a refused message),
+   * `coordinator:down` / `coordinator:up`. Returns a function that stops listening.
+   */
+  on<E extends keyof TransportEvents>(
+    event: E,
+    listener: (event: TransportEvents[E]) => void,
+  ): () => void;
+  /** Cancels this node's runs, leaves the room and closes its store. */
   close(): Promise<void>;
 }
 
@@ -56,16 +71,22 @@ export interface HandoutNode {
  * const { results } = await node.execute(dag, { maxRetries: 3, maxConcurrency: 4 });
  */
 export async function createNode(options: NodeOptions): Promise<HandoutNode> {
-  const id = options.id ?? crypto.randomUUID();
-  if (typeof id !== 'string' || id.length === 0) {
+  if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
     throw new TypeError('createNode: id must be a non-empty string');
   }
   if (options.functions === null || typeof options.functions !== 'object') {
     throw new TypeError('createNode: functions must be an object of named functions');
   }
+  const transport = await joinSwarm(options.id, options);
+  const id = transport?.id ?? options.id ?? crypto.randomUUID();
   const store = openStore(id, options.store);
-  await store.dags(); // opens the database now, so a broken one fails here with StorageError
-  return new LocalNode(id, options.functions, store);
+  try {
+    await store.dags(); // opens the database now, so a broken one fails here with StorageError
+  } catch (error) {
+    await transport?.close();
+    throw error;
+  }
+  return new LocalNode(id, options.functions, store, transport);
 }
 
 function openStore(id: string, choice: NodeOptions['store']): ResultStore {
@@ -85,7 +106,19 @@ class LocalNode implements HandoutNode {
     readonly id: string,
     readonly functions: FunctionRegistry,
     readonly store: ResultStore,
+    readonly transport: Transport | undefined,
   ) {}
+
+  peers(): PeerInfo[] {
+    return this.transport?.peers() ?? [];
+  }
+
+  on<E extends keyof TransportEvents>(
+    event: E,
+    listener: (event: TransportEvents[E]) => void,
+  ): () => void {
+    return this.transport?.on(event, listener) ?? (() => undefined);
+  }
 
   async execute(dag: Dag, options: RunOptions = {}): Promise<RunResult> {
     if (this.#closed) throw new NodeClosedError(this.id);
@@ -139,6 +172,7 @@ class LocalNode implements HandoutNode {
     if (this.#closed) return;
     this.#closed = true;
     for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
+    await this.transport?.close();
     await this.store.close();
   }
 

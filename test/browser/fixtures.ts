@@ -3,14 +3,24 @@ import { type BrowserContext, test as base, expect, type Page } from '@playwrigh
 interface Fixtures {
   /** Opens the harness page in a context (a new one unless given) and waits until it is ready. */
   harnessPage(context?: BrowserContext): Promise<Page>;
+  /** Lets console errors matching `pattern` through (ones the browser itself logs). */
+  allowConsoleErrors(pattern: RegExp): void;
 }
 
 /**
  * Every page a test opens through `harnessPage` is watched: a console error or an uncaught
  * exception in any of them fails the test.
  */
+const allowed: RegExp[] = [];
+
 export const test = base.extend<Fixtures>({
-  harnessPage: async ({ browser }, use) => {
+  // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies so.
+  allowConsoleErrors: async ({}, use) => {
+    await use((pattern) => allowed.push(pattern));
+    allowed.length = 0;
+  },
+  // Depends on allowConsoleErrors, so the allow-list is still there when the pages are checked.
+  harnessPage: async ({ browser, allowConsoleErrors: _ }, use) => {
     const errors: string[] = [];
     const contexts: BrowserContext[] = [];
     await use(async (context) => {
@@ -29,7 +39,8 @@ export const test = base.extend<Fixtures>({
       return page;
     });
     for (const ctx of contexts) await ctx.close();
-    expect(errors, 'console errors in the pages').toEqual([]);
+    const unexpected = errors.filter((e) => !allowed.some((pattern) => pattern.test(e)));
+    expect(unexpected, 'console errors in the pages').toEqual([]);
   },
 });
 

@@ -1,6 +1,14 @@
 // Loaded by every browser test: puts the library and a fixed function registry on `window`, so
 // tests drive real nodes with `page.evaluate` while code itself never crosses any wire.
 import * as handout from '../../../src/index.ts';
+import { importSecret, roomKey } from '../../../src/net/auth.ts';
+import { Link } from '../../../src/net/link.ts';
+import type { Mesh } from '../../../src/net/mesh.ts';
+import {
+  createPeerJsTransport,
+  type PeerJsTransportOptions,
+} from '../../../src/net/peerjs-transport.ts';
+import { Rpc } from '../../../src/net/rpc.ts';
 
 const functions = {
   identity: (x: unknown) => x,
@@ -13,6 +21,14 @@ const functions = {
 } satisfies handout.FunctionRegistry;
 
 const nodes = new Map<string, handout.HandoutNode>();
+const transports = new Map<string, { transport: handout.Transport; rpc: Rpc }>();
+
+function checksum(buffer: ArrayBuffer): number {
+  const words = new Uint32Array(buffer);
+  let h = 2166136261;
+  for (let i = 0; i < words.length; i++) h = Math.imul(h ^ (words[i] as number), 16777619);
+  return h >>> 0;
+}
 
 const harness = {
   ...handout,
@@ -55,6 +71,81 @@ const harness = {
       };
     });
   },
+  /** A raw transport with RPC on top, for tests of the net layer itself. */
+  async transport(options: PeerJsTransportOptions) {
+    const transport = await createPeerJsTransport(options);
+    const rpc = new Rpc(transport, 120_000);
+    transports.set(transport.id, { transport, rpc });
+    return transport.id;
+  },
+  transports,
+  /**
+   * A rogue that learned a room's coordinator key (but not its secret) dials `target` directly
+   * and runs the handshake with a wrong secret. Resolves with what it got out of it.
+   */
+  async rogueDial(coordinator: string, target: string, room: string, realSecret: string) {
+    const mesh = (await createPeerJsTransport({ coordinator, room: 'rogue-corner' })) as Mesh;
+    const leakedRoom = await roomKey(room, await importSecret(realSecret));
+    const wrongSecret = await importSecret('a guess');
+    const channel = await mesh.connector.dial(target);
+    const outcome = { ready: false, capabilities: null as unknown, closed: '' };
+    await new Promise<void>((resolve) => {
+      new Link(
+        channel,
+        target,
+        {
+          selfId: mesh.id,
+          session: 'rogue',
+          room: leakedRoom,
+          capabilities: { cpu: 64 },
+          secret: wrongSecret,
+        },
+        {
+          ready: (capabilities) => {
+            outcome.ready = true;
+            outcome.capabilities = capabilities;
+          },
+          message: () => undefined,
+          dropped: () => undefined,
+          closed: (reason) => {
+            outcome.closed = reason;
+            resolve();
+          },
+        },
+      );
+    });
+    await mesh.close();
+    return outcome;
+  },
+  /** Resolves once `count` peers completed their handshake with node `id`. */
+  waitForPeers(id: string, count: number): Promise<string[]> {
+    const node = nodes.get(id) ?? transports.get(id)?.transport;
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return new Promise((resolve) => {
+      const check = () => {
+        const peers = node
+          .peers()
+          .map((p) => p.id)
+          .sort();
+        if (peers.length >= count) resolve(peers);
+      };
+      node.on('peer:join', check);
+      check();
+    });
+  },
+  /** A deterministic buffer and its checksum (FNV-1a over 32-bit words). */
+  makeBuffer(bytes: number): { buffer: ArrayBuffer; sum: number } {
+    const words = new Uint32Array(bytes / 4);
+    let x = 2463534242;
+    for (let i = 0; i < words.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      words[i] = x >>> 0;
+    }
+    return { buffer: words.buffer, sum: checksum(words.buffer) };
+  },
+  checksum,
   async databases(): Promise<string[]> {
     return (await indexedDB.databases()).map((db) => db.name ?? '').sort();
   },

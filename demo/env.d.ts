@@ -1,0 +1,6 @@
+interface ImportMetaEnv {
+  readonly VITE_HANDOUT_COORDINATOR?: string;
+}
+interface ImportMeta {
+  readonly env: ImportMetaEnv;
+}

@@ -1,0 +1,46 @@
+import { createPeerJsTransport } from '../net/peerjs-transport.ts';
+import type { Capabilities } from '../net/protocol.ts';
+import type { Transport } from '../net/transport.ts';
+
+/** How a node joins a swarm; part of `NodeOptions`. */
+export interface SwarmOptions {
+  /** The coordinator's URL, e.g. `http://127.0.0.1:9000/handout`. Without it the node is local. */
+  readonly coordinator?: string | undefined;
+  /** Peers of one room see only each other. @default 'default' */
+  readonly room?: string | undefined;
+  /** Merged over what the browser reports (`cpu`, `memory`). @default detected */
+  readonly capabilities?: Capabilities | undefined;
+  /** Only peers that know it can meet this one (checked with HMAC challenges). @default none */
+  readonly secret?: string | undefined;
+  /** STUN/TURN servers for real networks; none are needed on one machine. @default [] */
+  readonly iceServers?: RTCIceServer[] | undefined;
+  /** A ready-made transport instead (the in-memory one in tests). */
+  readonly transport?: Transport | undefined;
+}
+
+/** What this machine offers, as the browser (or Node) reports it. */
+export function detectCapabilities(): Capabilities {
+  const nav = (
+    globalThis as { navigator?: { hardwareConcurrency?: number; deviceMemory?: number } }
+  ).navigator;
+  const detected: Record<string, number> = { cpu: nav?.hardwareConcurrency ?? 1 };
+  if (typeof nav?.deviceMemory === 'number') detected.memory = nav.deviceMemory;
+  return detected;
+}
+
+/** The node's transport, or undefined for a local node. */
+export async function joinSwarm(
+  id: string | undefined,
+  options: SwarmOptions,
+): Promise<Transport | undefined> {
+  if (options.transport !== undefined) return options.transport;
+  if (options.coordinator === undefined) return undefined;
+  return createPeerJsTransport({
+    coordinator: options.coordinator,
+    room: options.room,
+    id,
+    capabilities: { ...detectCapabilities(), ...options.capabilities },
+    secret: options.secret,
+    iceServers: options.iceServers,
+  });
+}
