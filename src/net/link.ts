@@ -164,8 +164,9 @@ export class Link {
       this.#handle(msg);
       return;
     }
+    // Queued behind the handshake; by its turn the handshake may be done (a `ready` ahead of it).
     this.#inbox = this.#inbox
-      .then(() => this.#handshake(msg))
+      .then(() => (this.#state === 'ready' ? this.#handle(msg) : this.#handshake(msg)))
       .catch((error: unknown) => {
         this.close(`handshake failed: ${String(error)}`, false);
       });

@@ -19,6 +19,8 @@ export type DelayFn = (from: string, to: string) => number;
 
 interface Member {
   readonly id: string;
+  /** Crashed: everything on its channels is lost, both ways. A new node may reuse the id. */
+  vanished?: boolean;
   readonly session: string;
   readonly room: string;
   incoming?: (peerId: string, channel: Channel) => void;
@@ -32,7 +34,6 @@ interface Member {
  */
 export class MemoryHub {
   readonly #members = new Map<string, Member>();
-  readonly #vanished = new Set<string>();
   readonly #cut = new Set<string>();
   #delay: DelayFn = () => 0;
 
@@ -69,9 +70,10 @@ export class MemoryHub {
 
   /** Every message to or from these peers' channels is lost and they leave the directory: a crash. */
   vanish(peerId: string): void {
-    this.#vanished.add(peerId);
     const member = this.#members.get(peerId);
-    if (member !== undefined) this.#leave(member);
+    if (member === undefined) return;
+    member.vanished = true;
+    this.#leave(member);
   }
 
   /** Messages between the two groups are lost until `heal`. */
@@ -88,16 +90,16 @@ export class MemoryHub {
     this.#delay = delay;
   }
 
-  #lost(from: string, to: string): boolean {
-    return this.#vanished.has(from) || this.#vanished.has(to) || this.#cut.has(`${from}|${to}`);
+  #lost(from: Member, to: Member): boolean {
+    return from.vanished === true || to.vanished === true || this.#cut.has(`${from.id}|${to.id}`);
   }
 
   async #dial(from: Member, peerId: string): Promise<Channel> {
     const target = this.#members.get(peerId);
-    if (target === undefined || target.room !== from.room || this.#lost(from.id, peerId)) {
+    if (target === undefined || target.room !== from.room || this.#lost(from, target)) {
       throw new PeerGoneError(peerId, 'not reachable');
     }
-    const [mine, theirs] = this.#pair(from.id, peerId);
+    const [mine, theirs] = this.#pair(from, target);
     target.incoming?.(from.id, theirs);
     return mine;
   }
@@ -110,15 +112,17 @@ export class MemoryHub {
     }
   }
 
-  #pair(a: string, b: string): [Channel, Channel] {
+  #pair(a: Member, b: Member): [Channel, Channel] {
     const hub = this;
     const ends = [a, b].map((self, i) => {
-      const other = [a, b][1 - i] as string;
+      const other = [a, b][1 - i] as Member;
       const state = {
         buffered: 0,
         lastDelivery: 0,
         closed: false,
         message: undefined as ((data: ArrayBuffer) => void) | undefined,
+        /** In flight, in send order: one timer delivers them, so they can never overtake. */
+        queue: [] as { at: number; copy: ArrayBuffer }[],
         close: [] as (() => void)[],
         drain: [] as { threshold: number; listener: () => void }[],
       };
@@ -126,20 +130,33 @@ export class MemoryHub {
     });
     const channels = ends.map((end, i) => {
       const peer = ends[1 - i] as (typeof ends)[number];
+      const schedule = (): void => {
+        const head = end.state.queue[0];
+        if (head === undefined) return;
+        setTimeout(deliver, Math.max(0, head.at - Date.now()));
+      };
+      const deliver = (): void => {
+        const now = Date.now();
+        while ((end.state.queue[0]?.at ?? Number.POSITIVE_INFINITY) <= now) {
+          const { copy } = end.state.queue.shift() as { copy: ArrayBuffer };
+          end.state.buffered -= copy.byteLength;
+          if (!peer.state.closed && !hub.#lost(end.self, end.other)) peer.state.message?.(copy);
+        }
+        for (const d of end.state.drain) if (end.state.buffered <= d.threshold) d.listener();
+        schedule();
+      };
       const channel: Channel = {
         send(data) {
           if (end.state.closed) throw new Error('channel closed');
           const copy = data.slice().buffer as ArrayBuffer;
           end.state.buffered += copy.byteLength;
-          const now = Date.now();
-          const at = Math.max(now + hub.#delay(end.self, end.other), end.state.lastDelivery);
+          const at = Math.max(
+            Date.now() + hub.#delay(end.self.id, end.other.id),
+            end.state.lastDelivery,
+          );
           end.state.lastDelivery = at;
-          setTimeout(() => {
-            end.state.buffered -= copy.byteLength;
-            for (const d of end.state.drain) if (end.state.buffered <= d.threshold) d.listener();
-            if (peer.state.closed || hub.#lost(end.self, end.other)) return;
-            peer.state.message?.(copy);
-          }, at - now);
+          end.state.queue.push({ at, copy });
+          if (end.state.queue.length === 1) schedule();
         },
         get bufferedAmount() {
           return end.state.buffered;

@@ -31,11 +31,16 @@ interface Entry {
   /** Who opened the channel; of two channels to one peer, the lower id's dial wins. */
   readonly dialer: string;
   info: PeerInfo | undefined;
-  readonly queue: { msg: AppMessage; resolve(): void; reject(e: unknown): void }[];
+}
+
+interface Queued {
+  readonly msg: AppMessage;
+  resolve(): void;
+  reject(error: unknown): void;
 }
 
 /** If the lower id has not dialled us this long after we learned of each other, we dial. */
-const FALLBACK_DIAL_MS = 2000;
+const FALLBACK_DIAL_MS = 3000;
 /** A channel this silent (heartbeats come every second) yields to a new one. */
 const STALE_MS = 1500;
 /** Wait before dialling again a room member whose channel failed. */
@@ -51,6 +56,8 @@ export class Mesh implements Transport {
   readonly #entries = new Map<string, Entry>();
   readonly #members = new Set<string>();
   readonly #dialing = new Map<string, Promise<void>>();
+  /** Messages for peers whose channel is not ready yet. */
+  readonly #waiting = new Map<string, Queued[]>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
 
@@ -100,19 +107,18 @@ export class Mesh implements Transport {
     if (entry === undefined && !this.#members.has(peerId)) {
       return Promise.reject(new PeerGoneError(peerId, 'not in this room'));
     }
+    // Not connected yet: the message waits for whichever channel to the peer wins, so losing a
+    // race between two simultaneous dials never loses it.
     return new Promise<void>((resolve, reject) => {
-      const queued = { msg, resolve, reject };
-      const current = this.#entries.get(peerId);
-      if (current !== undefined) {
-        current.queue.push(queued);
-        return;
+      const waiting = this.#waiting.get(peerId) ?? [];
+      this.#waiting.set(peerId, waiting);
+      waiting.push({ msg, resolve, reject });
+      if (waiting.length > 1 || entry !== undefined || this.#dialing.has(peerId)) return;
+      if (this.id < peerId) {
+        this.#dial(peerId).catch((error: unknown) => this.#rejectWaiting(peerId, error));
+      } else {
+        this.#fallbackDial(peerId); // the lower id dials us on discovery; this is the backstop
       }
-      this.#dial(peerId).then(() => {
-        const opened = this.#entries.get(peerId);
-        if (opened === undefined) reject(new PeerGoneError(peerId, 'could not connect'));
-        else if (opened.info !== undefined) this.send(peerId, msg).then(resolve, reject);
-        else opened.queue.push(queued);
-      }, reject);
     });
   }
 
@@ -121,6 +127,8 @@ export class Mesh implements Transport {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     for (const entry of [...this.#entries.values()]) entry.link.close('node closed', true);
+    for (const peerId of [...this.#waiting.keys()])
+      this.#rejectWaiting(peerId, new PeerGoneError(peerId, 'this node closed'));
     await this.connector.close();
     this.#events.clear();
   }
@@ -129,6 +137,8 @@ export class Mesh implements Transport {
     if (this.#closed) return;
     if (event.type === 'leave') {
       this.#members.delete(event.id);
+      if (!this.#entries.has(event.id))
+        this.#rejectWaiting(event.id, new PeerGoneError(event.id, 'left the room'));
       return;
     }
     const members = event.type === 'members' ? event.members : [event];
@@ -156,7 +166,9 @@ export class Mesh implements Transport {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       if (!this.#closed && this.#members.has(id) && !this.#entries.has(id)) {
-        void this.#dial(id).catch(() => undefined);
+        this.#dial(id).catch((error: unknown) => {
+          if (!this.#entries.has(id)) this.#rejectWaiting(id, error);
+        });
       }
     }, FALLBACK_DIAL_MS);
     this.#timers.add(timer);
@@ -198,12 +210,13 @@ export class Mesh implements Transport {
     const entry: Entry = {
       dialer,
       info: undefined,
-      queue: [],
       link: new Link(channel, peerId, this.options, {
         ready: (capabilities) => {
           entry.info = { id: peerId, capabilities };
           this.#events.emit('peer:join', entry.info);
-          for (const { msg, resolve, reject } of entry.queue.splice(0)) {
+          const waiting = this.#waiting.get(peerId) ?? [];
+          this.#waiting.delete(peerId);
+          for (const { msg, resolve, reject } of waiting) {
             try {
               entry.link.send(msg);
               resolve();
@@ -222,11 +235,18 @@ export class Mesh implements Transport {
     this.#entries.set(peerId, entry);
   }
 
+  #rejectWaiting(peerId: string, error: unknown): void {
+    const waiting = this.#waiting.get(peerId) ?? [];
+    this.#waiting.delete(peerId);
+    for (const { reject } of waiting) reject(error);
+  }
+
   #drop(entry: Entry, reason: string): void {
     const peerId = entry.link.peerId;
     if (this.#entries.get(peerId) === entry) this.#entries.delete(peerId);
     entry.link.close(reason, false);
-    for (const { reject } of entry.queue.splice(0)) reject(new PeerGoneError(peerId, reason));
+    if (!this.#members.has(peerId) || this.#closed)
+      this.#rejectWaiting(peerId, new PeerGoneError(peerId, reason));
     if (entry.info !== undefined && !this.#closed) {
       this.#events.emit('peer:leave', { ...entry.info, reason });
     }

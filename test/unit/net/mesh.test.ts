@@ -42,7 +42,7 @@ describe('membership over the in-memory transport', () => {
     );
   });
 
-  it('resolves simultaneous dials to one channel on both sides', async () => {
+  it('a message sent before any channel exists waits for it and arrives once', async () => {
     const hub = new MemoryHub();
     const a = await join(hub, { id: 'a' });
     const joins: string[] = [];
@@ -53,12 +53,29 @@ describe('membership over the in-memory transport', () => {
     b.on('peer:join', (p) => joins.push(`b<-${p.id}`));
     const got: unknown[] = [];
     a.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
-    // b (the higher id) sends at once: it dials on first use while a dials on discovery.
+    // b (the higher id) sends at once, before a's channel (a dials on discovery) is up.
     await b.send('a', { v: 1, t: 'msg', topic: 't', body: 'first' });
     await vi.waitFor(() => expect(got).toEqual(['first']));
     await new Promise((r) => setTimeout(r, 100));
     expect(joins.sort()).toEqual(['a<-b', 'b<-a']);
     expect(leaves).toEqual([]);
+  });
+
+  it('tells a restarted peer (same id, new session) from the old one', async () => {
+    const hub = new MemoryHub();
+    const a = await join(hub, { id: 'a' });
+    const b1 = await join(hub, { id: 'b', capabilities: { v: 1 } });
+    await vi.waitFor(() => expect(ids(a.peers())).toEqual(['b']));
+    const events: string[] = [];
+    a.on('peer:leave', (p) => events.push(`leave ${p.capabilities.v}`));
+    a.on('peer:join', (p) => events.push(`join ${p.capabilities.v}`));
+    hub.vanish('b'); // the old tab dies without a word...
+    await b1.close();
+    const b2 = await join(hub, { id: 'b', capabilities: { v: 2 } }); // ...and comes back as b
+
+    await vi.waitFor(() => expect(events).toContain('join 2'));
+    expect(events[0]).toBe('leave 1');
+    expect(b2.peers().map((p) => p.id)).toEqual(['a']);
   });
 
   it('declares a vanished peer gone within 5 s with the default heartbeats', async () => {
