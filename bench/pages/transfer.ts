@@ -25,8 +25,9 @@ async function handoutWaitFor(peerId: string): Promise<void> {
 /** Sends `bytes` to the peer; resolves with milliseconds until the receiver had all of it. */
 async function handoutSend(peerId: string, bytes: number): Promise<number> {
   const buffer = new Uint8Array(bytes).fill(7).buffer;
+  if (rpc === undefined) throw new Error('join first');
   const started = Date.now();
-  const { at, bytes: got } = (await rpc?.request(peerId, 'sink', { buffer })) as {
+  const { at, bytes: got } = (await rpc.request(peerId, 'sink', { buffer })) as {
     at: number;
     bytes: number;
   };
