@@ -262,9 +262,10 @@ interface ClaimedIdentity extends Identity {
 
 /**
  * The node id (and PeerJS token) kept per tab in sessionStorage, so a reload comes back as the
- * same peer and takes over its own signalling seat. A duplicated tab copies sessionStorage, so a
- * saved id is first checked with other tabs of this origin; if one of them is using it, we take
- * a fresh one.
+ * same peer and takes over its own signalling seat. A node holds a Web Lock named after its id
+ * while it lives: a duplicated tab (which copies sessionStorage) finds the saved id locked and
+ * takes a fresh one, and a second node given an id already in use here does not reuse the saved
+ * token, so it cannot silently steal the first one's seat (the coordinator refuses it instead).
  */
 async function claimIdentity(
   explicit: string | undefined,
@@ -279,45 +280,32 @@ async function claimIdentity(
     saved = undefined;
   }
   const token = () => crypto.randomUUID().replaceAll('-', '');
+  const id = explicit ?? saved?.id ?? crypto.randomUUID();
+  let release = await lock(id);
   let identity: Identity;
-  if (explicit !== undefined) {
-    identity = {
-      id: explicit,
-      token: saved?.id === explicit && saved.token ? saved.token : token(),
-    };
-  } else if (saved?.id && saved.token && !(await inUse(saved.id))) {
-    identity = { id: saved.id, token: saved.token };
+  if (release !== undefined && saved?.id === id && saved.token) {
+    identity = { id, token: saved.token };
+  } else if (release === undefined && explicit === undefined) {
+    identity = { id: crypto.randomUUID(), token: token() }; // a duplicated tab
+    release = await lock(identity.id);
   } else {
-    identity = { id: crypto.randomUUID(), token: token() };
+    identity = { id, token: token() };
   }
-  storage?.setItem(key, JSON.stringify(identity));
-  return { ...identity, release: answerClaims(identity.id) };
+  if (release !== undefined) storage?.setItem(key, JSON.stringify(identity));
+  return { ...identity, release: release ?? (() => undefined) };
 }
 
-const CLAIMS = 'handout:identity-claims';
-
-async function inUse(id: string): Promise<boolean> {
-  if (typeof BroadcastChannel === 'undefined') return false;
-  const channel = new BroadcastChannel(CLAIMS);
-  try {
-    return await new Promise<boolean>((resolve) => {
-      channel.onmessage = (event) => {
-        if (event.data?.type === 'mine' && event.data.id === id) resolve(true);
-      };
-      channel.postMessage({ type: 'whose', id });
-      setTimeout(() => resolve(false), 150);
+/** Holds the Web Lock for an id; undefined when another node of this origin holds it. */
+async function lock(id: string): Promise<(() => void) | undefined> {
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (locks === undefined) return () => undefined;
+  return new Promise((resolve) => {
+    void locks.request(`handout:node:${id}`, { ifAvailable: true }, (held) => {
+      if (held === null) {
+        resolve(undefined);
+        return undefined;
+      }
+      return new Promise<void>((release) => resolve(() => release()));
     });
-  } finally {
-    channel.close();
-  }
-}
-
-function answerClaims(id: string): () => void {
-  if (typeof BroadcastChannel === 'undefined') return () => undefined;
-  const channel = new BroadcastChannel(CLAIMS);
-  channel.onmessage = (event) => {
-    if (event.data?.type === 'whose' && event.data.id === id)
-      channel.postMessage({ type: 'mine', id });
-  };
-  return () => channel.close();
+  });
 }

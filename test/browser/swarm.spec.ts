@@ -200,6 +200,7 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
       coordinatorUrl(),
     );
     expect(outcome).toMatchObject({ ready: false, capabilities: null });
+    expect(outcome.closed).not.toContain('still open');
     expect(await drops).toBe('unauthenticated');
     expect(
       await a.evaluate(() =>
@@ -220,6 +221,9 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
     await expect(b.locator('#status')).toHaveText('ready');
     const second = await join(b, { room: 'reload' });
     expect(second).toBe(first);
+    // Another node in the same tab finds the saved id in use and takes its own.
+    const third = await join(b, { room: 'reload-other' });
+    expect(third).not.toBe(first);
     expect(await peersOf(b, second, 1)).toEqual(['steady']);
     await expect
       .poll(() =>

@@ -90,6 +90,10 @@ const harness = {
     const channel = await mesh.connector.dial(target);
     const outcome = { ready: false, capabilities: null as unknown, closed: '' };
     await new Promise<void>((resolve) => {
+      setTimeout(() => {
+        outcome.closed ||= 'still open after 15 s';
+        resolve();
+      }, 15_000);
       new Link(
         channel,
         target,
