@@ -60,6 +60,7 @@ export class Mesh implements Transport {
   readonly #waiting = new Map<string, Queued[]>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
+  #dropped = 0;
 
   constructor(
     readonly id: string,
@@ -226,7 +227,10 @@ export class Mesh implements Transport {
           }
         },
         message: (message) => this.#events.emit('message', { from: peerId, message }),
-        dropped: (reason, detail) => this.#events.emit('dropped', { from: peerId, reason, detail }),
+        dropped: (reason, detail) => {
+          this.#dropped++;
+          this.#events.emit('dropped', { from: peerId, reason, detail, total: this.#dropped });
+        },
         closed: (reason) => {
           if (this.#entries.get(peerId) === entry) this.#drop(entry, reason);
         },

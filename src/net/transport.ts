@@ -12,6 +12,8 @@ export interface DroppedMessage {
   readonly from: string;
   readonly reason: DropReason;
   readonly detail: string;
+  /** Messages this node has dropped so far, this one included. */
+  readonly total: number;
 }
 
 export interface TransportEvents {

@@ -98,3 +98,28 @@ describe('coordinator', () => {
     expect(malformed.code).toBe(4400);
   });
 });
+
+describe('handout-coordinator CLI', () => {
+  it('starts, prints its URL, serves, and leaves on SIGINT', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/coordinator/cli.ts', '--port', '0'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = out.match(/listening: (http:\/\/\S+)/);
+        if (match) resolve(match[1] as string);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
+    });
+    const info = await fetch(`${url}/`).then((r) => r.json());
+    expect(info.name).toBe('PeerJS Server');
+    const exit = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGINT');
+    expect(await exit).toBe(0);
+  }, 30_000);
+});
