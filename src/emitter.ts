@@ -22,6 +22,11 @@ export class Emitter<Events extends object> {
     }
   }
 
+  /** Whether anyone listens: lets callers skip building events nobody reads. */
+  has(event: keyof Events): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   clear(): void {
     this.#listeners.clear();
   }

@@ -42,5 +42,14 @@ export { withContext } from './runtime/functions.ts';
 export type { RunOptions, RunResult } from './runtime/local-run.ts';
 export type { HandoutNode, NodeOptions } from './runtime/node.ts';
 export { createNode } from './runtime/node.ts';
+export type {
+  RunEvents,
+  RunHandle,
+  RunState,
+  RunStatus,
+  SubmitOptions,
+  TaskState,
+  TaskStatus,
+} from './runtime/run-handle.ts';
 export type { SwarmOptions } from './runtime/swarm.ts';
 export { detectCapabilities } from './runtime/swarm.ts';

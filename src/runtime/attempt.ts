@@ -1,4 +1,4 @@
-import type { ArgEdge, Plan, Task } from '../dag/index.ts';
+import type { ArgEdge, Task } from '../dag/index.ts';
 import { UnknownFunctionError } from '../errors.ts';
 import {
   type EdgeContext,
@@ -13,11 +13,17 @@ import {
 export interface AttemptEnv {
   readonly dagId: string;
   readonly nodeId: string;
-  readonly plan: Plan;
+  /** The task and every producer it may evaluate or name (inline ones in full). */
+  readonly tasks: ReadonlyMap<string, Task>;
   readonly functions: FunctionRegistry;
   readonly signal: AbortSignal;
-  /** The result of a scheduled (non-inline) producer that has finished. */
-  value(taskId: string): unknown;
+  /**
+   * The result of a scheduled (non-inline) producer, as this edge receives it: raw, or already
+   * passed through the edge's `serialize` where the value lives (see `serializedRemotely`).
+   */
+  value(taskId: string, edge: ArgEdge): unknown;
+  /** True when `value` for this edge already ran `serialize` on the producer's node. */
+  serializedRemotely?(taskId: string, edge: ArgEdge): boolean;
   /** Node holding a scheduled producer's result. */
   holder(taskId: string): string;
 }
@@ -78,11 +84,12 @@ function resolveEdge(
   edge: ArgEdge,
   inlineValues: Map<string, unknown>,
 ): unknown {
-  const producer = env.plan.tasks.get(edge.from) as Task;
+  const producer = env.tasks.get(edge.from) as Task;
   let value = producer.inline
     ? evaluateInline(env, producer, inlineValues)
-    : env.value(producer.id);
+    : env.value(producer.id, edge);
   if (edge.serialize === undefined && edge.deserialize === undefined) return value;
+  const remote = !producer.inline && env.serializedRemotely?.(producer.id, edge) === true;
 
   const context: EdgeContext = {
     dagId: env.dagId,
@@ -92,7 +99,7 @@ function resolveEdge(
     consumer: env.nodeId,
     signal: env.signal,
   };
-  for (const hook of [edge.serialize, edge.deserialize]) {
+  for (const hook of [remote ? undefined : edge.serialize, edge.deserialize]) {
     if (hook === undefined) continue;
     const fn = resolveFunction(env, consumer, hook) as (v: unknown, c: EdgeContext) => unknown;
     value = isPromise(value) ? value.then((v) => fn(v, context)) : fn(value, context);

@@ -1,8 +1,11 @@
 import type { Plan, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
+import { Emitter } from '../emitter.ts';
 import { CancelledError, TaskFailedError, UnknownFunctionError } from '../errors.ts';
 import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
+import { sizeOf } from './messages.ts';
+import type { RunEvents, RunState, RunStatus, TaskState } from './run-handle.ts';
 
 /** Options of one run; see `HandoutNode.execute`. */
 export interface RunOptions {
@@ -55,6 +58,9 @@ export class LocalRun {
   #reject!: (error: unknown) => void;
   #unlisten: () => void = () => undefined;
   readonly #attemptEnv: AttemptEnv;
+  readonly #states = new Map<string, { state: TaskState; failures: number }>();
+  #state: RunState = 'running';
+  readonly events = new Emitter<RunEvents>();
   readonly done: Promise<RunResult>;
 
   constructor(env: RunEnv, options: RunOptions = {}) {
@@ -68,7 +74,7 @@ export class LocalRun {
     this.#attemptEnv = {
       dagId: env.dagId,
       nodeId: env.nodeId,
-      plan: env.plan,
+      tasks: env.plan.tasks,
       functions: env.functions,
       signal: this.#controller.signal,
       value: (taskId) => this.#values.get(taskId),
@@ -89,15 +95,38 @@ export class LocalRun {
       const deps = env.plan.deps.get(id);
       if (deps === undefined) continue; // inline
       this.#waiting.set(id, deps.length);
+      this.#states.set(id, { state: deps.length === 0 ? 'ready' : 'waiting', failures: 0 });
       if (deps.length === 0) this.#ready.push(id);
     }
-    this.#maybeDone();
-    this.#pump();
+    // Start on the next microtask, so whoever submitted can listen to the first events.
+    queueMicrotask(() => {
+      this.#maybeDone();
+      this.#pump();
+    });
   }
 
   /** Stops the run: nothing more starts and `done` rejects with `reason`. */
   abort(reason: unknown): void {
     this.#fail(reason);
+  }
+
+  get state(): RunState {
+    return this.#state;
+  }
+
+  status(): RunStatus {
+    const peer = this.#env.nodeId;
+    const tasks = Object.fromEntries(
+      [...this.#states].map(([id, s]) => [
+        id,
+        {
+          state: s.state,
+          peer: s.state === 'waiting' || s.state === 'ready' ? undefined : peer,
+          failures: s.failures,
+        },
+      ]),
+    );
+    return { dagId: this.#env.dagId, state: this.#state, tasks };
   }
 
   /**
@@ -116,6 +145,7 @@ export class LocalRun {
       ) {
         const id = this.#ready[this.#head++] as string;
         this.#running++;
+        this.#mark(id, 'running');
         this.#execute(this.#env.plan.tasks.get(id) as Task, 1);
       }
     } finally {
@@ -143,8 +173,12 @@ export class LocalRun {
 
   #succeeded(task: Task, value: unknown): void {
     if (this.#settled) return; // a late result of a failed or cancelled run is discarded
-    const { store, dagId, plan } = this.#env;
+    const { store, dagId, plan, nodeId } = this.#env;
     this.#values.set(task.id, value);
+    this.#mark(task.id, 'done');
+    if (this.events.has('task:finished')) {
+      this.events.emit('task:finished', { taskId: task.id, peer: nodeId, bytes: sizeOf(value) });
+    }
     this.#writes++;
     store.put(dagId, task.id, value).then(
       () => {
@@ -158,7 +192,10 @@ export class LocalRun {
     for (const dependent of plan.dependents.get(task.id) ?? []) {
       const left = (this.#waiting.get(dependent) as number) - 1;
       this.#waiting.set(dependent, left);
-      if (left === 0) this.#ready.push(dependent);
+      if (left === 0) {
+        this.#ready.push(dependent);
+        this.#mark(dependent, 'ready');
+      }
     }
     this.#maybeDone();
     this.#pump();
@@ -167,19 +204,40 @@ export class LocalRun {
   #failed(task: Task, attemptNo: number, error: unknown): void {
     if (this.#settled) return;
     const allowed = (task.maxRetries ?? this.#maxRetries) + 1;
+    const entry = this.#states.get(task.id);
+    if (entry !== undefined) entry.failures = attemptNo;
+    const willRetry = attemptNo < allowed && !(error instanceof UnknownFunctionError);
+    if (this.events.has('task:failed')) {
+      this.events.emit('task:failed', {
+        taskId: task.id,
+        peer: this.#env.nodeId,
+        error: String(error),
+        willRetry,
+      });
+    }
     // A missing function fails the same way every time: retrying it would only waste attempts.
-    if (attemptNo < allowed && !(error instanceof UnknownFunctionError)) {
+    if (willRetry) {
       this.#execute(task, attemptNo + 1);
       return;
     }
     const { dagId, nodeId } = this.#env;
+    this.#mark(task.id, 'failed');
     this.#fail(new TaskFailedError(dagId, task.id, nodeId, attemptNo, error));
+  }
+
+  #mark(id: string, state: TaskState): void {
+    const entry = this.#states.get(id);
+    if (entry !== undefined) entry.state = state;
+    if (state === 'running' && this.events.has('task:started')) {
+      this.events.emit('task:started', { taskId: id, peer: this.#env.nodeId });
+    }
   }
 
   #maybeDone(): void {
     if (this.#settled || this.#writes > 0) return;
     if (this.#finished < this.#env.plan.scheduled.length) return;
     this.#settled = true;
+    this.#state = 'done';
     this.#unlisten();
     const { dagId, nodeId } = this.#env;
     // fromEntries defines own properties, so even a task named `__proto__` is reported.
@@ -193,6 +251,7 @@ export class LocalRun {
   #fail(error: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#state = error instanceof CancelledError ? 'cancelled' : 'failed';
     this.#unlisten();
     this.#controller.abort(error);
     this.#reject(error);

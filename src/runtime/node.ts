@@ -4,6 +4,7 @@ import { createMemoryStore } from '../data/memory-store.ts';
 import type { ResultStore } from '../data/store.ts';
 import {
   AllocationError,
+  CancelledError,
   DagRunningError,
   DataNotFoundError,
   NodeClosedError,
@@ -11,9 +12,11 @@ import {
   UnknownFunctionError,
 } from '../errors.ts';
 import type { PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
+import { Cluster } from './cluster.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunOptions, type RunResult } from './local-run.ts';
-import { joinSwarm, type SwarmOptions } from './swarm.ts';
+import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
+import { detectCapabilities, joinSwarm, type SwarmOptions } from './swarm.ts';
 
 /** Options of {@link createNode}. */
 export interface NodeOptions extends SwarmOptions {
@@ -37,15 +40,22 @@ export interface HandoutNode {
   /** The store holding this node's results. */
   readonly store: ResultStore;
   /**
-   * Runs a DAG and resolves with every task's result once all are stored.
-   * Rejects with `DagValidationError`, `UnknownFunctionError`, `AllocationError`,
-   * `DagRunningError` before anything runs, and with `TaskFailedError`, `StorageError` or
-   * `CancelledError` when the run fails.
+   * Runs a DAG (across the room when in a swarm) and resolves with the results once every one
+   * is stored where it was produced. Rejects with `DagValidationError`, `UnknownFunctionError`,
+   * `AllocationError`, `DagRunningError` before anything runs, and with `TaskFailedError`,
+   * `StorageError` or `CancelledError` when the run fails.
    */
-  execute(dag: Dag, options?: RunOptions): Promise<RunResult>;
-  /** A stored result. Rejects with `UnknownDagError` or `DataNotFoundError`. */
+  execute(dag: Dag, options?: SubmitOptions): Promise<RunResult>;
+  /** Starts a run and returns its handle at once: progress events, status, cancel. */
+  submit(dag: Dag, options?: SubmitOptions): RunHandle;
+  /** Per-task state and peer of a run this node orchestrates (finished ones until cleared). */
+  status(dagId: string): RunStatus | undefined;
+  /**
+   * A result, read here or fetched from the peer that holds it. Rejects with `UnknownDagError`
+   * or `DataNotFoundError`.
+   */
   result(dagId: string, taskId: string): Promise<unknown>;
-  /** Removes everything stored for one DAG; other DAGs are untouched. */
+  /** Removes a DAG's results and cached arguments here and on every peer; others untouched. */
   clear(dagId: string): Promise<void>;
   /** Ids of the DAGs with data in this node's store. */
   dags(): Promise<string[]>;
@@ -64,7 +74,8 @@ export interface HandoutNode {
 }
 
 /**
- * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself.
+ * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself; with
+ * one, it joins a room and its runs spread over the room's peers.
  *
  * @example
  * const node = await createNode({ functions: { identity, multiply, format } });
@@ -77,7 +88,8 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
   if (options.functions === null || typeof options.functions !== 'object') {
     throw new TypeError('createNode: functions must be an object of named functions');
   }
-  const transport = await joinSwarm(options.id, options);
+  const capabilities = { ...detectCapabilities(), ...options.capabilities };
+  const transport = await joinSwarm(options.id, { ...options, capabilities });
   const id = transport?.id ?? options.id ?? crypto.randomUUID();
   const store = openStore(id, options.store);
   try {
@@ -86,7 +98,11 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
     await transport?.close();
     throw error;
   }
-  return new LocalNode(id, options.functions, store, transport);
+  const cluster =
+    transport === undefined
+      ? undefined
+      : new Cluster({ id, transport, functions: options.functions, store, capabilities });
+  return new Node(id, options.functions, store, transport, cluster);
 }
 
 function openStore(id: string, choice: NodeOptions['store']): ResultStore {
@@ -96,7 +112,8 @@ function openStore(id: string, choice: NodeOptions['store']): ResultStore {
   return wantsIdb ? createIndexedDbStore(`handout-${id}`) : createMemoryStore(`memory:${id}`);
 }
 
-class LocalNode implements HandoutNode {
+class Node implements HandoutNode {
+  /** Local runs, finished ones too (for `status`), until cleared. */
   readonly #runs = new Map<string, LocalRun>();
   /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
   readonly #known = new Set<string>();
@@ -107,6 +124,7 @@ class LocalNode implements HandoutNode {
     readonly functions: FunctionRegistry,
     readonly store: ResultStore,
     readonly transport: Transport | undefined,
+    readonly cluster: Cluster | undefined,
   ) {}
 
   peers(): PeerInfo[] {
@@ -120,13 +138,22 @@ class LocalNode implements HandoutNode {
     return this.transport?.on(event, listener) ?? (() => undefined);
   }
 
-  async execute(dag: Dag, options: RunOptions = {}): Promise<RunResult> {
+  execute(dag: Dag, options: SubmitOptions = {}): Promise<RunResult> {
+    try {
+      return this.submit(dag, options).done;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  submit(dag: Dag, options: SubmitOptions = {}): RunHandle {
     if (this.#closed) throw new NodeClosedError(this.id);
     checkRunOptions(options);
     const plan = dag.validate();
-    this.#checkRunnable(plan);
-    if (this.#runs.has(dag.id)) throw new DagRunningError(dag.id);
-
+    this.#checkFunctions(plan);
+    if (this.cluster !== undefined) return this.cluster.submit(dag, options);
+    this.#checkPins(plan);
+    if (this.#runs.get(dag.id)?.state === 'running') throw new DagRunningError(dag.id);
     const env = {
       dagId: dag.id,
       nodeId: this.id,
@@ -137,21 +164,37 @@ class LocalNode implements HandoutNode {
     const run = new LocalRun(env, options);
     this.#runs.set(dag.id, run);
     this.#known.add(dag.id);
-    try {
-      return await run.done;
-    } finally {
-      this.#runs.delete(dag.id);
-    }
+    const collect = options.collect ?? 'all';
+    const done = run.done.then((result) => {
+      if (collect === 'all') return result;
+      const keep = (id: string) =>
+        collect === 'sinks' && (plan.dependents.get(id)?.length ?? 0) === 0;
+      const results = Object.fromEntries(Object.entries(result.results).filter(([id]) => keep(id)));
+      return { ...result, results };
+    });
+    return {
+      dagId: dag.id,
+      done,
+      status: () => run.status(),
+      on: (event, listener) => run.events.on(event, listener),
+      cancel: (reason) => run.abort(new CancelledError(dag.id, reason)),
+    };
+  }
+
+  status(dagId: string): RunStatus | undefined {
+    return this.cluster?.status(dagId) ?? this.#runs.get(dagId)?.status();
   }
 
   async result(dagId: string, taskId: string): Promise<unknown> {
+    if (this.cluster !== undefined) return this.cluster.result(dagId, taskId);
     try {
       return await this.store.get(dagId, taskId);
     } catch (error) {
       if (!(error instanceof DataNotFoundError)) throw error;
     }
-    if (this.#runs.has(dagId))
+    if (this.#runs.get(dagId)?.state === 'running') {
       throw new DataNotFoundError(dagId, taskId, 'its run has not stored it yet');
+    }
     if (this.#known.has(dagId) || (await this.store.keys(dagId)).length > 0) {
       throw new DataNotFoundError(dagId, taskId);
     }
@@ -159,8 +202,13 @@ class LocalNode implements HandoutNode {
   }
 
   async clear(dagId: string): Promise<void> {
-    if (this.#runs.has(dagId)) throw new DagRunningError(dagId);
+    if (this.cluster !== undefined) {
+      await this.cluster.clear(dagId);
+      return;
+    }
+    if (this.#runs.get(dagId)?.state === 'running') throw new DagRunningError(dagId);
     await this.store.clearDag(dagId);
+    this.#runs.delete(dagId);
     this.#known.delete(dagId);
   }
 
@@ -172,18 +220,25 @@ class LocalNode implements HandoutNode {
     if (this.#closed) return;
     this.#closed = true;
     for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
+    this.cluster?.close();
     await this.transport?.close();
     await this.store.close();
   }
 
-  /** On a lone node every function must be here and no task may be pinned elsewhere. */
-  #checkRunnable(plan: Plan): void {
+  /** Every peer registers the same functions, so one missing here is missing everywhere. */
+  #checkFunctions(plan: Plan): void {
     for (const task of plan.tasks.values()) {
       for (const name of [task.fn, ...task.args.flatMap((a) => [a.serialize, a.deserialize])]) {
         if (name !== undefined && lookup(this.functions, name) === undefined) {
           throw new UnknownFunctionError(name, task.id, this.id);
         }
       }
+    }
+  }
+
+  /** On a lone node no task may be pinned elsewhere. */
+  #checkPins(plan: Plan): void {
+    for (const task of plan.tasks.values()) {
       if (typeof task.node === 'string' && task.node !== this.id) {
         throw new AllocationError(
           task.id,

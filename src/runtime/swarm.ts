@@ -39,7 +39,7 @@ export async function joinSwarm(
     coordinator: options.coordinator,
     room: options.room,
     id,
-    capabilities: { ...detectCapabilities(), ...options.capabilities },
+    capabilities: options.capabilities,
     secret: options.secret,
     iceServers: options.iceServers,
   });

@@ -1,0 +1,385 @@
+import type { Dag } from '../dag/index.ts';
+import type { ResultStore } from '../data/store.ts';
+import { ValueCache } from '../data/value-cache.ts';
+import {
+  DagRunningError,
+  DataNotFoundError,
+  PeerGoneError,
+  RemoteError,
+  UnknownDagError,
+} from '../errors.ts';
+import type { Capabilities } from '../net/protocol.ts';
+import { Rpc } from '../net/rpc.ts';
+import type { Transport } from '../net/transport.ts';
+import { type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
+import { LoadBook } from './load-book.ts';
+import {
+  type Load,
+  Method,
+  parseDagId,
+  parseGet,
+  parseKey,
+  parseLoad,
+  parseOrders,
+  parseReports,
+  type TaskOrder,
+  type TaskReport,
+  Topic,
+} from './messages.ts';
+import { Orchestrator } from './orchestrator.ts';
+import type { RunHandle, SubmitOptions } from './run-handle.ts';
+import { Worker } from './worker.ts';
+
+export interface ClusterOptions {
+  readonly id: string;
+  readonly transport: Transport;
+  readonly functions: FunctionRegistry;
+  readonly store: ResultStore;
+  readonly capabilities: Capabilities;
+}
+
+/** How long `result` waits for the room to say who holds an item. */
+const FIND_TIMEOUT_MS = 5000;
+
+/**
+ * A node in a swarm: it orchestrates the runs submitted to it, works for every orchestrator in
+ * the room, and serves the results it holds straight to the peers that need them.
+ */
+export class Cluster {
+  readonly rpc: Rpc;
+  readonly worker: Worker;
+  readonly book = new LoadBook();
+  readonly cache = new ValueCache();
+  /** Runs orchestrated here, finished ones included, so their registries answer `locate`. */
+  readonly #runs = new Map<string, Orchestrator>();
+  /** DAGs this node has any part in, so it can tell an unknown DAG from a missing item. */
+  readonly #known = new Set<string>();
+  readonly #outbox = new Map<string, { orders: TaskOrder[]; reports: TaskReport[] }>();
+  #flushScheduled = false;
+  #loadTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #off: (() => void)[] = [];
+
+  constructor(readonly options: ClusterOptions) {
+    const { id, transport, store } = options;
+    this.rpc = new Rpc(transport, 60_000);
+    this.worker = new Worker({
+      id,
+      functions: options.functions,
+      store,
+      cache: this.cache,
+      capabilities: options.capabilities,
+      ports: {
+        report: (orchestrator, report) => this.#send(orchestrator, 'reports', report),
+        fetch: (peer, dagId, dataId, serialize) =>
+          this.rpc.request(peer, Method.get, {
+            dagId,
+            dataId,
+            serialize: serialize?.fn,
+            consumerTaskId: serialize?.consumerTaskId,
+          }),
+        locate: async (orchestrator, dagId, dataId) =>
+          orchestrator === id
+            ? this.#locate(dagId, dataId)
+            : ((await this.rpc.request(orchestrator, Method.locate, {
+                dagId,
+                dataId,
+              })) as string[]),
+        loadChanged: (load) => this.#loadChanged(load),
+      },
+    });
+    this.book.setPeer(id, options.capabilities);
+    for (const peer of transport.peers()) this.book.setPeer(peer.id, peer.capabilities);
+    this.#off.push(
+      transport.on('peer:join', (peer) => {
+        this.book.setPeer(peer.id, peer.capabilities);
+        this.#pumpAll();
+      }),
+      transport.on('peer:leave', (peer) => {
+        this.book.removePeer(peer.id);
+        for (const run of this.#runs.values()) run.onPeerLeave(peer.id);
+      }),
+    );
+    this.#listen();
+  }
+
+  submit(dag: Dag, options: SubmitOptions): RunHandle {
+    const running = this.#runs.get(dag.id);
+    if (running?.state === 'running') throw new DagRunningError(dag.id);
+    const plan = dag.validate();
+    this.#known.add(dag.id);
+    const run = new Orchestrator(
+      dag.id,
+      plan,
+      {
+        self: this.options.id,
+        book: this.book,
+        dispatch: (peer, order) => this.#send(peer, 'orders', order),
+        cancel: (peers, dagId) => {
+          for (const peer of peers) {
+            if (peer === this.options.id) this.worker.cancel(dagId);
+            else void this.rpc.notify(peer, Topic.cancel, { dagId }).catch(() => undefined);
+          }
+        },
+        fetch: (peer, dagId, dataId) => this.#get(peer, dagId, dataId),
+        flush: async (peer, dagId) => {
+          if (peer === this.options.id) await this.worker.flush(dagId);
+          else await this.rpc.request(peer, Method.flush, { dagId });
+        },
+      },
+      options,
+    );
+    this.#runs.set(dag.id, run);
+    return {
+      dagId: dag.id,
+      done: run.done,
+      status: () => run.status(),
+      on: (event, listener) => run.events.on(event, listener),
+      cancel: (reason) => run.cancel(reason),
+    };
+  }
+
+  status(dagId: string) {
+    return this.#runs.get(dagId)?.status();
+  }
+
+  isRunning(dagId: string): boolean {
+    return this.#runs.get(dagId)?.state === 'running';
+  }
+
+  /** A result from anywhere in the room: here, else from a peer that holds it. */
+  async result(dagId: string, taskId: string): Promise<unknown> {
+    const local = await this.#read(dagId, taskId);
+    if (local !== undefined) return local.value;
+    const peers = this.options.transport.peers().map((p) => p.id);
+    const answers = await Promise.all(
+      peers.map(async (peer) => {
+        try {
+          const found = (await this.rpc.request(
+            peer,
+            Method.find,
+            { dagId, dataId: taskId },
+            { timeoutMs: FIND_TIMEOUT_MS },
+          )) as {
+            has: boolean;
+            knowsDag: boolean;
+          };
+          return { peer, has: found.has === true, knowsDag: found.knowsDag === true };
+        } catch {
+          return { peer, has: false, knowsDag: false };
+        }
+      }),
+    );
+    for (const { peer, has } of answers) {
+      if (!has) continue;
+      try {
+        return await this.#get(peer, dagId, taskId);
+      } catch {
+        // it went away or lost it meanwhile: try the next holder
+      }
+    }
+    if (this.#knows(dagId) || answers.some((a) => a.knowsDag))
+      throw new DataNotFoundError(dagId, taskId);
+    throw new UnknownDagError(dagId);
+  }
+
+  /** Removes a DAG's data here and on every peer; resolves with each peer's outcome. */
+  async clear(dagId: string): Promise<Record<string, 'cleared' | 'unreachable'>> {
+    if (this.isRunning(dagId)) throw new DagRunningError(dagId);
+    await this.#clearHere(dagId);
+    this.#runs.delete(dagId);
+    const peers = this.options.transport.peers().map((p) => p.id);
+    const outcomes = await Promise.all(
+      peers.map(async (peer): Promise<[string, 'cleared' | 'unreachable']> => {
+        try {
+          await this.rpc.request(peer, Method.clear, { dagId }, { timeoutMs: FIND_TIMEOUT_MS });
+          return [peer, 'cleared'];
+        } catch {
+          return [peer, 'unreachable'];
+        }
+      }),
+    );
+    return Object.fromEntries(outcomes);
+  }
+
+  close(): void {
+    clearTimeout(this.#loadTimer);
+    for (const off of this.#off) off();
+    for (const run of this.#runs.values()) if (run.state === 'running') run.cancel('node closed');
+    this.rpc.close();
+  }
+
+  #listen(): void {
+    const { rpc, worker } = this;
+    const guard =
+      <T>(handle: (from: string, body: T) => void, parse: (body: unknown) => T) =>
+      ({ from, body }: { from: string; body: unknown }) => {
+        let parsed: T;
+        try {
+          parsed = parse(body);
+        } catch {
+          return; // malformed: dropped, nothing runs
+        }
+        handle(from, parsed);
+      };
+    this.#off.push(
+      rpc.onNotify(
+        Topic.tasks,
+        guard((from, orders) => {
+          for (const order of orders) this.#known.add(order.dagId);
+          worker.accept(from, orders);
+        }, parseOrders),
+      ),
+      rpc.onNotify(
+        Topic.reports,
+        guard((from, reports) => this.#route(from, reports), parseReports),
+      ),
+      rpc.onNotify(
+        Topic.cancel,
+        guard((_, dagId) => worker.cancel(dagId), parseDagId),
+      ),
+      rpc.onNotify(
+        Topic.load,
+        guard((from, load) => {
+          this.book.advertise(from, load);
+          this.#pumpAll();
+        }, parseLoad),
+      ),
+    );
+    rpc.handle(Method.get, async (body, from) => {
+      const { dagId, dataId, serialize, consumerTaskId } = parseGet(body);
+      const found = await this.#read(dagId, dataId);
+      if (found === undefined) throw this.#missing(dagId, dataId);
+      if (serialize === undefined) return found.value;
+      const hook = lookup(this.options.functions, serialize);
+      if (hook === undefined)
+        throw Object.assign(new Error(`no function '${serialize}' here`), {
+          code: 'unknown_function',
+        });
+      const context: EdgeContext = {
+        dagId,
+        producerTaskId: dataId,
+        consumerTaskId: consumerTaskId ?? '',
+        producer: this.options.id,
+        consumer: from,
+        signal: new AbortController().signal,
+      };
+      return (hook as (v: unknown, c: EdgeContext) => unknown)(found.value, context);
+    });
+    rpc.handle(Method.find, async (body) => {
+      const { dagId, dataId } = parseKey(body);
+      return {
+        has: (await this.#read(dagId, dataId)) !== undefined,
+        knowsDag: this.#knows(dagId) || (await this.options.store.keys(dagId)).length > 0,
+      };
+    });
+    rpc.handle(Method.clear, async (body) => {
+      await this.#clearHere(parseDagId(body));
+      return true;
+    });
+    rpc.handle(Method.flush, async (body) => {
+      await worker.flush(parseDagId(body));
+      return true;
+    });
+    rpc.handle(Method.locate, (body) => {
+      const { dagId, dataId } = parseKey(body);
+      return this.#locate(dagId, dataId);
+    });
+  }
+
+  #route(from: string, reports: readonly TaskReport[]): void {
+    for (const report of reports) this.#runs.get(report.dagId)?.onReport(from, report);
+  }
+
+  #locate(dagId: string, dataId: string): string[] {
+    return [...(this.#runs.get(dagId)?.registry.holders.get(dataId) ?? [])];
+  }
+
+  async #read(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
+    const hot = this.cache.get(dagId, dataId);
+    if (hot !== undefined) return hot;
+    if (!(await this.options.store.has(dagId, dataId))) return undefined;
+    return { value: await this.options.store.get(dagId, dataId) };
+  }
+
+  #knows(dagId: string): boolean {
+    return this.#known.has(dagId) || this.#runs.has(dagId);
+  }
+
+  #missing(dagId: string, dataId: string): Error {
+    return this.#knows(dagId) ? new DataNotFoundError(dagId, dataId) : new UnknownDagError(dagId);
+  }
+
+  /** A value from a peer (or here), with the peer's typed "not found" errors kept typed. */
+  async #get(peer: string, dagId: string, dataId: string): Promise<unknown> {
+    if (peer === this.options.id) {
+      const found = await this.#read(dagId, dataId);
+      if (found === undefined) throw this.#missing(dagId, dataId);
+      return found.value;
+    }
+    try {
+      return await this.rpc.request(peer, Method.get, { dagId, dataId });
+    } catch (error) {
+      if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
+        throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);
+      if (error instanceof RemoteError && error.remoteCode === 'unknown_dag')
+        throw new UnknownDagError(dagId);
+      throw error;
+    }
+  }
+
+  async #clearHere(dagId: string): Promise<void> {
+    if (this.#runs.get(dagId)?.state !== 'running') this.#runs.delete(dagId);
+    this.worker.cancel(dagId);
+    this.cache.clearDag(dagId);
+    this.#known.delete(dagId);
+    await this.options.store.clearDag(dagId);
+  }
+
+  /** Orders and reports to one peer leave together, once per turn of the event loop. */
+  #send(peer: string, kind: 'orders' | 'reports', item: TaskOrder | TaskReport): void {
+    const box = this.#outbox.get(peer) ?? { orders: [], reports: [] };
+    this.#outbox.set(peer, box);
+    if (kind === 'orders') box.orders.push(item as TaskOrder);
+    else box.reports.push(item as TaskReport);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => this.#flush());
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const self = this.options.id;
+    for (const [peer, { orders, reports }] of this.#outbox) {
+      this.#outbox.delete(peer);
+      if (peer === self) {
+        if (orders.length > 0) this.worker.accept(self, orders);
+        if (reports.length > 0) this.#route(self, reports);
+        continue;
+      }
+      const lost = (error: unknown) => {
+        if (!(error instanceof PeerGoneError)) return;
+        // The peer is gone: its tasks are placed again when its leave is noticed.
+      };
+      if (orders.length > 0) void this.rpc.notify(peer, Topic.tasks, orders).catch(lost);
+      if (reports.length > 0) void this.rpc.notify(peer, Topic.reports, reports).catch(lost);
+    }
+  }
+
+  /** Tells the room how busy this worker is, at most every 25 ms. */
+  #loadChanged(load: Load): void {
+    this.book.advertise(this.options.id, load);
+    if (this.#loadTimer !== undefined) return;
+    this.#loadTimer = setTimeout(() => {
+      this.#loadTimer = undefined;
+      const current = this.worker.load;
+      for (const peer of this.options.transport.peers()) {
+        void this.rpc.notify(peer.id, Topic.load, current).catch(() => undefined);
+      }
+      this.#pumpAll();
+    }, 25);
+  }
+
+  #pumpAll(): void {
+    for (const run of this.#runs.values()) run.pump();
+  }
+}

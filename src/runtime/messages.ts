@@ -1,0 +1,233 @@
+import { normalizeTask } from '../dag/task.ts';
+import type { Task, TaskSpec } from '../dag/types.ts';
+import type { RemoteErrorInfo } from '../net/protocol.ts';
+
+/**
+ * What orchestrators and workers say to each other, above the transport: topic names and body
+ * shapes, and the checks every received body passes before it is used. A body that fails them
+ * is reported as dropped; nothing in it runs.
+ */
+export const Topic = {
+  /** orchestrator -> worker: TaskOrder[] */
+  tasks: 'run.tasks',
+  /** worker -> orchestrator: TaskReport[] */
+  reports: 'run.reports',
+  /** orchestrator -> workers: { dagId } */
+  cancel: 'run.cancel',
+  /** worker -> everyone: Load */
+  load: 'peer.load',
+} as const;
+
+export const Method = {
+  /** { dagId, dataId, serialize?, consumerTaskId? } -> the value */
+  get: 'data.get',
+  /** { dagId, dataId } -> { has, knowsDag } */
+  find: 'data.find',
+  /** { dagId } -> { removed } */
+  clear: 'data.clear',
+  /** { dagId } -> true once every result of that DAG here is durable */
+  flush: 'run.flush',
+  /** { dagId, dataId } -> holders the orchestrator's registry knows */
+  locate: 'data.locate',
+} as const;
+
+/** A task as dispatched: everything the worker needs, no code. */
+export interface TaskOrder {
+  readonly dagId: string;
+  readonly attempt: number;
+  readonly task: Task;
+  /** Inline producers the task evaluates itself (transitively). */
+  readonly inline: readonly Task[];
+  /** Holders of each scheduled producer's result. */
+  readonly locations: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface Fetch {
+  readonly argId: string;
+  readonly from: string;
+  readonly bytes: number;
+  readonly ms: number;
+}
+
+export type TaskReport =
+  | {
+      readonly dagId: string;
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly kind: 'started';
+    }
+  | {
+      readonly dagId: string;
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly kind: 'done';
+      readonly bytes: number;
+      /** Small results ride along; `hasValue` tells a carried `undefined` from none. */
+      readonly hasValue: boolean;
+      readonly value?: unknown;
+      readonly fetched: readonly Fetch[];
+    }
+  | {
+      readonly dagId: string;
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly kind: 'failed';
+      readonly error: RemoteErrorInfo;
+      /** False when retrying cannot help (an unknown function, a cost that never fits). */
+      readonly retryable: boolean;
+    };
+
+export interface Load {
+  readonly used: Readonly<Record<string, number>>;
+  readonly tasks: number;
+}
+
+export class BadMessage extends Error {
+  override name = 'BadMessage';
+}
+
+function record(value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new BadMessage(`${what} is not an object`);
+  return value as Record<string, unknown>;
+}
+
+function text(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024)
+    throw new BadMessage(`${what} is not a name`);
+  return value;
+}
+
+function count(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+    throw new BadMessage(`${what} is not a count`);
+  return value;
+}
+
+function list(value: unknown, what: string, max = 100_000): unknown[] {
+  if (!Array.isArray(value) || value.length > max) throw new BadMessage(`${what} is not a list`);
+  return value;
+}
+
+export function parseGet(body: unknown): {
+  dagId: string;
+  dataId: string;
+  serialize: string | undefined;
+  consumerTaskId: string | undefined;
+} {
+  const b = record(body, 'request');
+  const hook = b.serialize === undefined ? undefined : text(b.serialize, 'serialize');
+  return {
+    ...parseKey(b),
+    serialize: hook,
+    consumerTaskId:
+      b.consumerTaskId === undefined ? undefined : text(b.consumerTaskId, 'consumerTaskId'),
+  };
+}
+
+export function parseKey(body: unknown): { dagId: string; dataId: string } {
+  const b = record(body, 'request');
+  return { dagId: text(b.dagId, 'dagId'), dataId: text(b.dataId, 'dataId') };
+}
+
+export function parseDagId(body: unknown): string {
+  return text(record(body, 'request').dagId, 'dagId');
+}
+
+function parseTask(value: unknown): Task {
+  try {
+    return normalizeTask(value as TaskSpec);
+  } catch (error) {
+    throw new BadMessage(`invalid task: ${(error as Error).message}`);
+  }
+}
+
+export function parseOrders(body: unknown): TaskOrder[] {
+  return list(body, 'orders').map((item) => {
+    const o = record(item, 'order');
+    const locations = record(o.locations, 'locations');
+    for (const [argId, holders] of Object.entries(locations)) {
+      for (const h of list(holders, `holders of ${argId}`, 1024)) text(h, 'holder');
+    }
+    return {
+      dagId: text(o.dagId, 'dagId'),
+      attempt: count(o.attempt, 'attempt'),
+      task: parseTask(o.task),
+      inline: list(o.inline, 'inline').map(parseTask),
+      locations: locations as Record<string, string[]>,
+    };
+  });
+}
+
+export function parseReports(body: unknown): TaskReport[] {
+  return list(body, 'reports').map((item) => {
+    const r = record(item, 'report');
+    const base = {
+      dagId: text(r.dagId, 'dagId'),
+      taskId: text(r.taskId, 'taskId'),
+      attempt: count(r.attempt, 'attempt'),
+    };
+    switch (r.kind) {
+      case 'started':
+        return { ...base, kind: 'started' };
+      case 'done':
+        return {
+          ...base,
+          kind: 'done',
+          bytes: count(r.bytes, 'bytes'),
+          hasValue: r.hasValue === true,
+          value: r.value,
+          fetched: list(r.fetched, 'fetched', 10_000).map((f) => {
+            const x = record(f, 'fetch');
+            return {
+              argId: text(x.argId, 'argId'),
+              from: text(x.from, 'from'),
+              bytes: count(x.bytes, 'bytes'),
+              ms: Number(x.ms) || 0,
+            };
+          }),
+        };
+      case 'failed': {
+        const e = record(r.error, 'error');
+        return {
+          ...base,
+          kind: 'failed',
+          error: {
+            code: text(e.code, 'code'),
+            message: String(e.message).slice(0, 65_536),
+            stack: typeof e.stack === 'string' ? e.stack : undefined,
+          },
+          retryable: r.retryable !== false,
+        };
+      }
+      default:
+        throw new BadMessage('unknown report kind');
+    }
+  });
+}
+
+export function parseLoad(body: unknown): Load {
+  const b = record(body, 'load');
+  const used = record(b.used, 'used');
+  for (const v of Object.values(used))
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadMessage('bad load');
+  return { used: used as Record<string, number>, tasks: count(b.tasks, 'tasks') };
+}
+
+/** A rough size of a value in bytes: what the registry records and what decides "small". */
+export function sizeOf(value: unknown, depth = 0): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'number') return 8;
+  if (typeof value === 'string') return 4 + value.length * 2;
+  if (typeof value === 'bigint') return 16;
+  if (value instanceof ArrayBuffer) return value.byteLength;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (depth > 64 || typeof value !== 'object') return 8;
+  let total = 8;
+  if (value instanceof Map)
+    for (const [k, v] of value) total += sizeOf(k, depth + 1) + sizeOf(v, depth + 1);
+  else if (value instanceof Set) for (const v of value) total += sizeOf(v, depth + 1);
+  else if (Array.isArray(value)) for (const v of value) total += sizeOf(v, depth + 1);
+  else for (const [k, v] of Object.entries(value)) total += k.length * 2 + sizeOf(v, depth + 1);
+  return total;
+}

@@ -1,0 +1,405 @@
+import type { Plan, Task } from '../dag/index.ts';
+import { Emitter } from '../emitter.ts';
+import { AllocationError, CancelledError, RemoteError, TaskFailedError } from '../errors.ts';
+import { addCosts, place, type Resources } from '../schedule/placement.ts';
+import type { LoadBook } from './load-book.ts';
+import type { RunResult } from './local-run.ts';
+import type { TaskOrder, TaskReport } from './messages.ts';
+import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
+
+/** What an orchestrator needs from its node. */
+export interface OrchestratorPorts {
+  readonly self: string;
+  readonly book: LoadBook;
+  dispatch(peer: string, order: TaskOrder): void;
+  cancel(peers: readonly string[], dagId: string): void;
+  fetch(peer: string, dagId: string, dataId: string): Promise<unknown>;
+  /** Resolves once every result the peer stored for the DAG is durable. */
+  flush(peer: string, dagId: string): Promise<void>;
+}
+
+interface Slot {
+  readonly task: Task;
+  state: TaskState;
+  peer: string | undefined;
+  /** Dispatch counter: a report for an older attempt is stale. */
+  attempt: number;
+  failures: number;
+  waitingFor: number;
+}
+
+/** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
+export interface Registry {
+  readonly holders: Map<string, Set<string>>;
+  readonly bytes: Map<string, number>;
+}
+
+/**
+ * Runs one DAG across the room from the node that submitted it: places each ready task, sends
+ * it with where its arguments live, records where its result lands, and resolves with the
+ * results once every one is durably stored where it was produced.
+ */
+export class Orchestrator {
+  readonly events = new Emitter<RunEvents>();
+  readonly registry: Registry = { holders: new Map(), bytes: new Map() };
+  readonly done: Promise<RunResult>;
+  readonly #slots = new Map<string, Slot>();
+  readonly #values = new Map<string, unknown>();
+  readonly #groupPeer = new Map<string, string>();
+  readonly #groups = new Map<string, string[]>();
+  /** Slots ready to place, in the order they became ready. */
+  #ready: Slot[] = [];
+  readonly #participants = new Set<string>();
+  readonly #maxRetries: number;
+  #state: RunState = 'running';
+  #finished = 0;
+  /** Tasks of this run placed or running. */
+  #inFlight = 0;
+  #resolve!: (result: RunResult) => void;
+  #reject!: (error: unknown) => void;
+  #unlisten: () => void = () => undefined;
+
+  constructor(
+    readonly dagId: string,
+    readonly plan: Plan,
+    readonly ports: OrchestratorPorts,
+    readonly options: SubmitOptions = {},
+  ) {
+    this.#maxRetries = options.maxRetries ?? 0;
+    this.done = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    for (const id of plan.tasks.keys()) {
+      const deps = plan.deps.get(id);
+      if (deps === undefined) continue; // inline
+      const task = plan.tasks.get(id) as Task;
+      const slot: Slot = {
+        task,
+        state: 'waiting',
+        peer: undefined,
+        attempt: 0,
+        failures: 0,
+        waitingFor: deps.length,
+      };
+      this.#slots.set(id, slot);
+      if (deps.length === 0) this.#makeReady(slot);
+      const root = plan.collocationRoot.get(id) ?? id;
+      this.#groups.set(root, [...(this.#groups.get(root) ?? []), id]);
+    }
+    const { signal } = options;
+    if (signal?.aborted) {
+      this.#fail(new CancelledError(dagId, signal.reason), 'cancelled');
+      return;
+    }
+    if (signal !== undefined) {
+      const onAbort = () => this.cancel(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
+    const impossible = this.#checkPlaceable();
+    if (impossible !== undefined) {
+      this.#fail(impossible, 'failed');
+      return;
+    }
+    // Start on the next microtask, so whoever submitted can listen to the first events.
+    queueMicrotask(() => {
+      this.#maybeFinish();
+      this.pump();
+    });
+  }
+
+  get state(): RunState {
+    return this.#state;
+  }
+
+  status(): RunStatus {
+    const tasks = Object.fromEntries(
+      [...this.#slots].map(([id, s]) => [
+        id,
+        { state: s.state, peer: s.peer, failures: s.failures },
+      ]),
+    );
+    return { dagId: this.dagId, state: this.#state, tasks };
+  }
+
+  cancel(reason?: unknown): void {
+    this.#fail(new CancelledError(this.dagId, reason), 'cancelled');
+  }
+
+  /** Places and dispatches every ready task that can go now. */
+  pump(): void {
+    if (this.#state !== 'running') return;
+    let peers = this.ports.book.peers();
+    const ready = this.#ready;
+    this.#ready = [];
+    const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    for (const slot of ready) {
+      if (slot.state !== 'ready') continue;
+      if (this.#inFlight >= cap) {
+        this.#ready.push(slot); // the run's own limit: wait for one of its tasks to end
+        continue;
+      }
+      const { task } = slot;
+      const root = this.plan.collocationRoot.get(task.id) ?? task.id;
+      let peer = this.#groupPeer.get(root);
+      if (peer === undefined) {
+        const decision = place(
+          {
+            cost: this.#groupCost(root),
+            pinned: this.#pin(root),
+            inputBytes: this.#inputBytes(task),
+          },
+          peers,
+        );
+        if (decision.kind === 'wait') {
+          this.#ready.push(slot);
+          continue;
+        }
+        if (decision.kind === 'never') {
+          this.#fail(new AllocationError(task.id, this.#pin(root), decision.reason), 'failed');
+          return;
+        }
+        peer = decision.peer;
+        this.#groupPeer.set(root, peer);
+      }
+      this.#dispatch(slot, peer);
+      peers = this.ports.book.peers(); // our claim changed that peer's load
+    }
+  }
+
+  #makeReady(slot: Slot): void {
+    slot.state = 'ready';
+    slot.peer = undefined;
+    this.#ready.push(slot);
+  }
+
+  onReport(from: string, report: TaskReport): void {
+    const slot = this.#slots.get(report.taskId);
+    // Only the peer it was sent to, about the attempt in flight, is heard.
+    if (
+      this.#state !== 'running' ||
+      slot === undefined ||
+      slot.peer !== from ||
+      slot.attempt !== report.attempt
+    )
+      return;
+    if (slot.state !== 'placed' && slot.state !== 'running') return;
+    switch (report.kind) {
+      case 'started':
+        slot.state = 'running';
+        this.events.emit('task:started', { taskId: slot.task.id, peer: from });
+        return;
+      case 'done':
+        return this.#succeeded(slot, from, report);
+      case 'failed':
+        return this.#failed(
+          slot,
+          from,
+          new RemoteError(from, report.error.code, report.error.message, report.error.stack),
+          report.retryable,
+        );
+      default: {
+        const never: never = report;
+        return never;
+      }
+    }
+  }
+
+  /** A peer left: its tasks in flight go back to be placed again; what it held is gone. */
+  onPeerLeave(peer: string): void {
+    if (this.#state !== 'running') return;
+    for (const [root, chosen] of this.#groupPeer)
+      if (chosen === peer && this.#pin(root) === undefined) this.#groupPeer.delete(root);
+    for (const holders of this.registry.holders.values()) holders.delete(peer);
+    this.#participants.delete(peer);
+    for (const slot of this.#slots.values()) {
+      if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running')) {
+        this.ports.book.release(peer, slot.task.cost);
+        this.#inFlight--;
+        this.#makeReady(slot);
+      }
+    }
+    this.pump();
+  }
+
+  #dispatch(slot: Slot, peer: string): void {
+    const { task } = slot;
+    slot.state = 'placed';
+    slot.peer = peer;
+    slot.attempt++;
+    this.#inFlight++;
+    this.#participants.add(peer);
+    this.ports.book.claim(peer, task.cost);
+    const locations: Record<string, string[]> = {};
+    for (const dep of this.plan.deps.get(task.id) ?? [])
+      locations[dep] = [...(this.registry.holders.get(dep) ?? [])];
+    this.events.emit('task:placed', { taskId: task.id, peer });
+    this.ports.dispatch(peer, {
+      dagId: this.dagId,
+      attempt: slot.attempt,
+      task,
+      inline: this.#inlineClosure(task),
+      locations,
+    });
+  }
+
+  #succeeded(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'done' }>): void {
+    const id = slot.task.id;
+    this.ports.book.release(from, slot.task.cost);
+    this.#inFlight--;
+    slot.state = 'done';
+    this.#hold(id, from, report.bytes);
+    if (report.hasValue) this.#values.set(id, report.value);
+    for (const f of report.fetched) {
+      this.#hold(f.argId, from, f.bytes);
+      this.events.emit('task:fetched', {
+        taskId: id,
+        argId: f.argId,
+        from: f.from,
+        to: from,
+        bytes: f.bytes,
+        ms: f.ms,
+      });
+    }
+    this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
+    this.#finished++;
+    for (const dependent of this.plan.dependents.get(id) ?? []) {
+      const next = this.#slots.get(dependent) as Slot;
+      if (--next.waitingFor === 0 && next.state === 'waiting') this.#makeReady(next);
+    }
+    this.#maybeFinish();
+    this.pump();
+  }
+
+  #failed(slot: Slot, from: string, cause: RemoteError, retryable: boolean): void {
+    this.ports.book.release(from, slot.task.cost);
+    this.#inFlight--;
+    slot.failures++;
+    const allowed = (slot.task.maxRetries ?? this.#maxRetries) + 1;
+    const willRetry = retryable && slot.failures < allowed;
+    this.events.emit('task:failed', {
+      taskId: slot.task.id,
+      peer: from,
+      error: cause.message,
+      willRetry,
+    });
+    if (willRetry) {
+      this.#makeReady(slot);
+      this.pump();
+      return;
+    }
+    slot.state = 'failed';
+    this.#fail(new TaskFailedError(this.dagId, slot.task.id, from, slot.failures, cause), 'failed');
+  }
+
+  #hold(dataId: string, peer: string, bytes: number): void {
+    const holders = this.registry.holders.get(dataId) ?? new Set();
+    holders.add(peer);
+    this.registry.holders.set(dataId, holders);
+    this.registry.bytes.set(dataId, bytes);
+  }
+
+  #maybeFinish(): void {
+    if (this.#state !== 'running' || this.#finished < this.#slots.size) return;
+    this.#state = 'done';
+    void this.#collect().then(
+      (result) => {
+        this.#unlisten();
+        this.#resolve(result);
+      },
+      (error: unknown) => {
+        this.#state = 'failed';
+        this.#unlisten();
+        this.#reject(error);
+      },
+    );
+  }
+
+  /** Waits until every participant's results are durable, then gathers what was asked for. */
+  async #collect(): Promise<RunResult> {
+    await Promise.all([...this.#participants].map((peer) => this.ports.flush(peer, this.dagId)));
+    const collect = this.options.collect ?? 'all';
+    const wanted =
+      collect === 'none'
+        ? []
+        : [...this.#slots.keys()].filter(
+            (id) => collect === 'all' || (this.plan.dependents.get(id)?.length ?? 0) === 0,
+          );
+    const results: [string, unknown][] = await Promise.all(
+      wanted.map(async (id): Promise<[string, unknown]> => {
+        if (this.#values.has(id)) return [id, this.#values.get(id)];
+        const holder = this.#slots.get(id)?.peer as string;
+        return [id, await this.ports.fetch(holder, this.dagId, id)];
+      }),
+    );
+    const allocations = [...this.#slots].map(([id, s]) => [id, s.peer as string]);
+    return {
+      dagId: this.dagId,
+      results: Object.fromEntries(results),
+      allocations: Object.fromEntries(allocations),
+    };
+  }
+
+  #fail(error: unknown, state: RunState): void {
+    if (this.#state !== 'running') return;
+    this.#state = state;
+    this.#unlisten();
+    for (const slot of this.#slots.values()) {
+      if (slot.state === 'placed' || slot.state === 'running')
+        this.ports.book.release(slot.peer as string, slot.task.cost);
+    }
+    if (this.#participants.size > 0) this.ports.cancel([...this.#participants], this.dagId);
+    this.#reject(error);
+  }
+
+  /** Fails now rather than later if some task could never be placed in this room. */
+  #checkPlaceable(): AllocationError | undefined {
+    const peers = this.ports.book.peers().map((p) => ({ ...p, used: {}, tasks: 0 }));
+    for (const slot of this.#slots.values()) {
+      const root = this.plan.collocationRoot.get(slot.task.id) ?? slot.task.id;
+      const decision = place({ cost: this.#groupCost(root), pinned: this.#pin(root) }, peers);
+      if (decision.kind === 'never')
+        return new AllocationError(slot.task.id, this.#pin(root), decision.reason);
+    }
+    return undefined;
+  }
+
+  #pin(root: string): string | undefined {
+    const node = this.plan.tasks.get(root)?.node;
+    return typeof node === 'string' ? node : undefined;
+  }
+
+  /** A collocation group is placed with its members' costs merged (as Handoff does). */
+  #groupCost(root: string): Resources {
+    const members = this.#groups.get(root) ?? [root];
+    if (members.length <= 1) return this.plan.tasks.get(root)?.cost ?? {};
+    return addCosts(...members.map((id) => this.plan.tasks.get(id)?.cost ?? {}));
+  }
+
+  #inputBytes(task: Task): Map<string, number> {
+    const bytes = new Map<string, number>();
+    for (const dep of this.plan.deps.get(task.id) ?? []) {
+      const size = this.registry.bytes.get(dep) ?? 0;
+      for (const holder of this.registry.holders.get(dep) ?? [])
+        bytes.set(holder, (bytes.get(holder) ?? 0) + size);
+    }
+    return bytes;
+  }
+
+  /** The inline tasks a task evaluates itself, through inline chains. */
+  #inlineClosure(task: Task): Task[] {
+    const out = new Map<string, Task>();
+    const visit = (t: Task) => {
+      for (const { from } of t.args) {
+        const producer = this.plan.tasks.get(from) as Task;
+        if (producer.inline && !out.has(from)) {
+          out.set(from, producer);
+          visit(producer);
+        }
+      }
+    };
+    visit(task);
+    return [...out.values()];
+  }
+}

@@ -1,0 +1,63 @@
+import type { RunOptions, RunResult } from './local-run.ts';
+
+export type TaskState = 'waiting' | 'ready' | 'placed' | 'running' | 'done' | 'failed';
+
+export interface TaskStatus {
+  readonly state: TaskState;
+  /** The peer it is placed on, runs on, or ran on. */
+  readonly peer: string | undefined;
+  /** Attempts that failed so far. */
+  readonly failures: number;
+}
+
+export type RunState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface RunStatus {
+  readonly dagId: string;
+  readonly state: RunState;
+  /** Scheduled tasks only: inline ones run inside their consumers. */
+  readonly tasks: Readonly<Record<string, TaskStatus>>;
+}
+
+/** Progress of a run, as its orchestrator sees it. */
+export interface RunEvents {
+  'task:placed': { readonly taskId: string; readonly peer: string };
+  'task:started': { readonly taskId: string; readonly peer: string };
+  'task:finished': { readonly taskId: string; readonly peer: string; readonly bytes: number };
+  /** A worker fetched an argument straight from a peer holding it. */
+  'task:fetched': {
+    readonly taskId: string;
+    readonly argId: string;
+    readonly from: string;
+    readonly to: string;
+    readonly bytes: number;
+    readonly ms: number;
+  };
+  'task:failed': {
+    readonly taskId: string;
+    readonly peer: string;
+    readonly error: string;
+    readonly willRetry: boolean;
+  };
+}
+
+/** Options of `submit` and `execute`. */
+export interface SubmitOptions extends RunOptions {
+  /**
+   * Which results `done` resolves with: every scheduled task's, only the sinks' (tasks nothing
+   * consumes), or none (they stay where they were produced; read them with `node.result`).
+   * @default 'all'
+   */
+  readonly collect?: 'all' | 'sinks' | 'none' | undefined;
+}
+
+/** A run in progress. Made by `node.submit`. */
+export interface RunHandle {
+  readonly dagId: string;
+  /** Resolves like `execute`; rejects with the run's typed error. */
+  readonly done: Promise<RunResult>;
+  status(): RunStatus;
+  on<E extends keyof RunEvents>(event: E, listener: (event: RunEvents[E]) => void): () => void;
+  /** Stops the run: `done` rejects with `CancelledError`, workers drop its tasks. */
+  cancel(reason?: unknown): void;
+}

@@ -1,0 +1,283 @@
+import type { ArgEdge, Task } from '../dag/index.ts';
+import type { ResultStore } from '../data/store.ts';
+import type { ValueCache } from '../data/value-cache.ts';
+import { AllocationError, DataNotFoundError, UnknownFunctionError } from '../errors.ts';
+import { errorInfo } from '../net/rpc.ts';
+import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
+import { type AttemptEnv, attempt } from './attempt.ts';
+import type { FunctionRegistry } from './functions.ts';
+import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
+
+/** Results at most this large ride along with the completion report. */
+export const SMALL_RESULT_BYTES = 16 * 1024;
+
+/** How a worker reaches the rest of the swarm. */
+export interface WorkerPorts {
+  report(orchestrator: string, report: TaskReport): void;
+  /** A value from a peer that holds it; with `serialize`, as that hook turns it there. */
+  fetch(
+    peer: string,
+    dagId: string,
+    dataId: string,
+    serialize?: { fn: string; consumerTaskId: string },
+  ): Promise<unknown>;
+  /** Where the orchestrator knows a result to be. */
+  locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
+  loadChanged(load: Load): void;
+}
+
+export interface WorkerOptions {
+  readonly id: string;
+  readonly functions: FunctionRegistry;
+  readonly store: ResultStore;
+  readonly cache: ValueCache;
+  readonly capabilities: Resources;
+  /** Tasks running at once here, whatever their cost. @default 64 */
+  readonly maxConcurrency?: number | undefined;
+  readonly ports: WorkerPorts;
+}
+
+/** An argument's value, where it came from, and whether the producer's serialize already ran. */
+interface Resolved {
+  readonly value: unknown;
+  readonly from: string;
+  readonly serialized: boolean;
+}
+
+interface Job {
+  readonly from: string;
+  readonly order: TaskOrder;
+  readonly cost: Resources;
+}
+
+/**
+ * Runs tasks for any orchestrator, never more than its capacity allows (the rest queue, whoever
+ * sent them), resolving each argument from memory, its own store, or straight from the peer that
+ * holds it, and keeping every result in its own store under `[dagId, taskId]`.
+ */
+export class Worker {
+  readonly #queue: Job[] = [];
+  readonly #running = new Map<string, { job: Job; controller: AbortController }>();
+  readonly #writes = new Map<string, Set<Promise<void>>>();
+  readonly #cancelled = new Set<string>();
+  #used: Resources = {};
+
+  constructor(readonly options: WorkerOptions) {}
+
+  get load(): Load {
+    return { used: this.#used, tasks: this.#running.size + this.#queue.length };
+  }
+
+  accept(from: string, orders: readonly TaskOrder[]): void {
+    for (const order of orders) {
+      this.#cancelled.delete(order.dagId);
+      const cost = order.task.cost;
+      if (!canEverFit(cost, this.options.capabilities)) {
+        const error = new AllocationError(
+          order.task.id,
+          this.options.id,
+          `its cost never fits on peer ${this.options.id}`,
+        );
+        this.#report(from, order, { kind: 'failed', error: errorInfo(error), retryable: false });
+        continue;
+      }
+      this.#queue.push({ from, order, cost });
+    }
+    this.#pump();
+  }
+
+  /** Drops a DAG's queued tasks and aborts its running ones; their results are not kept. */
+  cancel(dagId: string): void {
+    this.#cancelled.add(dagId);
+    for (let i = this.#queue.length - 1; i >= 0; i--) {
+      if (this.#queue[i]?.order.dagId === dagId) this.#queue.splice(i, 1);
+    }
+    for (const { job, controller } of this.#running.values()) {
+      if (job.order.dagId === dagId)
+        controller.abort(new Error(`run of DAG ${dagId} was cancelled`));
+    }
+    this.options.ports.loadChanged(this.load);
+  }
+
+  /** Resolves once every result of a DAG stored here so far is durable. Rejects on a failed write. */
+  async flush(dagId: string): Promise<void> {
+    await Promise.all(this.#writes.get(dagId) ?? []);
+  }
+
+  #pump(): void {
+    const max = this.options.maxConcurrency ?? 64;
+    for (let i = 0; i < this.#queue.length && this.#running.size < max; ) {
+      const job = this.#queue[i] as Job;
+      if (!fitsNow(job.cost, this.options.capabilities, this.#used)) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      void this.#run(job);
+    }
+    this.options.ports.loadChanged(this.load);
+  }
+
+  async #run(job: Job): Promise<void> {
+    const { order } = job;
+    const key = `${order.dagId}\u0000${order.task.id}\u0000${order.attempt}`;
+    const controller = new AbortController();
+    this.#running.set(key, { job, controller });
+    this.#used = addCosts(this.#used, job.cost);
+    this.#report(job.from, order, { kind: 'started' });
+    try {
+      const { values, fetched } = await this.#resolve(job, controller.signal);
+      const value = await attempt(
+        this.#env(order, values, controller.signal),
+        order.task,
+        order.attempt,
+      );
+      if (controller.signal.aborted || this.#cancelled.has(order.dagId)) return;
+      const bytes = sizeOf(value);
+      this.#keep(order.dagId, order.task.id, value, bytes);
+      const small = bytes <= SMALL_RESULT_BYTES;
+      this.#report(job.from, order, {
+        kind: 'done',
+        bytes,
+        hasValue: small,
+        ...(small ? { value } : {}),
+        fetched,
+      });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      this.#report(job.from, order, {
+        kind: 'failed',
+        error: errorInfo(error),
+        retryable: !(error instanceof UnknownFunctionError),
+      });
+    } finally {
+      this.#running.delete(key);
+      this.#used = addCosts(this.#used, negate(job.cost));
+      this.#pump();
+    }
+  }
+
+  /** Stores a value here: in the hot cache at once, in the store behind it. */
+  #keep(dagId: string, dataId: string, value: unknown, bytes: number): void {
+    this.options.cache.set(dagId, dataId, value, bytes);
+    const writes = this.#writes.get(dagId) ?? new Set();
+    this.#writes.set(dagId, writes);
+    const write = this.options.store.put(dagId, dataId, value);
+    writes.add(write);
+    write.then(
+      () => writes.delete(write),
+      () => undefined, // kept in the set: flush() rejects with the StorageError
+    );
+  }
+
+  /** Every scheduled producer's value this task needs: memory, own store, then the holders. */
+  async #resolve(job: Job, signal: AbortSignal) {
+    const { order } = job;
+    const values = new Map<string, Resolved>();
+    const fetched: Fetch[] = [];
+    const edges = [order.task, ...order.inline].flatMap((t) =>
+      t.args.map((edge) => ({ edge, consumer: t })),
+    );
+    const inlineIds = new Set(order.inline.map((t) => t.id));
+    await Promise.all(
+      edges
+        .filter(({ edge }) => !inlineIds.has(edge.from))
+        .map(async ({ edge, consumer }) => {
+          const key = valueKey(edge);
+          if (values.has(key)) return;
+          values.set(key, { value: undefined, from: this.options.id, serialized: false });
+          values.set(key, await this.#argument(job, edge, consumer.id, fetched, signal));
+        }),
+    );
+    return { values, fetched };
+  }
+
+  async #argument(
+    job: Job,
+    edge: ArgEdge,
+    consumerTaskId: string,
+    fetched: Fetch[],
+    signal: AbortSignal,
+  ): Promise<Resolved> {
+    const { dagId, locations } = job.order;
+    const { cache, store, ports, id } = this.options;
+    const here = (value: unknown): Resolved => ({ value, from: id, serialized: false });
+    const local = cache.get(dagId, edge.from);
+    if (local !== undefined) return here(local.value);
+    if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
+    let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
+    if (holders.length === 0)
+      holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
+    const serialize =
+      edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
+    let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
+    for (const holder of holders) {
+      if (signal.aborted) throw signal.reason;
+      const started = performance.now();
+      try {
+        const value = await ports.fetch(holder, dagId, edge.from, serialize);
+        const bytes = sizeOf(value);
+        fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
+        // A value turned by the producer's serialize hook is this edge's own: not cached.
+        if (serialize === undefined) this.#keep(dagId, edge.from, value, bytes);
+        return { value, from: holder, serialized: serialize !== undefined };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  #env(order: TaskOrder, values: Map<string, Resolved>, signal: AbortSignal): AttemptEnv {
+    const tasks = new Map<string, Task>([
+      [order.task.id, order.task],
+      ...order.inline.map((t) => [t.id, t] as const),
+    ]);
+    for (const t of [order.task, ...order.inline]) {
+      for (const { from } of t.args) {
+        // Scheduled producers appear only as ids; a stub lets attempt() see they are not inline.
+        if (!tasks.has(from)) tasks.set(from, { ...order.task, id: from, inline: false });
+      }
+    }
+    const resolved = (taskId: string, edge: ArgEdge) =>
+      values.get(valueKey({ ...edge, from: taskId }));
+    return {
+      dagId: order.dagId,
+      nodeId: this.options.id,
+      tasks,
+      functions: this.options.functions,
+      signal,
+      value: (taskId, edge) => resolved(taskId, edge)?.value,
+      serializedRemotely: (taskId, edge) => resolved(taskId, edge)?.serialized === true,
+      holder: (taskId) => {
+        for (const [key, r] of values)
+          if (key === taskId || key.startsWith(`${taskId}\u0000`)) return r.from;
+        return this.options.id;
+      },
+    };
+  }
+
+  #report(orchestrator: string, order: TaskOrder, fields: DistributiveReport): void {
+    this.options.ports.report(orchestrator, {
+      dagId: order.dagId,
+      taskId: order.task.id,
+      attempt: order.attempt,
+      ...fields,
+    } as TaskReport);
+  }
+}
+
+type DistributiveReport = TaskReport extends infer R
+  ? R extends TaskReport
+    ? Omit<R, 'dagId' | 'taskId' | 'attempt'>
+    : never
+  : never;
+
+/** A producer's value as one edge receives it: raw, or through that edge's serialize hook. */
+function valueKey(edge: ArgEdge): string {
+  return edge.serialize === undefined ? edge.from : `${edge.from}\u0000${edge.serialize}`;
+}
+
+function negate(cost: Resources): Resources {
+  return Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, -v]));
+}

@@ -1,0 +1,110 @@
+/**
+ * Placement: which peer runs a task. Pure: it sees a snapshot of the peers and answers.
+ *
+ * - A pinned task runs on its peer, or fails with a reason if that peer is absent or can never
+ *   fit its cost.
+ * - Otherwise the candidates are the peers whose capabilities could ever cover the cost; none is
+ *   a failure now. Among those with free capacity right now, the one holding the most bytes of
+ *   the task's inputs wins (inputs smaller than `LOCALITY_MIN_BYTES` in all count as no
+ *   preference: moving them is cheaper than queueing), then the least loaded. If none has free
+ *   capacity, the task waits.
+ */
+
+export type Resources = Readonly<Record<string, number>>;
+
+export interface PeerLoad {
+  readonly id: string;
+  readonly capabilities: Resources;
+  /** Resources claimed by tasks running or dispatched there. */
+  readonly used: Resources;
+  /** Tasks running or queued there: the tie-breaker between equally good peers. */
+  readonly tasks: number;
+}
+
+export interface PlacementQuery {
+  readonly cost: Resources;
+  /** A peer id the task is pinned to (directly, or through its collocation group). */
+  readonly pinned?: string | undefined;
+  /** Bytes of the task's inputs each peer already holds. */
+  readonly inputBytes?: ReadonlyMap<string, number> | undefined;
+}
+
+export type Placement =
+  | { readonly kind: 'peer'; readonly peer: string }
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'never'; readonly reason: string };
+
+/** Inputs below this many bytes in all are cheap to move: they do not pull a task to a peer. */
+export const LOCALITY_MIN_BYTES = 64 * 1024;
+
+/** Whether a peer's total capabilities could ever cover a cost. */
+export function canEverFit(cost: Resources, capabilities: Resources): boolean {
+  for (const [resource, amount] of Object.entries(cost)) {
+    if (amount > 0 && !((capabilities[resource] ?? 0) >= amount)) return false;
+  }
+  return true;
+}
+
+/** Whether a cost fits in what is free now. */
+export function fitsNow(cost: Resources, capabilities: Resources, used: Resources): boolean {
+  for (const [resource, amount] of Object.entries(cost)) {
+    if (amount > 0 && (used[resource] ?? 0) + amount > (capabilities[resource] ?? 0)) return false;
+  }
+  return true;
+}
+
+export function place(query: PlacementQuery, peers: readonly PeerLoad[]): Placement {
+  const { cost, pinned } = query;
+  if (pinned !== undefined) {
+    const peer = peers.find((p) => p.id === pinned);
+    if (peer === undefined)
+      return { kind: 'never', reason: `it is pinned to peer ${pinned}, which is not in the room` };
+    if (!canEverFit(cost, peer.capabilities)) {
+      return {
+        kind: 'never',
+        reason: `its cost ${describeResources(cost)} exceeds what peer ${pinned} has (${describeResources(peer.capabilities)})`,
+      };
+    }
+    return { kind: 'peer', peer: pinned };
+  }
+  const capable = peers.filter((p) => canEverFit(cost, p.capabilities));
+  if (capable.length === 0) {
+    return {
+      kind: 'never',
+      reason: `no peer in the room could ever cover its cost ${describeResources(cost)}`,
+    };
+  }
+  const free = capable.filter((p) => fitsNow(cost, p.capabilities, p.used));
+  if (free.length === 0) return { kind: 'wait' };
+  const total = [...(query.inputBytes?.values() ?? [])].reduce((a, b) => a + b, 0);
+  const held = (p: PeerLoad) =>
+    total >= LOCALITY_MIN_BYTES ? (query.inputBytes?.get(p.id) ?? 0) : 0;
+  let best = free[0] as PeerLoad;
+  for (const p of free) {
+    const better = held(p) > held(best) || (held(p) === held(best) && load(p) < load(best));
+    if (better) best = p;
+  }
+  return { kind: 'peer', peer: best.id };
+}
+
+/** How busy a peer is: the largest share of any resource it uses, then its task count. */
+function load(p: PeerLoad): number {
+  let share = 0;
+  for (const [resource, used] of Object.entries(p.used)) {
+    const capacity = p.capabilities[resource] ?? 0;
+    if (capacity > 0) share = Math.max(share, used / capacity);
+  }
+  return share * 1e6 + p.tasks;
+}
+
+/** Adds costs (collocated tasks are placed with their costs merged). */
+export function addCosts(...costs: Resources[]): Resources {
+  const out: Record<string, number> = {};
+  for (const cost of costs) for (const [k, v] of Object.entries(cost)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function describeResources(resources: Resources): string {
+  const parts = Object.entries(resources).map(([k, v]) => `${k} ${v}`);
+  return parts.length === 0 ? 'nothing' : parts.join(', ');
+}

@@ -1,0 +1,296 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  AllocationError,
+  Dag,
+  DataNotFoundError,
+  type EdgeContext,
+  type RunEvents,
+  TaskFailedError,
+  UnknownDagError,
+  withContext,
+} from '../../src/index.ts';
+import { arithmetic, rejection } from './helpers.ts';
+import { type SwarmOf, swarm } from './swarm-helpers.ts';
+
+/** Where each function ran, by node id: filled by `where`-wrapped functions. */
+const ranOn = new Map<string, string>();
+const running = new Map<string, number>();
+let peak = new Map<string, number>();
+
+const functions = {
+  ...arithmetic,
+  where: withContext((ctx, x: unknown) => {
+    ranOn.set(`${ctx.dagId}/${ctx.taskId}`, ctx.nodeId);
+    return x;
+  }),
+  bytes: (n: number) => new Uint8Array(n).fill(3),
+  length: (b: Uint8Array) => b.length,
+  nodeOf: withContext((ctx) => ctx.nodeId),
+  busy: withContext(async (ctx, ms: number) => {
+    const now = (running.get(ctx.nodeId) ?? 0) + 1;
+    running.set(ctx.nodeId, now);
+    peak.set(ctx.nodeId, Math.max(peak.get(ctx.nodeId) ?? 0, now));
+    await new Promise((r) => setTimeout(r, ms));
+    running.set(ctx.nodeId, (running.get(ctx.nodeId) ?? 1) - 1);
+    return ctx.nodeId;
+  }),
+  failOn: withContext((ctx, bad: string) => {
+    if (ctx.nodeId === bad) throw new RangeError(`no good on ${bad}`);
+    return ctx.nodeId;
+  }),
+  toText: (v: unknown, e: EdgeContext) =>
+    JSON.stringify({ v, serializedOn: e.producer, for: e.consumer }),
+  fromText: withContext((ctx) => ctx.nodeId), // never used as a hook: hooks get an EdgeContext
+  parseText: (t: string, e: EdgeContext) => ({
+    ...JSON.parse(t),
+    deserializedOn: e.consumer,
+    producer: e.producer,
+  }),
+};
+
+let current: SwarmOf | undefined;
+afterEach(async () => {
+  await current?.close();
+  current = undefined;
+  ranOn.clear();
+  running.clear();
+  peak = new Map();
+});
+
+async function three(capabilities = {}) {
+  current = await swarm(['a', 'b', 'c'], functions, capabilities);
+  return current;
+}
+
+describe('distributed execution over the in-memory transport', () => {
+  it('runs the README example from any node, with real values for every task', async () => {
+    const { nodes } = await three();
+    const dag = new Dag()
+      .add({ id: 'src', fn: 'identity', extraArgs: [42] })
+      .add({ id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2] })
+      .add({ id: 'out', fn: 'format', args: ['dbl'] });
+    const { dagId, results, allocations } = await (nodes[1]?.execute(dag) as Promise<
+      import('../../src/index.ts').RunResult
+    >);
+    expect(dagId).toBe(dag.id);
+    expect(results).toEqual({ src: 42, dbl: 84, out: 'value: 84' });
+    for (const peer of Object.values(allocations)) expect(['a', 'b', 'c']).toContain(peer);
+  });
+
+  it('spreads independent tasks over the peers (least loaded)', async () => {
+    const { byId } = await three();
+    const dag = new Dag();
+    for (let i = 0; i < 30; i++) dag.add({ id: `t${i}`, fn: 'busy', extraArgs: [5] });
+    const { allocations, results } = await byId('a').execute(dag);
+    expect(new Set(Object.values(allocations))).toEqual(new Set(['a', 'b', 'c']));
+    for (const [id, peer] of Object.entries(allocations)) expect(results[id]).toBe(peer);
+  });
+
+  it('fetches a remote argument straight from its producer and caches it on the consumer only', async () => {
+    const { byId } = await three();
+    const dag = new Dag()
+      .add({ id: 'p', fn: 'bytes', extraArgs: [100_000], node: 'b' })
+      .add({ id: 'c', fn: 'length', args: ['p'], node: 'c' });
+    const run = byId('a').submit(dag);
+    const fetches: RunEvents['task:fetched'][] = [];
+    run.on('task:fetched', (f) => fetches.push(f));
+    const { results, allocations } = await run.done;
+    expect(results.c).toBe(100_000);
+    expect(allocations).toEqual({ p: 'b', c: 'c' });
+    expect(fetches).toEqual([
+      expect.objectContaining({ taskId: 'c', argId: 'p', from: 'b', to: 'c' }),
+    ]);
+    expect(fetches[0]?.bytes).toBeGreaterThanOrEqual(100_000);
+    expect((await byId('b').store.keys(dag.id)).sort()).toEqual(['p']);
+    expect((await byId('c').store.keys(dag.id)).sort()).toEqual(['c', 'p']);
+    expect(await byId('a').store.keys(dag.id)).toEqual([]);
+  });
+
+  it('keeps concurrent runs of one definition from two orchestrators apart', async () => {
+    const { byId, nodes } = await three();
+    const make = (seed: number) =>
+      new Dag()
+        .add({ id: 'src', fn: 'identity', extraArgs: [seed], node: 'b' })
+        .add({ id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2], node: 'c' });
+    const dags = Array.from({ length: 10 }, (_, i) => make(i));
+    const runs = await Promise.all(dags.map((d, i) => byId(i % 2 ? 'a' : 'b').execute(d)));
+    for (const [i, r] of runs.entries()) expect(r.results).toEqual({ src: i, dbl: i * 2 });
+    for (const node of nodes) {
+      for (const id of await node.dags()) expect(dags.map((d) => d.id)).toContain(id);
+    }
+    expect(await byId('c').result(dags[3]?.id as string, 'dbl')).toBe(6);
+  });
+
+  it('answers result() from any peer, with typed errors for unknown ids', async () => {
+    const { byId } = await three();
+    const dag = new Dag().add({ id: 'x', fn: 'identity', extraArgs: ['held by c'], node: 'c' });
+    await byId('a').execute(dag, { collect: 'none' });
+    expect(await byId('b').result(dag.id, 'x')).toBe('held by c');
+    expect(await rejection(byId('b').result(dag.id, 'nope'))).toBeInstanceOf(DataNotFoundError);
+    expect(await rejection(byId('b').result('no-such-dag', 'x'))).toBeInstanceOf(UnknownDagError);
+    expect(await rejection(byId('c').result('no-such-dag', 'x'))).toBeInstanceOf(UnknownDagError);
+  });
+
+  it('clears a DAG on every peer, leaving the others', async () => {
+    const { byId, nodes } = await three();
+    const keep = new Dag().add({ id: 'k', fn: 'identity', extraArgs: [1], node: 'b' });
+    const drop = new Dag()
+      .add({ id: 'p', fn: 'identity', extraArgs: [2], node: 'b' })
+      .add({ id: 'q', fn: 'identity', args: ['p'], node: 'c' });
+    await byId('a').execute(keep);
+    await byId('a').execute(drop);
+    await byId('c').clear(drop.id);
+    for (const node of nodes) expect(await node.store.keys(drop.id)).toEqual([]);
+    expect(await rejection(byId('a').result(drop.id, 'q'))).toBeInstanceOf(UnknownDagError);
+    expect(await byId('a').result(keep.id, 'k')).toBe(1);
+  });
+
+  it('fails at once with AllocationError for an absent pinned peer or a cost nobody covers', async () => {
+    const { byId } = await three({ a: { cpu: 2 }, b: { cpu: 2 }, c: { cpu: 8 } });
+    const absent = new Dag().add({ id: 't', fn: 'identity', node: 'zed' });
+    expect(await rejection(byId('a').execute(absent))).toMatchObject({
+      name: 'AllocationError',
+      taskId: 't',
+      node: 'zed',
+    });
+    const tooBig = new Dag().add({ id: 'big', fn: 'identity', cost: { cpu: 16 } });
+    expect(await rejection(byId('a').execute(tooBig))).toBeInstanceOf(AllocationError);
+    const pinnedTooBig = new Dag().add({ id: 'p', fn: 'identity', cost: { cpu: 4 }, node: 'b' });
+    expect(await rejection(byId('a').execute(pinnedTooBig))).toMatchObject({
+      taskId: 'p',
+      node: 'b',
+    });
+    const gpu = new Dag().add({ id: 'g', fn: 'identity', cost: { gpu: 1 } });
+    expect(await rejection(byId('a').execute(gpu))).toBeInstanceOf(AllocationError);
+  });
+
+  it('places a collocated task with its target, choosing the peer for their merged cost', async () => {
+    const { byId } = await three({ a: { cpu: 2 }, b: { cpu: 2 }, c: { cpu: 8 } });
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'nodeOf', cost: { cpu: 2 } })
+      .add({ id: 'y', fn: 'nodeOf', cost: { cpu: 2 }, node: { collocatedWith: 'x' } })
+      .add({ id: 'z', fn: 'nodeOf', cost: { cpu: 1 }, node: { collocatedWith: 'y' } });
+    const { allocations, results } = await byId('a').execute(dag);
+    expect(allocations).toEqual({ x: 'c', y: 'c', z: 'c' });
+    expect(results).toEqual({ x: 'c', y: 'c', z: 'c' });
+  });
+
+  it('never runs more than a worker’s capacity, across DAGs from different orchestrators', async () => {
+    const { byId } = await three({ a: { cpu: 1 }, b: { cpu: 1 }, c: { cpu: 1 } });
+    const make = () => {
+      const dag = new Dag();
+      for (let i = 0; i < 6; i++)
+        dag.add({ id: `t${i}`, fn: 'busy', extraArgs: [10], cost: { cpu: 1 } });
+      return dag;
+    };
+    const results = await Promise.all([
+      byId('a').execute(make()),
+      byId('b').execute(make()),
+      byId('c').execute(make()),
+    ]);
+    expect(results.flatMap((r) => Object.values(r.results))).toHaveLength(18);
+    for (const id of ['a', 'b', 'c']) expect(peak.get(id) ?? 0).toBeLessThanOrEqual(1);
+    expect([...peak.values()].filter((n) => n > 0).length).toBe(3);
+  });
+
+  it('prefers the peer that holds the most bytes of the inputs', async () => {
+    const { byId } = await three();
+    const dag = new Dag()
+      .add({ id: 'big', fn: 'bytes', extraArgs: [200_000], node: 'c' })
+      .add({ id: 'use', fn: 'length', args: ['big'] });
+    const { allocations } = await byId('a').execute(dag);
+    expect(allocations.use).toBe('c');
+  });
+
+  it('retries a failing task elsewhere, and reports the remote cause when retries run out', async () => {
+    const { byId } = await three();
+    const pinnedBad = new Dag().add({ id: 'f', fn: 'failOn', extraArgs: ['b'], node: 'b' });
+    const error = await rejection(byId('a').execute(pinnedBad, { maxRetries: 1 }));
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(error).toMatchObject({ taskId: 'f', node: 'b', attempts: 2 });
+    expect((error as TaskFailedError).message).toContain('no good on b');
+    expect((error as TaskFailedError).cause).toMatchObject({
+      remoteCode: 'RangeError',
+      peerId: 'b',
+    });
+  });
+
+  it('runs serialize where the value was produced and deserialize where it is consumed', async () => {
+    const { byId } = await three();
+    const dag = new Dag().add({ id: 'p', fn: 'identity', extraArgs: [{ n: 1 }], node: 'b' }).add({
+      id: 'c',
+      fn: 'identity',
+      args: [{ from: 'p', serialize: 'toText', deserialize: 'parseText' }],
+      node: 'c',
+    });
+    const { results } = await byId('a').execute(dag);
+    expect(results.c).toEqual({
+      v: { n: 1 },
+      serializedOn: 'b',
+      for: 'c',
+      deserializedOn: 'c',
+      producer: 'b',
+    });
+    // The serialized form is that edge's own: not cached on the consumer.
+    expect(await byId('c').store.keys(dag.id)).toEqual(['c']);
+  });
+
+  it('evaluates inline tasks on the consumer’s peer', async () => {
+    const { byId } = await three();
+    const dag = new Dag()
+      .add({ id: 'i', fn: 'nodeOf', inline: true })
+      .add({ id: 'c', fn: 'list', args: ['i'], node: 'b' });
+    const { results } = await byId('a').execute(dag);
+    expect(results).toEqual({ c: ['b'] });
+  });
+
+  it('collects all, only sinks, or nothing', async () => {
+    const { byId } = await three();
+    const dag = () =>
+      new Dag()
+        .add({ id: 's', fn: 'identity', extraArgs: [1] })
+        .add({ id: 't', fn: 'identity', args: ['s'] });
+    expect((await byId('a').execute(dag(), { collect: 'sinks' })).results).toEqual({ t: 1 });
+    expect((await byId('a').execute(dag(), { collect: 'none' })).results).toEqual({});
+    expect((await byId('a').execute(dag())).results).toEqual({ s: 1, t: 1 });
+  });
+
+  it('reports progress and status through the run handle', async () => {
+    const { byId } = await three();
+    const dag = new Dag()
+      .add({ id: 's', fn: 'identity', extraArgs: [1], node: 'b' })
+      .add({ id: 't', fn: 'identity', args: ['s'], node: 'c' });
+    const run = byId('a').submit(dag);
+    const seen: string[] = [];
+    for (const e of ['task:placed', 'task:started', 'task:finished'] as const) {
+      run.on(e, (ev) => seen.push(`${e} ${ev.taskId}@${ev.peer}`));
+    }
+    expect(run.status().tasks.t?.state).toBe('waiting');
+    await run.done;
+    expect(seen).toEqual([
+      'task:placed s@b',
+      'task:started s@b',
+      'task:finished s@b',
+      'task:placed t@c',
+      'task:started t@c',
+      'task:finished t@c',
+    ]);
+    expect(byId('a').status(dag.id)).toMatchObject({
+      state: 'done',
+      tasks: { s: { state: 'done', peer: 'b' }, t: { state: 'done', peer: 'c' } },
+    });
+  });
+
+  it('places a vanished worker’s tasks again on the remaining peers', async () => {
+    const { byId, hub } = await three();
+    const dag = new Dag();
+    for (let i = 0; i < 9; i++) dag.add({ id: `t${i}`, fn: 'busy', extraArgs: [300] });
+    const run = byId('a').submit(dag);
+    await vi.waitFor(() =>
+      expect(Object.values(run.status().tasks).some((t) => t.peer === 'c')).toBe(true),
+    );
+    hub.vanish('c');
+    const { allocations } = await run.done;
+    expect(Object.values(allocations)).not.toContain('c');
+  });
+});
