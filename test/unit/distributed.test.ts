@@ -69,9 +69,9 @@ describe('distributed execution over the in-memory transport', () => {
       .add({ id: 'src', fn: 'identity', extraArgs: [42] })
       .add({ id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2] })
       .add({ id: 'out', fn: 'format', args: ['dbl'] });
-    const { dagId, results, allocations } = await (nodes[1]?.execute(dag) as Promise<
-      import('../../src/index.ts').RunResult
-    >);
+    const node = nodes[1];
+    if (node === undefined) throw new Error('no node');
+    const { dagId, results, allocations } = await node.execute(dag);
     expect(dagId).toBe(dag.id);
     expect(results).toEqual({ src: 42, dbl: 84, out: 'value: 84' });
     for (const peer of Object.values(allocations)) expect(['a', 'b', 'c']).toContain(peer);
