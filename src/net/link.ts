@@ -59,6 +59,8 @@ export class Link {
   /** Handshake messages are handled one after another, as verifying a proof is async. */
   #inbox: Promise<void> = Promise.resolve();
   #lastHeard = Date.now();
+  /** Bytes this link handed to and took from its channel, framing included. */
+  readonly traffic = { sent: 0, received: 0 };
   #pings = 0;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
 
@@ -69,7 +71,21 @@ export class Link {
     readonly events: LinkEvents,
   ) {
     this.#verified = options.secret === undefined;
-    this.#writer = new FrameWriter(channel, options.framing);
+    const traffic = this.traffic;
+    const counted: Channel = {
+      send(data) {
+        traffic.sent += data.byteLength;
+        channel.send(data);
+      },
+      get bufferedAmount() {
+        return channel.bufferedAmount;
+      },
+      onDrain: (threshold, listener) => channel.onDrain(threshold, listener),
+      onMessage: (listener) => channel.onMessage(listener),
+      onClose: (listener) => channel.onClose(listener),
+      close: () => channel.close(),
+    };
+    this.#writer = new FrameWriter(counted, options.framing);
     this.#reader = new FrameReader(
       (head, attachments) => this.#receive(head, attachments),
       (reason, detail) => events.dropped(reason, detail),
@@ -77,6 +93,7 @@ export class Link {
     );
     channel.onMessage((data) => {
       this.#lastHeard = Date.now();
+      this.traffic.received += data.byteLength;
       try {
         this.#reader.push(data);
       } catch (error) {

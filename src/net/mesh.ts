@@ -82,6 +82,12 @@ export class Mesh implements Transport {
     return out;
   }
 
+  traffic(): Record<string, { sent: number; received: number }> {
+    const out: Record<string, { sent: number; received: number }> = {};
+    for (const [id, entry] of this.#entries) out[id] = { ...entry.link.traffic };
+    return out;
+  }
+
   /** Room members the coordinator listed, handshake done or not. */
   members(): string[] {
     return [...this.#members];

@@ -43,6 +43,8 @@ export interface Transport {
    */
   send(peerId: string, message: AppMessage): Promise<void>;
   on<E extends keyof TransportEvents>(event: E, listener: Listener<TransportEvents[E]>): () => void;
+  /** Bytes sent to and received from each peer over its current channel, framing included. */
+  traffic(): Record<string, { readonly sent: number; readonly received: number }>;
   /** Says goodbye to every peer and leaves the room. */
   close(): Promise<void>;
 }

@@ -69,6 +69,8 @@ export interface HandoutNode {
     event: E,
     listener: (event: TransportEvents[E]) => void,
   ): () => void;
+  /** Bytes sent to and received from each peer (empty when local): where data really went. */
+  traffic(): Record<string, { readonly sent: number; readonly received: number }>;
   /** Cancels this node's runs, leaves the room and closes its store. */
   close(): Promise<void>;
 }
@@ -129,6 +131,10 @@ class Node implements HandoutNode {
 
   peers(): PeerInfo[] {
     return this.transport?.peers() ?? [];
+  }
+
+  traffic(): Record<string, { readonly sent: number; readonly received: number }> {
+    return this.transport?.traffic() ?? {};
   }
 
   on<E extends keyof TransportEvents>(

@@ -18,6 +18,11 @@ const functions = {
   /** Returns something IndexedDB cannot store. */
   makeFunction: () => () => 1,
   bytes: (n: number) => new Uint8Array(n).map((_, i) => i % 251),
+  length: (b: Uint8Array) => b.length,
+  /** A checksum of bytes, so a consumer proves it got them intact. */
+  sumBytes: (b: Uint8Array) => b.reduce((s, x) => (s + x) % 1_000_003, 0),
+  nodeOf: handout.withContext((ctx) => ctx.nodeId),
+  tag: handout.withContext((ctx, x: unknown) => ({ x, on: ctx.nodeId })),
 } satisfies handout.FunctionRegistry;
 
 const nodes = new Map<string, handout.HandoutNode>();
