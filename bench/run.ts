@@ -8,7 +8,10 @@ import { type BrowserServer, chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
-import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
+import { localScenarios } from './local.ts';
+import type { BenchConfig, Scenario } from './stats.ts';
+import { swarmScenarios } from './swarm.ts';
+import { transferScenarios } from './transfer.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -17,40 +20,16 @@ const option = (name: string, fallback: number) => {
   const found = args.find((a) => a.startsWith(`--${name}=`));
   return found ? Number(found.slice(name.length + 3)) : fallback;
 };
-const TASKS = option('tasks', 10_000);
-const TRANSFER_MIB = option('transfer-mib', 64);
-const RUNS = option('runs', quick ? 3 : 7);
-const WARMUP = quick ? 1 : 2;
-
-export interface Scenario {
-  name: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number;
-  /** The figure it is measured against in the same run (a baseline), if any. */
-  anchor: { name: string; median: number } | null;
-  ratio: number | null;
-  target?: string;
-  note?: string;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+const config: BenchConfig = {
+  quick,
+  runs: option('runs', quick ? 3 : 7),
+  warmup: quick ? 1 : 2,
+  option,
 };
-const summary = (name: string, unit: string, values: number[]) => ({
-  name,
-  unit,
-  median: round(median(values)),
-  min: round(Math.min(...values)),
-  max: round(Math.max(...values)),
-  runs: values.length,
-});
-const round = (n: number) => Math.round(n * 100) / 100;
-const progress = (line: string) => console.log(`  … ${line}`);
+/** Which scenario groups to run: `--only=local,transfer,swarm`. */
+const only = (args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,swarm').split(
+  ',',
+);
 
 async function main(): Promise<void> {
   const server = await createServer({
@@ -65,20 +44,27 @@ async function main(): Promise<void> {
   const coordinator = await startCoordinator({ port: 0 });
   const executablePath = findChromium()?.path;
   const launch = () =>
-    chromium.launchServer({
-      ...(executablePath ? { executablePath } : {}),
-      args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'],
-    });
+    chromium.launchServer({ ...(executablePath ? { executablePath } : {}), args: CHROMIUM_ARGS });
   const [serverA, serverB] = [await launch(), await launch()];
   const scenarios: Scenario[] = [];
   try {
     const a = await openPage(serverA, pageUrl);
     const b = await openPage(serverB, pageUrl);
     console.log(
-      `Chromium ${a.context().browser()?.version()}; ${quick ? 'quick run' : 'full run'}: ${WARMUP} warm-up + ${RUNS} measured runs each`,
+      `Chromium ${a.context().browser()?.version()}; ${quick ? 'quick run' : 'full run'}: ${config.warmup} warm-up + ${config.runs} measured runs each`,
     );
-    scenarios.push(...(await local(a)));
-    scenarios.push(...(await transfer(a, b, serverB, coordinator.url)));
+    if (only.includes('local')) scenarios.push(...(await localScenarios(a, config)));
+    if (only.includes('transfer'))
+      scenarios.push(...(await transferScenarios(a, b, serverB, coordinator.url, config)));
+    if (only.includes('swarm')) {
+      const tabs = [
+        await openPage(serverA, pageUrl),
+        await openPage(serverB, pageUrl),
+        await openPage(serverA, pageUrl),
+        await openPage(serverB, pageUrl),
+      ];
+      scenarios.push(...(await swarmScenarios(tabs, coordinator.url, config)));
+    }
   } finally {
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);
   }
@@ -95,111 +81,19 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${out}`);
 }
 
+/** A page in its own context of the given browser, ready to run scenarios. */
 async function openPage(server: BrowserServer, url: string): Promise<Page> {
   const browser = await chromium.connect(server.wsEndpoint());
-  const page = await browser.newPage();
+  const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(url);
   await page.waitForFunction(
-    () => document.getElementById('status')?.textContent === 'ready' && 'transfer' in window,
+    () =>
+      document.getElementById('status')?.textContent === 'ready' &&
+      'transfer' in window &&
+      'swarm' in window,
   );
   return page;
-}
-
-/** 10,000-task fan-out/fan-in on one node, IndexedDB and memory stores. */
-async function local(page: Page): Promise<Scenario[]> {
-  const out: Scenario[] = [];
-  for (const [name, store, target] of [
-    ['local-idb', 'indexeddb', 10_000],
-    ['local-memory', 'memory', 100_000],
-  ] as const) {
-    progress(`${name}: ${TASKS} tasks × ${WARMUP + RUNS}`);
-    const times = await page.evaluate((o) => window.bench.local(o), {
-      store,
-      tasks: TASKS,
-      runs: RUNS,
-      warmup: WARMUP,
-    });
-    const rates = times.map((ms) => TASKS / (ms / 1000));
-    const s = summary(name, 'tasks/s', rates);
-    out.push({
-      ...s,
-      anchor: null,
-      ratio: null,
-      target: `>= ${target.toLocaleString('en')} tasks/s`,
-      note: `${round((median(times) * 1000) / TASKS)} µs/task`,
-    });
-  }
-  return out;
-}
-
-/** A 64 MiB ArrayBuffer between two tabs (separate browsers), beside a raw RTCDataChannel. */
-async function transfer(
-  a: Page,
-  b: Page,
-  receiverServer: BrowserServer,
-  coordinator: string,
-): Promise<Scenario[]> {
-  const bytes = TRANSFER_MIB << 20;
-  const mbps = (ms: number) => bytes / 1e6 / (ms / 1000);
-  const room = `bench-${Date.now()}`;
-  const [, idb] = await Promise.all([
-    a.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
-    b.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
-  ]);
-  await a.evaluate((id) => window.transfer.handoutWaitFor(id), idb);
-  const offer = await a.evaluate(() => window.transfer.rawOffer());
-  const answer = await b.evaluate((o) => window.transfer.rawAnswer(o), offer);
-  await a.evaluate((ans) => window.transfer.rawAccept(ans), answer);
-
-  const pids = rendererPids(receiverServer.process().pid as number);
-  const handout: number[] = [];
-  const raw: number[] = [];
-  const heap: number[] = [];
-  for (let i = 0; i < WARMUP + RUNS; i++) {
-    progress(`transfer ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
-    // Raw first, then Handout, alternating within each run so both see the same conditions.
-    const arrived = b.evaluate((n) => window.transfer.rawExpect(n), bytes);
-    const started = await a.evaluate((n) => window.transfer.rawSend(n), bytes);
-    const rawMs = (await arrived) - started;
-    await b.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
-    const base = canMeasure() ? resetPeaks(pids) : undefined;
-    const handoutMs = await a.evaluate(({ id, n }) => window.transfer.handoutSend(id, n), {
-      id: idb,
-      n: bytes,
-    });
-    if (i < WARMUP) continue;
-    raw.push(mbps(rawMs));
-    handout.push(mbps(handoutMs));
-    if (base !== undefined) heap.push(peakGrowth(base) / bytes);
-  }
-  const rawSummary = summary('transfer-raw', 'MB/s', raw);
-  const handoutSummary = summary('transfer', 'MB/s', handout);
-  const out: Scenario[] = [
-    {
-      ...handoutSummary,
-      anchor: { name: 'transfer-raw', median: rawSummary.median },
-      ratio: round(handoutSummary.median / rawSummary.median),
-      target: '>= 0.90 of raw',
-      note: `${TRANSFER_MIB} MiB ArrayBuffer, tab to tab (two browsers), through Handout's transport`,
-    },
-    {
-      ...rawSummary,
-      anchor: null,
-      ratio: null,
-      note: 'one raw ordered RTCDataChannel, 64 KiB messages',
-    },
-  ];
-  if (heap.length > 0) {
-    out.push({
-      ...summary('transfer-memory', 'x payload', heap),
-      anchor: null,
-      ratio: null,
-      target: '<= 2x',
-      note: "receiving tab's peak resident memory growth over the payload size",
-    });
-  }
-  return out;
 }
 
 function print(rows: Scenario[]): void {

@@ -1,0 +1,85 @@
+// Swarm scenarios, run inside pages: dispatch throughput, chains, many small DAGs.
+import { createNode, Dag, type HandoutNode } from '../../src/index.ts';
+
+const functions = {
+  seed: () => 1,
+  inc: (x: number) => x + 1,
+  add: (...xs: number[]) => xs.reduce((s, x) => s + x, 0),
+};
+
+let node: HandoutNode | undefined;
+
+async function swarmJoin(coordinator: string, room: string): Promise<string> {
+  node = await createNode({ coordinator, room, functions });
+  return node.id;
+}
+
+async function swarmWait(count: number): Promise<void> {
+  while ((node?.peers().length ?? 0) < count) await new Promise((r) => setTimeout(r, 20));
+}
+
+function self(): HandoutNode {
+  if (node === undefined) throw new Error('join first');
+  return node;
+}
+
+/** `tasks` independent trivial tasks; resolves with the milliseconds and the peers used. */
+async function dispatch(tasks: number): Promise<{ ms: number; peers: number }> {
+  const dag = new Dag();
+  for (let i = 0; i < tasks; i++) dag.add({ id: `t${i}`, fn: 'seed' });
+  const started = performance.now();
+  const { results, allocations } = await self().execute(dag);
+  const ms = performance.now() - started;
+  if (Object.values(results).some((v) => v !== 1)) throw new Error('wrong dispatch result');
+  await self().clear(dag.id);
+  return { ms, peers: new Set(Object.values(allocations)).size };
+}
+
+/** A chain of `length` dependent tasks, pinned alternately on `pins` (or unpinned). */
+async function chain(length: number, pins: string[] | null): Promise<number> {
+  const dag = new Dag();
+  for (let i = 0; i < length; i++) {
+    const node = pins === null ? undefined : pins[i % pins.length];
+    dag.add(
+      i === 0
+        ? { id: 't0', fn: 'seed', node }
+        : { id: `t${i}`, fn: 'inc', args: [`t${i - 1}`], node },
+    );
+  }
+  const started = performance.now();
+  const { results } = await self().execute(dag, { collect: 'sinks' });
+  const ms = performance.now() - started;
+  if (results[`t${length - 1}`] !== length) throw new Error('wrong chain result');
+  await self().clear(dag.id);
+  return ms;
+}
+
+/** `count` DAGs of 5 tasks at once; resolves with milliseconds and whether every result was right. */
+async function manyDags(count: number): Promise<{ ms: number; correct: boolean }> {
+  const started = performance.now();
+  const runs = Array.from({ length: count }, async (_, i) => {
+    const dag = new Dag()
+      .add({ id: 'src', fn: 'add', extraArgs: [i] })
+      .add({ id: 'a', fn: 'inc', args: ['src'] })
+      .add({ id: 'b', fn: 'inc', args: ['src'] })
+      .add({ id: 'c', fn: 'inc', args: ['src'] })
+      .add({ id: 'sum', fn: 'add', args: ['a', 'b', 'c'] });
+    const { results } = await self().execute(dag, { collect: 'sinks' });
+    return results.sum === 3 * i + 3;
+  });
+  const correct = (await Promise.all(runs)).every(Boolean);
+  return { ms: performance.now() - started, correct };
+}
+
+declare global {
+  interface Window {
+    swarm: {
+      swarmJoin: typeof swarmJoin;
+      swarmWait: typeof swarmWait;
+      dispatch: typeof dispatch;
+      chain: typeof chain;
+      manyDags: typeof manyDags;
+    };
+  }
+}
+window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags };

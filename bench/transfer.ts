@@ -1,0 +1,75 @@
+import type { BrowserServer, Page } from '@playwright/test';
+import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
+import { type BenchConfig, progress, round, type Scenario, summary } from './stats.ts';
+
+/** A 64 MiB ArrayBuffer between two tabs (separate browsers), beside a raw RTCDataChannel. */
+export async function transferScenarios(
+  a: Page,
+  b: Page,
+  receiverServer: BrowserServer,
+  coordinator: string,
+  config: BenchConfig,
+): Promise<Scenario[]> {
+  const TRANSFER_MIB = config.option('transfer-mib', 64);
+  const { warmup: WARMUP, runs: RUNS } = config;
+  const bytes = TRANSFER_MIB << 20;
+  const mbps = (ms: number) => bytes / 1e6 / (ms / 1000);
+  const room = `bench-${Date.now()}`;
+  const [, idb] = await Promise.all([
+    a.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
+    b.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
+  ]);
+  await a.evaluate((id) => window.transfer.handoutWaitFor(id), idb);
+  const offer = await a.evaluate(() => window.transfer.rawOffer());
+  const answer = await b.evaluate((o) => window.transfer.rawAnswer(o), offer);
+  await a.evaluate((ans) => window.transfer.rawAccept(ans), answer);
+
+  const pids = rendererPids(receiverServer.process().pid as number);
+  const handout: number[] = [];
+  const raw: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < WARMUP + RUNS; i++) {
+    progress(`transfer ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
+    // Raw first, then Handout, alternating within each run so both see the same conditions.
+    const arrived = b.evaluate((n) => window.transfer.rawExpect(n), bytes);
+    const started = await a.evaluate((n) => window.transfer.rawSend(n), bytes);
+    const rawMs = (await arrived) - started;
+    await b.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
+    const base = canMeasure() ? resetPeaks(pids) : undefined;
+    const handoutMs = await a.evaluate(({ id, n }) => window.transfer.handoutSend(id, n), {
+      id: idb,
+      n: bytes,
+    });
+    if (i < WARMUP) continue;
+    raw.push(mbps(rawMs));
+    handout.push(mbps(handoutMs));
+    if (base !== undefined) heap.push(peakGrowth(base) / bytes);
+  }
+  const rawSummary = summary('transfer-raw', 'MB/s', raw);
+  const handoutSummary = summary('transfer', 'MB/s', handout);
+  const out: Scenario[] = [
+    {
+      ...handoutSummary,
+      anchor: { name: 'transfer-raw', median: rawSummary.median },
+      ratio: round(handoutSummary.median / rawSummary.median),
+      target: '>= 0.90 of raw',
+      note: `${TRANSFER_MIB} MiB ArrayBuffer, tab to tab (two browsers), through Handout's transport`,
+    },
+    {
+      ...rawSummary,
+      anchor: null,
+      ratio: null,
+      note: 'one raw ordered RTCDataChannel, 64 KiB messages',
+    },
+  ];
+  if (heap.length > 0) {
+    out.push({
+      ...summary('transfer-memory', 'x payload', heap),
+      anchor: null,
+      ratio: null,
+      target: '<= 2x',
+      note: "receiving tab's peak resident memory growth over the payload size",
+    });
+  }
+  return out;
+}
