@@ -56,6 +56,9 @@ export class Cluster {
   readonly #known = new Set<string>();
   readonly #outbox = new Map<string, { orders: TaskOrder[]; reports: TaskReport[] }>();
   #flushScheduled = false;
+  /** Reports nobody waits on (`started`, `stored`), gathered for a few milliseconds. */
+  readonly #lazy = new Map<string, TaskReport[]>();
+  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
   #loadTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #off: (() => void)[] = [];
 
@@ -69,7 +72,10 @@ export class Cluster {
       cache: this.cache,
       capabilities: options.capabilities,
       ports: {
-        report: (orchestrator, report) => this.#send(orchestrator, 'reports', report),
+        report: (orchestrator, report) =>
+          report.kind === 'started' || report.kind === 'stored'
+            ? this.#sendLazily(orchestrator, report)
+            : this.#send(orchestrator, 'reports', report),
         fetch: (peer, dagId, dataId, serialize) =>
           this.rpc.request(peer, Method.get, {
             dagId,
@@ -121,10 +127,6 @@ export class Cluster {
           }
         },
         fetch: (peer, dagId, dataId) => this.#get(peer, dagId, dataId),
-        flush: async (peer, dagId) => {
-          if (peer === this.options.id) await this.worker.flush(dagId);
-          else await this.rpc.request(peer, Method.flush, { dagId });
-        },
       },
       options,
     );
@@ -276,10 +278,6 @@ export class Cluster {
       await this.#clearHere(parseDagId(body));
       return true;
     });
-    rpc.handle(Method.flush, async (body) => {
-      await worker.flush(parseDagId(body));
-      return true;
-    });
     rpc.handle(Method.locate, (body) => {
       const { dagId, dataId } = parseKey(body);
       return this.#locate(dagId, dataId);
@@ -346,8 +344,42 @@ export class Cluster {
     queueMicrotask(() => this.#flush());
   }
 
+  /**
+   * `started` and `stored` reports are off every critical path: they wait up to 5 ms and leave
+   * in one message, and a `started` still waiting when its task's `done` goes is dropped (done
+   * implies it).
+   */
+  #sendLazily(peer: string, report: TaskReport): void {
+    const box = this.#lazy.get(peer) ?? [];
+    this.#lazy.set(peer, box);
+    box.push(report);
+    this.#lazyTimer ??= setTimeout(() => {
+      this.#lazyTimer = undefined;
+      for (const [to, reports] of this.#lazy) {
+        this.#lazy.delete(to);
+        for (const r of reports) this.#send(to, 'reports', r);
+      }
+    }, 5);
+  }
+
   #flush(): void {
     this.#flushScheduled = false;
+    for (const [peer, box] of this.#outbox) {
+      const lazy = this.#lazy.get(peer);
+      if (lazy === undefined) continue;
+      const done = new Set(
+        box.reports
+          .filter((r) => r.kind === 'done')
+          .map((r) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`),
+      );
+      if (done.size > 0) {
+        const rest = lazy.filter(
+          (r) =>
+            !(r.kind === 'started' && done.has(`${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`)),
+        );
+        this.#lazy.set(peer, rest);
+      }
+    }
     const self = this.options.id;
     for (const [peer, { orders, reports }] of this.#outbox) {
       this.#outbox.delete(peer);

@@ -25,8 +25,6 @@ export const Method = {
   find: 'data.find',
   /** { dagId } -> { removed } */
   clear: 'data.clear',
-  /** { dagId } -> true once every result of that DAG here is durable */
-  flush: 'run.flush',
   /** { dagId, dataId } -> holders the orchestrator's registry knows */
   locate: 'data.locate',
 } as const;
@@ -66,6 +64,20 @@ export type TaskReport =
       readonly hasValue: boolean;
       readonly value?: unknown;
       readonly fetched: readonly Fetch[];
+    }
+  /** The result reported done is now durable in the worker's store (or failed to be). */
+  | {
+      readonly dagId: string;
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly kind: 'stored';
+    }
+  | {
+      readonly dagId: string;
+      readonly taskId: string;
+      readonly attempt: number;
+      readonly kind: 'unstored';
+      readonly error: RemoteErrorInfo;
     }
   | {
       readonly dagId: string;
@@ -170,6 +182,10 @@ export function parseReports(body: unknown): TaskReport[] {
     switch (r.kind) {
       case 'started':
         return { ...base, kind: 'started' };
+      case 'stored':
+        return { ...base, kind: 'stored' };
+      case 'unstored':
+        return { ...base, kind: 'unstored', error: parseError(r.error) };
       case 'done':
         return {
           ...base,
@@ -204,6 +220,12 @@ export function parseReports(body: unknown): TaskReport[] {
         throw new BadMessage('unknown report kind');
     }
   });
+}
+
+function parseError(value: unknown): RemoteErrorInfo {
+  const e = record(value, 'error');
+  const stack = typeof e.stack === 'string' ? e.stack.slice(0, 65_536) : undefined;
+  return { code: text(e.code, 'code'), message: String(e.message).slice(0, 65_536), stack };
 }
 
 export function parseLoad(body: unknown): Load {

@@ -1,6 +1,13 @@
 import type { Plan, Task } from '../dag/index.ts';
 import { Emitter } from '../emitter.ts';
-import { AllocationError, CancelledError, RemoteError, TaskFailedError } from '../errors.ts';
+import {
+  AllocationError,
+  CancelledError,
+  PeerGoneError,
+  RemoteError,
+  StorageError,
+  TaskFailedError,
+} from '../errors.ts';
 import { addCosts, place, type Resources } from '../schedule/placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
@@ -14,8 +21,6 @@ export interface OrchestratorPorts {
   dispatch(peer: string, order: TaskOrder): void;
   cancel(peers: readonly string[], dagId: string): void;
   fetch(peer: string, dagId: string, dataId: string): Promise<unknown>;
-  /** Resolves once every result the peer stored for the DAG is durable. */
-  flush(peer: string, dagId: string): Promise<void>;
 }
 
 interface Slot {
@@ -26,6 +31,8 @@ interface Slot {
   attempt: number;
   failures: number;
   waitingFor: number;
+  /** Its result is durable where it was produced. */
+  stored: boolean;
 }
 
 /** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
@@ -53,6 +60,8 @@ export class Orchestrator {
   readonly #maxRetries: number;
   #state: RunState = 'running';
   #finished = 0;
+  /** Results reported done whose durability is not confirmed yet. */
+  #unstored = 0;
   /** Tasks of this run placed or running. */
   #inFlight = 0;
   #resolve!: (result: RunResult) => void;
@@ -81,6 +90,7 @@ export class Orchestrator {
         attempt: 0,
         failures: 0,
         waitingFor: deps.length,
+        stored: false,
       };
       this.#slots.set(id, slot);
       if (deps.length === 0) this.#makeReady(slot);
@@ -129,7 +139,7 @@ export class Orchestrator {
 
   /** Places and dispatches every ready task that can go now. */
   pump(): void {
-    if (this.#state !== 'running') return;
+    if (this.#state !== 'running' || this.#ready.length === 0) return;
     let peers = this.ports.book.peers();
     const ready = this.#ready;
     this.#ready = [];
@@ -184,6 +194,10 @@ export class Orchestrator {
       slot.attempt !== report.attempt
     )
       return;
+    if (report.kind === 'stored' || report.kind === 'unstored') {
+      if (slot.state === 'done') this.#stored(slot, report);
+      return;
+    }
     if (slot.state !== 'placed' && slot.state !== 'running') return;
     switch (report.kind) {
       case 'started':
@@ -191,6 +205,9 @@ export class Orchestrator {
         this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return;
       case 'done':
+        // `started` may not have come yet (it is sent lazily): done implies it.
+        if (slot.state === 'placed')
+          this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return this.#succeeded(slot, from, report);
       case 'failed':
         return this.#failed(
@@ -214,6 +231,15 @@ export class Orchestrator {
     for (const holders of this.registry.holders.values()) holders.delete(peer);
     this.#participants.delete(peer);
     for (const slot of this.#slots.values()) {
+      if (slot.peer === peer && slot.state === 'done' && !slot.stored) {
+        // Reported done but never made durable there: that result is gone with its peer.
+        const cause = new PeerGoneError(peer, 'it left before its result was stored');
+        this.#fail(
+          new TaskFailedError(this.dagId, slot.task.id, peer, slot.failures + 1, cause),
+          'failed',
+        );
+        return;
+      }
       if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running')) {
         this.ports.book.release(peer, slot.task.cost);
         this.#inFlight--;
@@ -249,6 +275,7 @@ export class Orchestrator {
     this.ports.book.release(from, slot.task.cost);
     this.#inFlight--;
     slot.state = 'done';
+    this.#unstored++;
     this.#hold(id, from, report.bytes);
     if (report.hasValue) this.#values.set(id, report.value);
     for (const f of report.fetched) {
@@ -293,6 +320,27 @@ export class Orchestrator {
     this.#fail(new TaskFailedError(this.dagId, slot.task.id, from, slot.failures, cause), 'failed');
   }
 
+  #stored(slot: Slot, report: Extract<TaskReport, { kind: 'stored' | 'unstored' }>): void {
+    if (report.kind === 'unstored') {
+      const { code, message } = report.error;
+      this.#fail(
+        new StorageError(
+          'put',
+          this.dagId,
+          slot.task.id,
+          `${code} on peer ${slot.peer}: ${message}`,
+        ),
+        'failed',
+      );
+      return;
+    }
+    if (!slot.stored) {
+      slot.stored = true;
+      this.#unstored--;
+    }
+    this.#maybeFinish();
+  }
+
   #hold(dataId: string, peer: string, bytes: number): void {
     const holders = this.registry.holders.get(dataId) ?? new Set();
     holders.add(peer);
@@ -301,7 +349,8 @@ export class Orchestrator {
   }
 
   #maybeFinish(): void {
-    if (this.#state !== 'running' || this.#finished < this.#slots.size) return;
+    if (this.#state !== 'running' || this.#finished < this.#slots.size || this.#unstored > 0)
+      return;
     this.#state = 'done';
     void this.#collect().then(
       (result) => {
@@ -316,9 +365,8 @@ export class Orchestrator {
     );
   }
 
-  /** Waits until every participant's results are durable, then gathers what was asked for. */
+  /** Every result is durable where it was produced: gathers what was asked for. */
   async #collect(): Promise<RunResult> {
-    await Promise.all([...this.#participants].map((peer) => this.ports.flush(peer, this.dagId)));
     const collect = this.options.collect ?? 'all';
     const wanted =
       collect === 'none'

@@ -58,7 +58,6 @@ interface Job {
 export class Worker {
   readonly #queue: Job[] = [];
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
-  readonly #writes = new Map<string, Set<Promise<void>>>();
   readonly #cancelled = new Set<string>();
   #used: Resources = {};
 
@@ -99,11 +98,6 @@ export class Worker {
     this.options.ports.loadChanged(this.load);
   }
 
-  /** Resolves once every result of a DAG stored here so far is durable. Rejects on a failed write. */
-  async flush(dagId: string): Promise<void> {
-    await Promise.all(this.#writes.get(dagId) ?? []);
-  }
-
   #pump(): void {
     const max = this.options.maxConcurrency ?? 64;
     for (let i = 0; i < this.#queue.length && this.#running.size < max; ) {
@@ -134,7 +128,7 @@ export class Worker {
       );
       if (controller.signal.aborted || this.#cancelled.has(order.dagId)) return;
       const bytes = sizeOf(value);
-      this.#keep(order.dagId, order.task.id, value, bytes);
+      const write = this.#keep(order.dagId, order.task.id, value, bytes);
       const small = bytes <= SMALL_RESULT_BYTES;
       this.#report(job.from, order, {
         kind: 'done',
@@ -143,6 +137,12 @@ export class Worker {
         ...(small ? { value } : {}),
         fetched,
       });
+      // Durability is reported on its own, off the critical path: dependents need not wait for it.
+      write.then(
+        () => this.#report(job.from, order, { kind: 'stored' }),
+        (error: unknown) =>
+          this.#report(job.from, order, { kind: 'unstored', error: errorInfo(error) }),
+      );
     } catch (error) {
       if (controller.signal.aborted) return;
       this.#report(job.from, order, {
@@ -158,16 +158,11 @@ export class Worker {
   }
 
   /** Stores a value here: in the hot cache at once, in the store behind it. */
-  #keep(dagId: string, dataId: string, value: unknown, bytes: number): void {
+  #keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
     this.options.cache.set(dagId, dataId, value, bytes);
-    const writes = this.#writes.get(dagId) ?? new Set();
-    this.#writes.set(dagId, writes);
     const write = this.options.store.put(dagId, dataId, value);
-    writes.add(write);
-    write.then(
-      () => writes.delete(write),
-      () => undefined, // kept in the set: flush() rejects with the StorageError
-    );
+    write.catch(() => this.options.cache.delete(dagId, dataId)); // not kept: do not serve it
+    return write;
   }
 
   /** Every scheduled producer's value this task needs: memory, own store, then the holders. */
@@ -204,13 +199,18 @@ export class Worker {
     const here = (value: unknown): Resolved => ({ value, from: id, serialized: false });
     const local = cache.get(dagId, edge.from);
     if (local !== undefined) return here(local.value);
-    if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
+    // The store is only worth a transaction when the value may be here: the orchestrator lists
+    // this node as a holder, or lists nobody.
+    const listed = locations[edge.from];
+    if (listed === undefined || listed.length === 0 || listed.includes(id)) {
+      if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
+    }
     let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
     if (holders.length === 0)
       holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
     const serialize =
       edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
-    let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
+    let lastError: unknown;
     for (const holder of holders) {
       if (signal.aborted) throw signal.reason;
       const started = performance.now();
@@ -219,13 +219,14 @@ export class Worker {
         const bytes = sizeOf(value);
         fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
         // A value turned by the producer's serialize hook is this edge's own: not cached.
-        if (serialize === undefined) this.#keep(dagId, edge.from, value, bytes);
+        if (serialize === undefined)
+          this.#keep(dagId, edge.from, value, bytes).catch(() => undefined);
         return { value, from: holder, serialized: serialize !== undefined };
       } catch (error) {
         lastError = error;
       }
     }
-    throw lastError;
+    throw lastError ?? new DataNotFoundError(dagId, edge.from, 'no peer holds it');
   }
 
   #env(order: TaskOrder, values: Map<string, Resolved>, signal: AbortSignal): AttemptEnv {

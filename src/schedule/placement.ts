@@ -5,9 +5,10 @@
  *   fit its cost.
  * - Otherwise the candidates are the peers whose capabilities could ever cover the cost; none is
  *   a failure now. Among those with free capacity right now, the one holding the most bytes of
- *   the task's inputs wins (inputs smaller than `LOCALITY_MIN_BYTES` in all count as no
- *   preference: moving them is cheaper than queueing), then the least loaded. If none has free
- *   capacity, the task waits.
+ *   the task's inputs wins, then the least loaded. When the inputs are small (under
+ *   `LOCALITY_MIN_BYTES` in all) the holder wins only while it has at most `SMALL_INPUT_SLACK`
+ *   more tasks than the least loaded peer: moving small data is cheaper than queueing. If no
+ *   candidate has free capacity, the task waits.
  */
 
 export type Resources = Readonly<Record<string, number>>;
@@ -36,6 +37,8 @@ export type Placement =
 
 /** Inputs below this many bytes in all are cheap to move: they do not pull a task to a peer. */
 export const LOCALITY_MIN_BYTES = 64 * 1024;
+/** How many more tasks a holder of small inputs may have than the least loaded peer and still win. */
+export const SMALL_INPUT_SLACK = 2;
 
 /** Whether a peer's total capabilities could ever cover a cost. */
 export function canEverFit(cost: Resources, capabilities: Resources): boolean {
@@ -77,24 +80,35 @@ export function place(query: PlacementQuery, peers: readonly PeerLoad[]): Placem
   const free = capable.filter((p) => fitsNow(cost, p.capabilities, p.used));
   if (free.length === 0) return { kind: 'wait' };
   const total = [...(query.inputBytes?.values() ?? [])].reduce((a, b) => a + b, 0);
-  const held = (p: PeerLoad) =>
-    total >= LOCALITY_MIN_BYTES ? (query.inputBytes?.get(p.id) ?? 0) : 0;
-  let best = free[0] as PeerLoad;
+  const held = (p: PeerLoad) => query.inputBytes?.get(p.id) ?? 0;
+  let idlest = free[0] as PeerLoad;
+  for (const p of free) if (load(p) < load(idlest)) idlest = p;
+  if (total === 0) return { kind: 'peer', peer: idlest.id };
+  // Large inputs pull the task to whoever holds most of them. Small ones pull only while that
+  // peer is about as idle as the least loaded: fetches are saved, and a fan-out still spreads.
+  let holder = idlest;
   for (const p of free) {
-    const better = held(p) > held(best) || (held(p) === held(best) && load(p) < load(best));
-    if (better) best = p;
+    if (held(p) > held(holder) || (held(p) === held(holder) && load(p) < load(holder))) holder = p;
   }
-  return { kind: 'peer', peer: best.id };
+  const closeEnough =
+    tasksOf(holder) <= tasksOf(idlest) + SMALL_INPUT_SLACK && share(holder) <= share(idlest);
+  return { kind: 'peer', peer: total >= LOCALITY_MIN_BYTES || closeEnough ? holder.id : idlest.id };
 }
+
+const tasksOf = (p: PeerLoad) => p.tasks;
 
 /** How busy a peer is: the largest share of any resource it uses, then its task count. */
 function load(p: PeerLoad): number {
-  let share = 0;
+  return share(p) * 1e6 + p.tasks;
+}
+
+function share(p: PeerLoad): number {
+  let most = 0;
   for (const [resource, used] of Object.entries(p.used)) {
     const capacity = p.capabilities[resource] ?? 0;
-    if (capacity > 0) share = Math.max(share, used / capacity);
+    if (capacity > 0) most = Math.max(most, used / capacity);
   }
-  return share * 1e6 + p.tasks;
+  return most;
 }
 
 /** Adds costs (collocated tasks are placed with their costs merged). */

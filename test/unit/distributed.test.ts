@@ -294,3 +294,37 @@ describe('distributed execution over the in-memory transport', () => {
     expect(Object.values(allocations)).not.toContain('c');
   });
 });
+
+describe('storage failures on a worker', () => {
+  it('fail the run with StorageError naming the DAG and the item', async () => {
+    const { createMemoryStore, createNode, MemoryHub, StorageError } = await import(
+      '../../src/index.ts'
+    );
+    const hub = new MemoryHub();
+    const broken = {
+      ...createMemoryStore(),
+      put: (d: string, i: string) =>
+        Promise.reject(new StorageError('put', d, i, 'quota exceeded')),
+    };
+    const a = await createNode({
+      functions,
+      transport: await hub.join({ id: 'a' }),
+      store: createMemoryStore(),
+    });
+    const b = await createNode({
+      functions,
+      transport: await hub.join({ id: 'b' }),
+      store: broken,
+    });
+    try {
+      await vi.waitFor(() => expect(a.peers()).toHaveLength(1));
+      const dag = new Dag().add({ id: 'x', fn: 'identity', extraArgs: [1], node: 'b' });
+      const error = await rejection(a.execute(dag));
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ dagId: dag.id, dataId: 'x' });
+      expect((error as Error).message).toContain('quota exceeded');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});
