@@ -64,6 +64,8 @@ export interface EncodeOptions {
 /** Deepest nesting either side accepts; guards the decoder's recursion. */
 export const MAX_DEPTH = 256;
 const encoder = new TextEncoder();
+/** Strings up to this long are tried as plain ASCII first. */
+const SHORT = 64;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encode(value: unknown, options: EncodeOptions = {}): Encoded {
@@ -196,9 +198,23 @@ class Writer {
   #string(s: string): void {
     // Reserve the worst case (3 bytes per UTF-16 unit), then write in place.
     this.#reserve(4 + s.length * 3);
+    if (s.length <= SHORT && this.#ascii(s)) return;
     const { written } = encoder.encodeInto(s, this.#buf.subarray(this.#at + 4));
     this.#view.setUint32(this.#at, written);
     this.#at += 4 + written;
+  }
+
+  /** Short ASCII strings (ids, keys, tags: most of them) skip TextEncoder's call overhead. */
+  #ascii(s: string): boolean {
+    const start = this.#at + 4;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return false;
+      this.#buf[start + i] = c;
+    }
+    this.#view.setUint32(this.#at, s.length);
+    this.#at = start + s.length;
+    return true;
   }
 
   #u8(n: number): void {
@@ -331,11 +347,27 @@ class Reader {
   #string(): string {
     const length = this.#u32();
     this.#need(length);
+    if (length <= SHORT) {
+      const ascii = this.#ascii(length);
+      if (ascii !== undefined) return ascii;
+    }
     let text: string;
     try {
       text = decoder.decode(this.bytes.subarray(this.offset, this.offset + length));
     } catch {
       throw new CodecError('invalid UTF-8 in a string');
+    }
+    this.offset += length;
+    return text;
+  }
+
+  #ascii(length: number): string | undefined {
+    const { bytes, offset } = this;
+    let text = '';
+    for (let i = 0; i < length; i++) {
+      const c = bytes[offset + i] as number;
+      if (c >= 0x80) return undefined;
+      text += String.fromCharCode(c);
     }
     this.offset += length;
     return text;
