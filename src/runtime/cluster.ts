@@ -40,6 +40,8 @@ export interface ClusterOptions {
 
 /** How long `result` waits for the room to say who holds an item. */
 const FIND_TIMEOUT_MS = 5000;
+/** How long an early task's fetch may wait for its producer. */
+const WAIT_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * A node in a swarm: it orchestrates the runs submitted to it, works for every orchestrator in
@@ -76,13 +78,20 @@ export class Cluster {
           report.kind === 'started' || report.kind === 'stored'
             ? this.#sendLazily(orchestrator, report)
             : this.#send(orchestrator, 'reports', report),
-        fetch: (peer, dagId, dataId, serialize) =>
-          this.rpc.request(peer, Method.get, {
-            dagId,
-            dataId,
-            serialize: serialize?.fn,
-            consumerTaskId: serialize?.consumerTaskId,
-          }),
+        fetch: (peer, dagId, dataId, serialize, wait) =>
+          this.rpc.request(
+            peer,
+            Method.get,
+            {
+              wait: wait === true,
+              dagId,
+              dataId,
+              serialize: serialize?.fn,
+              consumerTaskId: serialize?.consumerTaskId,
+            },
+            // A waiting fetch lasts as long as its producer takes (a cancel ends it sooner).
+            { timeoutMs: wait === true ? WAIT_TIMEOUT_MS : undefined },
+          ),
         locate: async (orchestrator, dagId, dataId) =>
           orchestrator === id
             ? this.#locate(dagId, dataId)
@@ -248,8 +257,9 @@ export class Cluster {
       ),
     );
     rpc.handle(Method.get, async (body, from) => {
-      const { dagId, dataId, serialize, consumerTaskId } = parseGet(body);
-      const found = await this.#read(dagId, dataId);
+      const { dagId, dataId, serialize, consumerTaskId, wait } = parseGet(body);
+      let found = await this.#read(dagId, dataId);
+      if (found === undefined && wait) found = { value: await this.worker.waitFor(dagId, dataId) };
       if (found === undefined) throw this.#missing(dagId, dataId);
       if (serialize === undefined) return found.value;
       const hook = lookup(this.options.functions, serialize);

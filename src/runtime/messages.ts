@@ -38,6 +38,11 @@ export interface TaskOrder {
   readonly inline: readonly Task[];
   /** Holders of each scheduled producer's result. */
   readonly locations: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Sent before its inputs exist (every producer pinned): each location is where the producer
+   * will run, and the worker waits there for the value instead of failing to find it.
+   */
+  readonly early?: boolean | undefined;
 }
 
 export interface Fetch {
@@ -126,6 +131,7 @@ export function parseGet(body: unknown): {
   dataId: string;
   serialize: string | undefined;
   consumerTaskId: string | undefined;
+  wait: boolean;
 } {
   const b = record(body, 'request');
   const hook = b.serialize === undefined ? undefined : text(b.serialize, 'serialize');
@@ -134,6 +140,7 @@ export function parseGet(body: unknown): {
     serialize: hook,
     consumerTaskId:
       b.consumerTaskId === undefined ? undefined : text(b.consumerTaskId, 'consumerTaskId'),
+    wait: b.wait === true,
   };
 }
 
@@ -167,6 +174,7 @@ export function parseOrders(body: unknown): TaskOrder[] {
       task: parseTask(o.task),
       inline: list(o.inline, 'inline').map(parseTask),
       locations: locations as Record<string, string[]>,
+      early: o.early === true,
     };
   });
 }

@@ -249,7 +249,7 @@ export class Orchestrator {
     this.pump();
   }
 
-  #dispatch(slot: Slot, peer: string): void {
+  #dispatch(slot: Slot, peer: string, early = false): void {
     const { task } = slot;
     slot.state = 'placed';
     slot.peer = peer;
@@ -258,16 +258,46 @@ export class Orchestrator {
     this.#participants.add(peer);
     this.ports.book.claim(peer, task.cost);
     const locations: Record<string, string[]> = {};
-    for (const dep of this.plan.deps.get(task.id) ?? [])
-      locations[dep] = [...(this.registry.holders.get(dep) ?? [])];
+    for (const dep of this.plan.deps.get(task.id) ?? []) {
+      const holders = [...(this.registry.holders.get(dep) ?? [])];
+      const producer = this.#slots.get(dep)?.peer;
+      locations[dep] = holders.length > 0 || producer === undefined ? holders : [producer];
+    }
     this.events.emit('task:placed', { taskId: task.id, peer });
+    const inline = this.#inlineClosure(task);
     this.ports.dispatch(peer, {
       dagId: this.dagId,
       attempt: slot.attempt,
       task,
-      inline: this.#inlineClosure(task),
+      inline,
       locations,
+      early,
     });
+    this.#dispatchEarly(task.id);
+  }
+
+  /**
+   * Pinned consumers of pinned producers go out before their inputs exist: the producer's peer is
+   * known and can never change, so the consumer waits there for the value and gets it the moment
+   * it is made: a hop along a pinned chain costs one message instead of four.
+   */
+  #dispatchEarly(placed: string): void {
+    const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
+    for (const dependent of this.plan.dependents.get(placed) ?? []) {
+      const slot = this.#slots.get(dependent) as Slot;
+      const pin = slot.task.node;
+      if (slot.state !== 'waiting' || typeof pin !== 'string' || this.#inFlight >= cap) continue;
+      if (!this.ports.book.has(pin) || slot.task.args.some((a) => a.serialize !== undefined))
+        continue;
+      const deps = this.plan.deps.get(dependent) ?? [];
+      const ready = deps.every((d) => {
+        const dep = this.#slots.get(d) as Slot;
+        return (
+          typeof dep.task.node === 'string' && dep.peer !== undefined && dep.state !== 'failed'
+        );
+      });
+      if (ready) this.#dispatch(slot, pin, true);
+    }
   }
 
   #succeeded(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'done' }>): void {
@@ -312,7 +342,14 @@ export class Orchestrator {
       willRetry,
     });
     if (willRetry) {
-      this.#makeReady(slot);
+      if (slot.waitingFor > 0) {
+        // It went out early and its inputs are not all there: it goes again once they are placed.
+        slot.state = 'waiting';
+        slot.peer = undefined;
+        for (const dep of this.plan.deps.get(slot.task.id) ?? []) this.#dispatchEarly(dep);
+      } else {
+        this.#makeReady(slot);
+      }
       this.pump();
       return;
     }

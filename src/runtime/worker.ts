@@ -20,6 +20,8 @@ export interface WorkerPorts {
     dagId: string,
     dataId: string,
     serialize?: { fn: string; consumerTaskId: string },
+    /** Wait there until the value exists, rather than failing to find it. */
+    wait?: boolean,
   ): Promise<unknown>;
   /** Where the orchestrator knows a result to be. */
   locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
@@ -48,6 +50,8 @@ interface Job {
   readonly from: string;
   readonly order: TaskOrder;
   readonly cost: Resources;
+  /** Arguments an early task fetched while it waited, reported with its result. */
+  prefetched?: Fetch[];
 }
 
 /**
@@ -59,6 +63,10 @@ export class Worker {
   readonly #queue: Job[] = [];
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
   readonly #cancelled = new Set<string>();
+  /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
+  readonly #waiting = new Map<string, AbortController>();
+  /** Callers waiting for a value to be kept here, by `dagId\0dataId`. */
+  readonly #waiters = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }[]>();
   #used: Resources = {};
 
   constructor(readonly options: WorkerOptions) {}
@@ -80,9 +88,52 @@ export class Worker {
         this.#report(from, order, { kind: 'failed', error: errorInfo(error), retryable: false });
         continue;
       }
-      this.#queue.push({ from, order, cost });
+      const job: Job = { from, order, cost };
+      if (order.early) void this.#prefetch(job);
+      else this.#queue.push(job);
     }
     this.#pump();
+  }
+
+  /**
+   * An early task waits for its inputs before it queues for capacity, so a task waiting for a
+   * value never holds the room a producer on this same worker needs.
+   */
+  async #prefetch(job: Job): Promise<void> {
+    const controller = new AbortController();
+    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    this.#waiting.get(key)?.abort(new Error('replaced by a newer attempt'));
+    this.#waiting.set(key, controller);
+    try {
+      job.prefetched = (await this.#resolve(job, controller.signal, true)).fetched;
+    } catch (error) {
+      if (!controller.signal.aborted) {
+        this.#report(job.from, job.order, {
+          kind: 'failed',
+          error: errorInfo(error),
+          retryable: true,
+        });
+      }
+      return;
+    } finally {
+      if (this.#waiting.get(key) === controller) this.#waiting.delete(key);
+    }
+    if (controller.signal.aborted || this.#cancelled.has(job.order.dagId)) return;
+    this.#queue.push(job);
+    this.#pump();
+  }
+
+  /** Resolves when a value is kept here (produced or fetched); rejects when its DAG is cancelled. */
+  waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown> {
+    const hot = this.options.cache.get(dagId, dataId);
+    if (hot !== undefined) return Promise.resolve(hot.value);
+    return new Promise((resolve, reject) => {
+      const key = `${dagId}\u0000${dataId}`;
+      const list = this.#waiters.get(key) ?? [];
+      list.push({ resolve, reject });
+      this.#waiters.set(key, list);
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
   }
 
   /** Drops a DAG's queued tasks and aborts its running ones; their results are not kept. */
@@ -91,9 +142,17 @@ export class Worker {
     for (let i = this.#queue.length - 1; i >= 0; i--) {
       if (this.#queue[i]?.order.dagId === dagId) this.#queue.splice(i, 1);
     }
+    const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, controller } of this.#running.values()) {
-      if (job.order.dagId === dagId)
-        controller.abort(new Error(`run of DAG ${dagId} was cancelled`));
+      if (job.order.dagId === dagId) controller.abort(reason);
+    }
+    for (const [key, controller] of this.#waiting) {
+      if (key.startsWith(`${dagId}\u0000`)) controller.abort(reason);
+    }
+    for (const [key, list] of this.#waiters) {
+      if (!key.startsWith(`${dagId}\u0000`)) continue;
+      this.#waiters.delete(key);
+      for (const w of list) w.reject(reason);
     }
     this.options.ports.loadChanged(this.load);
   }
@@ -120,7 +179,8 @@ export class Worker {
     this.#used = addCosts(this.#used, job.cost);
     this.#report(job.from, order, { kind: 'started' });
     try {
-      const { values, fetched } = await this.#resolve(job, controller.signal);
+      const { values, fetched: now } = await this.#resolve(job, controller.signal);
+      const fetched = [...(job.prefetched ?? []), ...now];
       const value = await attempt(
         this.#env(order, values, controller.signal),
         order.task,
@@ -160,13 +220,19 @@ export class Worker {
   /** Stores a value here: in the hot cache at once, in the store behind it. */
   #keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
     this.options.cache.set(dagId, dataId, value, bytes);
+    const key = `${dagId}\u0000${dataId}`;
+    const waiters = this.#waiters.get(key);
+    if (waiters !== undefined) {
+      this.#waiters.delete(key);
+      for (const w of waiters) w.resolve(value);
+    }
     const write = this.options.store.put(dagId, dataId, value);
     write.catch(() => this.options.cache.delete(dagId, dataId)); // not kept: do not serve it
     return write;
   }
 
   /** Every scheduled producer's value this task needs: memory, own store, then the holders. */
-  async #resolve(job: Job, signal: AbortSignal) {
+  async #resolve(job: Job, signal: AbortSignal, wait = false) {
     const { order } = job;
     const values = new Map<string, Resolved>();
     const fetched: Fetch[] = [];
@@ -181,7 +247,7 @@ export class Worker {
           const key = valueKey(edge);
           if (values.has(key)) return;
           values.set(key, { value: undefined, from: this.options.id, serialized: false });
-          values.set(key, await this.#argument(job, edge, consumer.id, fetched, signal));
+          values.set(key, await this.#argument(job, edge, consumer.id, fetched, signal, wait));
         }),
     );
     return { values, fetched };
@@ -193,6 +259,7 @@ export class Worker {
     consumerTaskId: string,
     fetched: Fetch[],
     signal: AbortSignal,
+    wait = false,
   ): Promise<Resolved> {
     const { dagId, locations } = job.order;
     const { cache, store, ports, id } = this.options;
@@ -205,6 +272,8 @@ export class Worker {
     if (listed === undefined || listed.length === 0 || listed.includes(id)) {
       if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
     }
+    // An early task whose producer runs here waits for it here.
+    if (wait && listed?.includes(id)) return here(await this.waitFor(dagId, edge.from, signal));
     let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
     if (holders.length === 0)
       holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
@@ -215,7 +284,7 @@ export class Worker {
       if (signal.aborted) throw signal.reason;
       const started = performance.now();
       try {
-        const value = await ports.fetch(holder, dagId, edge.from, serialize);
+        const value = await ports.fetch(holder, dagId, edge.from, serialize, wait);
         const bytes = sizeOf(value);
         fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
         // A value turned by the producer's serialize hook is this edge's own: not cached.

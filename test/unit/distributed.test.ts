@@ -267,11 +267,12 @@ describe('distributed execution over the in-memory transport', () => {
     }
     expect(run.status().tasks.t?.state).toBe('waiting');
     await run.done;
+    // t is pinned, like its producer: it goes out early and waits on c for s's value.
     expect(seen).toEqual([
       'task:placed s@b',
+      'task:placed t@c',
       'task:started s@b',
       'task:finished s@b',
-      'task:placed t@c',
       'task:started t@c',
       'task:finished t@c',
     ]);
@@ -326,5 +327,36 @@ describe('storage failures on a worker', () => {
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
+  });
+});
+
+describe('pinned tasks sent before their inputs exist', () => {
+  it('wait on their peer for the value, also when the producer needs a retry', async () => {
+    let calls = 0;
+    const flakyFns = {
+      ...functions,
+      flaky: (x: number) => {
+        calls++;
+        if (calls === 1) throw new Error('first attempt fails');
+        return x;
+      },
+    };
+    const s = await swarm(['a', 'b', 'c'], flakyFns);
+    current = s;
+    const dag = new Dag().add({ id: 'p', fn: 'flaky', extraArgs: [7], node: 'b' });
+    let previous = 'p';
+    for (let i = 0; i < 30; i++) {
+      dag.add({
+        id: `t${i}`,
+        fn: 'add',
+        args: [previous],
+        extraArgs: [1],
+        node: i % 2 ? 'b' : 'c',
+      });
+      previous = `t${i}`;
+    }
+    const { results } = await s.byId('a').execute(dag, { maxRetries: 1, collect: 'sinks' });
+    expect(results).toEqual({ t29: 37 });
+    expect(calls).toBe(2);
   });
 });
