@@ -259,7 +259,15 @@ export class Cluster {
     rpc.handle(Method.get, async (body, from) => {
       const { dagId, dataId, serialize, consumerTaskId, wait } = parseGet(body);
       let found = await this.#read(dagId, dataId);
-      if (found === undefined && wait) found = { value: await this.worker.waitFor(dagId, dataId) };
+      if (found === undefined && wait) {
+        // Bounded, so made-up ids cannot pile up waiters forever.
+        const value = await this.worker.waitFor(
+          dagId,
+          dataId,
+          AbortSignal.timeout(WAIT_TIMEOUT_MS),
+        );
+        found = { value };
+      }
       if (found === undefined) throw this.#missing(dagId, dataId);
       if (serialize === undefined) return found.value;
       const hook = lookup(this.options.functions, serialize);
