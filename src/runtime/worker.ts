@@ -130,9 +130,19 @@ export class Worker {
     return new Promise((resolve, reject) => {
       const key = `${dagId}\u0000${dataId}`;
       const list = this.#waiters.get(key) ?? [];
-      list.push({ resolve, reject });
+      const waiter = { resolve, reject };
+      list.push(waiter);
       this.#waiters.set(key, list);
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
+          if (rest.length > 0) this.#waiters.set(key, rest);
+          else this.#waiters.delete(key);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     });
   }
 
