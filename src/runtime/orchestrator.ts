@@ -35,6 +35,9 @@ interface Slot {
   stored: boolean;
 }
 
+/** A producer feeding at most this many tasks takes them along when they go early. */
+const EARLY_FAN_OUT = 4;
+
 /** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
 export interface Registry {
   readonly holders: Map<string, Set<string>>;
@@ -243,7 +246,12 @@ export class Orchestrator {
       if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running')) {
         this.ports.book.release(peer, slot.task.cost);
         this.#inFlight--;
-        this.#makeReady(slot);
+        if (slot.waitingFor > 0) {
+          slot.state = 'waiting'; // sent early: it goes again once its inputs are placed
+          slot.peer = undefined;
+        } else {
+          this.#makeReady(slot);
+        }
       }
     }
     this.pump();
@@ -285,19 +293,34 @@ export class Orchestrator {
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
     for (const dependent of this.plan.dependents.get(placed) ?? []) {
       const slot = this.#slots.get(dependent) as Slot;
-      const pin = slot.task.node;
-      if (slot.state !== 'waiting' || typeof pin !== 'string' || this.#inFlight >= cap) continue;
-      if (!this.ports.book.has(pin) || slot.task.args.some((a) => a.serialize !== undefined))
-        continue;
-      const deps = this.plan.deps.get(dependent) ?? [];
-      const ready = deps.every((d) => {
-        const dep = this.#slots.get(d) as Slot;
-        return (
-          typeof dep.task.node === 'string' && dep.peer !== undefined && dep.state !== 'failed'
-        );
-      });
-      if (ready) this.#dispatch(slot, pin, true);
+      if (slot.state !== 'waiting' || this.#inFlight >= cap) continue;
+      if (slot.task.args.some((a) => a.serialize !== undefined)) continue;
+      const peer = this.#earlyPeer(slot);
+      if (peer === undefined || !this.ports.book.has(peer)) continue;
+      this.#groupPeer.set(slot.task.id, peer);
+      this.#dispatch(slot, peer, true);
     }
+  }
+
+  /**
+   * Where a task can go before its inputs exist, if anywhere: a pinned task whose producers are
+   * all pinned, or a plain task (no pin, no cost) whose producers all sit on one peer and feed
+   * few others: chains and small fan-outs follow their producer, so a small DAG runs on one peer
+   * in one message. A producer's retries stay on its peer, so the wait cannot be in vain.
+   */
+  #earlyPeer(slot: Slot): string | undefined {
+    const deps = (this.plan.deps.get(slot.task.id) ?? []).map((d) => this.#slots.get(d) as Slot);
+    if (deps.some((dep) => dep.peer === undefined || dep.state === 'failed')) return undefined;
+    const pin = slot.task.node;
+    if (typeof pin === 'string') {
+      return deps.every((dep) => typeof dep.task.node === 'string') ? pin : undefined;
+    }
+    if (pin !== undefined || Object.keys(slot.task.cost).length > 0) return undefined;
+    const peers = new Set(deps.map((dep) => dep.peer));
+    const small = deps.every(
+      (dep) => (this.plan.dependents.get(dep.task.id)?.length ?? 0) <= EARLY_FAN_OUT,
+    );
+    return peers.size === 1 && small ? (deps[0]?.peer as string) : undefined;
   }
 
   #succeeded(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'done' }>): void {

@@ -360,3 +360,24 @@ describe('pinned tasks sent before their inputs exist', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('small DAGs sent early', () => {
+  it('follow their producer onto one peer and still give the right results', async () => {
+    const s = await swarm(['a', 'b', 'c'], functions);
+    current = s;
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      s.byId(i % 2 ? 'a' : 'b').submit(
+        new Dag()
+          .add({ id: 'src', fn: 'identity', extraArgs: [i] })
+          .add({ id: 'x', fn: 'add', args: ['src'], extraArgs: [1] })
+          .add({ id: 'y', fn: 'add', args: ['src'], extraArgs: [2] })
+          .add({ id: 'sum', fn: 'add', args: ['x', 'y'] }),
+      ),
+    );
+    const results = await Promise.all(runs.map((r) => r.done));
+    for (const [i, r] of results.entries()) {
+      expect(r.results).toEqual({ src: i, x: i + 1, y: i + 2, sum: 2 * i + 3 });
+      expect(new Set(Object.values(r.allocations)).size).toBe(1);
+    }
+  });
+});
