@@ -258,7 +258,8 @@ export class Cluster {
     );
     rpc.handle(Method.get, async (body, from) => {
       const { dagId, dataId, serialize, consumerTaskId, wait } = parseGet(body);
-      let found = await this.#read(dagId, dataId);
+      // A waiting request goes straight to the waiter, which asks the store itself.
+      let found = wait ? this.cache.get(dagId, dataId) : await this.#read(dagId, dataId);
       if (found === undefined && wait) {
         // Bounded, so made-up ids cannot pile up waiters forever.
         const value = await this.worker.waitFor(

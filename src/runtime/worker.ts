@@ -123,7 +123,11 @@ export class Worker {
     this.#pump();
   }
 
-  /** Resolves when a value is kept here (produced or fetched); rejects when its DAG is cancelled. */
+  /**
+   * Resolves when a value is here: in memory now, in the store, or kept later (produced or
+   * fetched). Rejects when its DAG is cancelled. The waiter is registered before the store is
+   * asked, so a value kept meanwhile is never missed, and a slow store never delays it.
+   */
   waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown> {
     const hot = this.options.cache.get(dagId, dataId);
     if (hot !== undefined) return Promise.resolve(hot.value);
@@ -133,6 +137,18 @@ export class Worker {
       const waiter = { resolve, reject };
       list.push(waiter);
       this.#waiters.set(key, list);
+      const { store } = this.options;
+      store.has(dagId, dataId).then(
+        async (has) => {
+          if (!has || !(this.#waiters.get(key) ?? []).includes(waiter)) return;
+          const value = await store.get(dagId, dataId);
+          const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
+          if (rest.length > 0) this.#waiters.set(key, rest);
+          else this.#waiters.delete(key);
+          resolve(value);
+        },
+        () => undefined, // a failing store: the value may still be kept later
+      );
       signal?.addEventListener(
         'abort',
         () => {
@@ -276,14 +292,14 @@ export class Worker {
     const here = (value: unknown): Resolved => ({ value, from: id, serialized: false });
     const local = cache.get(dagId, edge.from);
     if (local !== undefined) return here(local.value);
+    // An early task whose producer runs here waits for it here.
+    const listed = locations[edge.from];
+    if (wait && listed?.includes(id)) return here(await this.waitFor(dagId, edge.from, signal));
     // The store is only worth a transaction when the value may be here: the orchestrator lists
     // this node as a holder, or lists nobody.
-    const listed = locations[edge.from];
     if (listed === undefined || listed.length === 0 || listed.includes(id)) {
       if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
     }
-    // An early task whose producer runs here waits for it here.
-    if (wait && listed?.includes(id)) return here(await this.waitFor(dagId, edge.from, signal));
     let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
     if (holders.length === 0)
       holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
