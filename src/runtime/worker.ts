@@ -8,6 +8,9 @@ import { type AttemptEnv, attempt } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
 
+/** A wait for a value lasting longer than this also looks in the store. */
+const STORE_CHECK_MS = 50;
+
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
 
@@ -137,18 +140,24 @@ export class Worker {
       const waiter = { resolve, reject };
       list.push(waiter);
       this.#waiters.set(key, list);
+      // Usually the value is being made right now and arrives through `#keep`; only a wait that
+      // lasts asks the store (a read there queues behind pending writes).
       const { store } = this.options;
-      store.has(dagId, dataId).then(
-        async (has) => {
-          if (!has || !(this.#waiters.get(key) ?? []).includes(waiter)) return;
-          const value = await store.get(dagId, dataId);
-          const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
-          if (rest.length > 0) this.#waiters.set(key, rest);
-          else this.#waiters.delete(key);
-          resolve(value);
-        },
-        () => undefined, // a failing store: the value may still be kept later
-      );
+      const stillWaiting = () => (this.#waiters.get(key) ?? []).includes(waiter);
+      setTimeout(() => {
+        if (!stillWaiting()) return;
+        store.has(dagId, dataId).then(
+          async (has) => {
+            if (!has || !stillWaiting()) return;
+            const value = await store.get(dagId, dataId);
+            const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
+            if (rest.length > 0) this.#waiters.set(key, rest);
+            else this.#waiters.delete(key);
+            resolve(value);
+          },
+          () => undefined, // a failing store: the value may still be kept later
+        );
+      }, STORE_CHECK_MS);
       signal?.addEventListener(
         'abort',
         () => {
