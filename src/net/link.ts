@@ -133,11 +133,6 @@ export class Link {
     return Date.now() - this.#lastHeard;
   }
 
-  /** Bytes of large messages queued to this peer. */
-  get pendingBytes(): number {
-    return this.#writer.pending;
-  }
-
   /** Sends an application message. Throws `CodecError` for a value that cannot travel. */
   send(msg: AppMessage): void {
     if (this.#state !== 'ready') throw new Error(`link to ${this.peerId} is ${this.#state}`);

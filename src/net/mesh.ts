@@ -88,11 +88,6 @@ export class Mesh implements Transport {
     return out;
   }
 
-  /** Room members the coordinator listed, handshake done or not. */
-  members(): string[] {
-    return [...this.#members];
-  }
-
   on<E extends keyof TransportEvents>(
     event: E,
     listener: Listener<TransportEvents[E]>,

@@ -1,13 +1,7 @@
 import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
-import {
-  DagRunningError,
-  DataNotFoundError,
-  PeerGoneError,
-  RemoteError,
-  UnknownDagError,
-} from '../errors.ts';
+import { DagRunningError, DataNotFoundError, RemoteError, UnknownDagError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { Transport } from '../net/transport.ts';
@@ -27,6 +21,7 @@ import {
   Topic,
 } from './messages.ts';
 import { Orchestrator } from './orchestrator.ts';
+import { Outbox } from './outbox.ts';
 import type { RunHandle, SubmitOptions } from './run-handle.ts';
 import { Worker } from './worker.ts';
 
@@ -56,11 +51,7 @@ export class Cluster {
   readonly #runs = new Map<string, Orchestrator>();
   /** DAGs this node has any part in, so it can tell an unknown DAG from a missing item. */
   readonly #known = new Set<string>();
-  readonly #outbox = new Map<string, { orders: TaskOrder[]; reports: TaskReport[] }>();
-  #flushScheduled = false;
-  /** Reports nobody waits on (`started`, `stored`), gathered for a few milliseconds. */
-  readonly #lazy = new Map<string, TaskReport[]>();
-  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #outbox = new Outbox((peer, orders, reports) => this.#deliver(peer, orders, reports));
   #loadTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #off: (() => void)[] = [];
 
@@ -74,10 +65,7 @@ export class Cluster {
       cache: this.cache,
       capabilities: options.capabilities,
       ports: {
-        report: (orchestrator, report) =>
-          report.kind === 'started' || report.kind === 'stored'
-            ? this.#sendLazily(orchestrator, report)
-            : this.#send(orchestrator, 'reports', report),
+        report: (orchestrator, report) => this.#outbox.report(orchestrator, report),
         fetch: (peer, dagId, dataId, serialize, wait) =>
           this.rpc.request(
             peer,
@@ -128,7 +116,7 @@ export class Cluster {
       {
         self: this.options.id,
         book: this.book,
-        dispatch: (peer, order) => this.#send(peer, 'orders', order),
+        dispatch: (peer, order) => this.#outbox.order(peer, order),
         cancel: (peers, dagId) => {
           for (const peer of peers) {
             if (peer === this.options.id) this.worker.cancel(dagId);
@@ -214,6 +202,7 @@ export class Cluster {
 
   close(): void {
     clearTimeout(this.#loadTimer);
+    this.#outbox.close();
     for (const off of this.#off) off();
     for (const run of this.#runs.values()) if (run.state === 'running') run.cancel('node closed');
     this.rpc.close();
@@ -352,68 +341,18 @@ export class Cluster {
     await this.options.store.clearDag(dagId);
   }
 
-  /** Orders and reports to one peer leave together, once per turn of the event loop. */
-  #send(peer: string, kind: 'orders' | 'reports', item: TaskOrder | TaskReport): void {
-    const box = this.#outbox.get(peer) ?? { orders: [], reports: [] };
-    this.#outbox.set(peer, box);
-    if (kind === 'orders') box.orders.push(item as TaskOrder);
-    else box.reports.push(item as TaskReport);
-    if (this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => this.#flush());
-  }
-
-  /**
-   * `started` and `stored` reports are off every critical path: they wait up to 5 ms and leave
-   * in one message, and a `started` still waiting when its task's `done` goes is dropped (done
-   * implies it).
-   */
-  #sendLazily(peer: string, report: TaskReport): void {
-    const box = this.#lazy.get(peer) ?? [];
-    this.#lazy.set(peer, box);
-    box.push(report);
-    this.#lazyTimer ??= setTimeout(() => {
-      this.#lazyTimer = undefined;
-      for (const [to, reports] of this.#lazy) {
-        this.#lazy.delete(to);
-        for (const r of reports) this.#send(to, 'reports', r);
-      }
-    }, 5);
-  }
-
-  #flush(): void {
-    this.#flushScheduled = false;
-    for (const [peer, box] of this.#outbox) {
-      const lazy = this.#lazy.get(peer);
-      if (lazy === undefined) continue;
-      const done = new Set(
-        box.reports
-          .filter((r) => r.kind === 'done')
-          .map((r) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`),
-      );
-      if (done.size > 0) {
-        const rest = lazy.filter(
-          (r) =>
-            !(r.kind === 'started' && done.has(`${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`)),
-        );
-        this.#lazy.set(peer, rest);
-      }
-    }
+  /** Hands a batch to its peer: the local worker and runs directly, others over the wire. */
+  #deliver(peer: string, orders: TaskOrder[], reports: TaskReport[]): void {
     const self = this.options.id;
-    for (const [peer, { orders, reports }] of this.#outbox) {
-      this.#outbox.delete(peer);
-      if (peer === self) {
-        if (orders.length > 0) this.worker.accept(self, orders);
-        if (reports.length > 0) this.#route(self, reports);
-        continue;
-      }
-      const lost = (error: unknown) => {
-        if (!(error instanceof PeerGoneError)) return;
-        // The peer is gone: its tasks are placed again when its leave is noticed.
-      };
-      if (orders.length > 0) void this.rpc.notify(peer, Topic.tasks, orders).catch(lost);
-      if (reports.length > 0) void this.rpc.notify(peer, Topic.reports, reports).catch(lost);
+    if (peer === self) {
+      if (orders.length > 0) this.worker.accept(self, orders);
+      if (reports.length > 0) this.#route(self, reports);
+      return;
     }
+    // A peer that is gone: its tasks are placed again when its leave is noticed.
+    if (orders.length > 0) void this.rpc.notify(peer, Topic.tasks, orders).catch(() => undefined);
+    if (reports.length > 0)
+      void this.rpc.notify(peer, Topic.reports, reports).catch(() => undefined);
   }
 
   /** Tells the room how busy this worker is, at most every 25 ms. */
