@@ -8,11 +8,12 @@ import {
   StorageError,
   TaskFailedError,
 } from '../errors.ts';
-import { addCosts, place, type Resources } from '../schedule/placement.ts';
+import { place, type Resources } from '../schedule/placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
 import type { TaskOrder, TaskReport } from './messages.ts';
 import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
+import { groupCosts, hold, inlineClosure, inputBytes, pinOf, type Registry } from './run-plan.ts';
 
 /** What an orchestrator needs from its node. */
 export interface OrchestratorPorts {
@@ -38,12 +39,6 @@ interface Slot {
 /** A producer feeding at most this many tasks takes them along when they go early. */
 const EARLY_FAN_OUT = 4;
 
-/** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
-export interface Registry {
-  readonly holders: Map<string, Set<string>>;
-  readonly bytes: Map<string, number>;
-}
-
 /**
  * Runs one DAG across the room from the node that submitted it: places each ready task, sends
  * it with where its arguments live, records where its result lands, and resolves with the
@@ -56,7 +51,7 @@ export class Orchestrator {
   readonly #slots = new Map<string, Slot>();
   readonly #values = new Map<string, unknown>();
   readonly #groupPeer = new Map<string, string>();
-  readonly #groups = new Map<string, string[]>();
+  readonly #groupCosts: Map<string, Resources>;
   /** Slots ready to place, in the order they became ready. */
   #ready: Slot[] = [];
   readonly #participants = new Set<string>();
@@ -78,6 +73,7 @@ export class Orchestrator {
     readonly options: SubmitOptions = {},
   ) {
     this.#maxRetries = options.maxRetries ?? 0;
+    this.#groupCosts = groupCosts(plan);
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -97,8 +93,6 @@ export class Orchestrator {
       };
       this.#slots.set(id, slot);
       if (deps.length === 0) this.#makeReady(slot);
-      const root = plan.collocationRoot.get(id) ?? id;
-      this.#groups.set(root, [...(this.#groups.get(root) ?? []), id]);
     }
     const { signal } = options;
     if (signal?.aborted) {
@@ -159,9 +153,9 @@ export class Orchestrator {
       if (peer === undefined) {
         const decision = place(
           {
-            cost: this.#groupCost(root),
-            pinned: this.#pin(root),
-            inputBytes: this.#inputBytes(task),
+            cost: this.#groupCosts.get(root) ?? {},
+            pinned: pinOf(this.plan, root),
+            inputBytes: inputBytes(this.plan, this.registry, task.id),
           },
           peers,
         );
@@ -170,7 +164,10 @@ export class Orchestrator {
           continue;
         }
         if (decision.kind === 'never') {
-          this.#fail(new AllocationError(task.id, this.#pin(root), decision.reason), 'failed');
+          this.#fail(
+            new AllocationError(task.id, pinOf(this.plan, root), decision.reason),
+            'failed',
+          );
           return;
         }
         peer = decision.peer;
@@ -230,7 +227,7 @@ export class Orchestrator {
   onPeerLeave(peer: string): void {
     if (this.#state !== 'running') return;
     for (const [root, chosen] of this.#groupPeer)
-      if (chosen === peer && this.#pin(root) === undefined) this.#groupPeer.delete(root);
+      if (chosen === peer && pinOf(this.plan, root) === undefined) this.#groupPeer.delete(root);
     for (const holders of this.registry.holders.values()) holders.delete(peer);
     this.#participants.delete(peer);
     for (const slot of this.#slots.values()) {
@@ -272,7 +269,7 @@ export class Orchestrator {
       locations[dep] = holders.length > 0 || producer === undefined ? holders : [producer];
     }
     this.events.emit('task:placed', { taskId: task.id, peer });
-    const inline = this.#inlineClosure(task);
+    const inline = inlineClosure(this.plan, task);
     this.ports.dispatch(peer, {
       dagId: this.dagId,
       attempt: slot.attempt,
@@ -329,10 +326,10 @@ export class Orchestrator {
     this.#inFlight--;
     slot.state = 'done';
     this.#unstored++;
-    this.#hold(id, from, report.bytes);
+    hold(this.registry, id, from, report.bytes);
     if (report.hasValue) this.#values.set(id, report.value);
     for (const f of report.fetched) {
-      this.#hold(f.argId, from, f.bytes);
+      hold(this.registry, f.argId, from, f.bytes);
       this.events.emit('task:fetched', {
         taskId: id,
         argId: f.argId,
@@ -401,13 +398,6 @@ export class Orchestrator {
     this.#maybeFinish();
   }
 
-  #hold(dataId: string, peer: string, bytes: number): void {
-    const holders = this.registry.holders.get(dataId) ?? new Set();
-    holders.add(peer);
-    this.registry.holders.set(dataId, holders);
-    this.registry.bytes.set(dataId, bytes);
-  }
-
   #maybeFinish(): void {
     if (this.#state !== 'running' || this.#finished < this.#slots.size || this.#unstored > 0)
       return;
@@ -466,48 +456,13 @@ export class Orchestrator {
     const peers = this.ports.book.peers().map((p) => ({ ...p, used: {}, tasks: 0 }));
     for (const slot of this.#slots.values()) {
       const root = this.plan.collocationRoot.get(slot.task.id) ?? slot.task.id;
-      const decision = place({ cost: this.#groupCost(root), pinned: this.#pin(root) }, peers);
+      const decision = place(
+        { cost: this.#groupCosts.get(root) ?? {}, pinned: pinOf(this.plan, root) },
+        peers,
+      );
       if (decision.kind === 'never')
-        return new AllocationError(slot.task.id, this.#pin(root), decision.reason);
+        return new AllocationError(slot.task.id, pinOf(this.plan, root), decision.reason);
     }
     return undefined;
-  }
-
-  #pin(root: string): string | undefined {
-    const node = this.plan.tasks.get(root)?.node;
-    return typeof node === 'string' ? node : undefined;
-  }
-
-  /** A collocation group is placed with its members' costs merged (as Handoff does). */
-  #groupCost(root: string): Resources {
-    const members = this.#groups.get(root) ?? [root];
-    if (members.length <= 1) return this.plan.tasks.get(root)?.cost ?? {};
-    return addCosts(...members.map((id) => this.plan.tasks.get(id)?.cost ?? {}));
-  }
-
-  #inputBytes(task: Task): Map<string, number> {
-    const bytes = new Map<string, number>();
-    for (const dep of this.plan.deps.get(task.id) ?? []) {
-      const size = this.registry.bytes.get(dep) ?? 0;
-      for (const holder of this.registry.holders.get(dep) ?? [])
-        bytes.set(holder, (bytes.get(holder) ?? 0) + size);
-    }
-    return bytes;
-  }
-
-  /** The inline tasks a task evaluates itself, through inline chains. */
-  #inlineClosure(task: Task): Task[] {
-    const out = new Map<string, Task>();
-    const visit = (t: Task) => {
-      for (const { from } of t.args) {
-        const producer = this.plan.tasks.get(from) as Task;
-        if (producer.inline && !out.has(from)) {
-          out.set(from, producer);
-          visit(producer);
-        }
-      }
-    };
-    visit(task);
-    return [...out.values()];
   }
 }
