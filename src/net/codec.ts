@@ -8,46 +8,10 @@
  * receiver allocates at their exact size, so a 64 MiB buffer is never held twice.
  */
 
-export class CodecError extends Error {
-  override name = 'CodecError';
-}
+import { type Binary, CodecError, KINDS, MAX_DEPTH, SHORT, Tag } from './codec-format.ts';
 
-const Tag = {
-  Undefined: 0,
-  Null: 1,
-  False: 2,
-  True: 3,
-  Int32: 4,
-  Float64: 5,
-  String: 6,
-  Array: 7,
-  Object: 8,
-  Map: 9,
-  Set: 10,
-  Date: 11,
-  BigInt: 12,
-  Bytes: 13, // ArrayBuffer or view, inline: u8 kind, u32 length, bytes
-  Attachment: 14, // ArrayBuffer or view, out of line: u8 kind, u32 attachment index
-} as const;
-
-/** Binary kinds, in a fixed order shared by both ends. */
-const KINDS = [
-  ArrayBuffer,
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-] as const;
-
-type Binary = ArrayBuffer | ArrayBufferView;
+export { decode } from './codec-decode.ts';
+export { CodecError, MAX_DEPTH } from './codec-format.ts';
 
 export interface Encoded {
   /** Everything but the attachments. */
@@ -61,32 +25,12 @@ export interface EncodeOptions {
   readonly attachmentBytes?: number;
 }
 
-/** Deepest nesting either side accepts; guards the decoder's recursion. */
-export const MAX_DEPTH = 256;
 const encoder = new TextEncoder();
-/** Strings up to this long are tried as plain ASCII first. */
-const SHORT = 64;
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function encode(value: unknown, options: EncodeOptions = {}): Encoded {
   const writer = new Writer(options.attachmentBytes ?? 16_384);
   writer.value(value, 0);
   return { head: writer.bytes(), attachments: writer.attachments };
-}
-
-/** Decodes a head with its attachments (each exactly one attachment's bytes). */
-export function decode(head: Uint8Array, attachments: readonly ArrayBuffer[] = []): unknown {
-  const reader = new Reader(head, attachments);
-  let value: unknown;
-  try {
-    value = reader.value(0);
-  } catch (error) {
-    // Whatever a hostile input provokes surfaces as one error type, never as a crash.
-    if (error instanceof CodecError) throw error;
-    throw new CodecError(`undecodable data: ${String(error)}`);
-  }
-  if (reader.offset !== head.length) throw new CodecError('trailing bytes after the value');
-  return value;
 }
 
 class Writer {
@@ -241,167 +185,4 @@ class Writer {
     this.#buf = next;
     this.#view = new DataView(next.buffer);
   }
-}
-
-class Reader {
-  offset = 0;
-  readonly #view: DataView;
-
-  constructor(
-    readonly bytes: Uint8Array,
-    readonly attachments: readonly ArrayBuffer[],
-  ) {
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  value(depth: number): unknown {
-    if (depth > MAX_DEPTH) throw new CodecError(`value nested deeper than ${MAX_DEPTH}`);
-    const tag = this.#u8();
-    switch (tag) {
-      case Tag.Undefined:
-        return undefined;
-      case Tag.Null:
-        return null;
-      case Tag.False:
-        return false;
-      case Tag.True:
-        return true;
-      case Tag.Int32:
-        this.#need(4);
-        this.offset += 4;
-        return this.#view.getInt32(this.offset - 4);
-      case Tag.Float64:
-        return this.#f64();
-      case Tag.String:
-        return this.#string();
-      case Tag.Array: {
-        const n = this.#count(1);
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) out[i] = this.value(depth + 1);
-        return out;
-      }
-      case Tag.Object: {
-        const n = this.#count(5);
-        const out: Record<string, unknown> = {};
-        for (let i = 0; i < n; i++) {
-          const key = this.#string();
-          // defineProperty, so a key named __proto__ is data, never a prototype change
-          Object.defineProperty(out, key, {
-            value: this.value(depth + 1),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        }
-        return out;
-      }
-      case Tag.Map: {
-        const n = this.#count(2);
-        const out = new Map<unknown, unknown>();
-        for (let i = 0; i < n; i++) out.set(this.value(depth + 1), this.value(depth + 1));
-        return out;
-      }
-      case Tag.Set: {
-        const n = this.#count(1);
-        const out = new Set<unknown>();
-        for (let i = 0; i < n; i++) out.add(this.value(depth + 1));
-        return out;
-      }
-      case Tag.Date:
-        return new Date(this.#f64());
-      case Tag.BigInt: {
-        const text = this.#string();
-        if (!/^-?\d{1,100000}$/.test(text)) throw new CodecError('malformed bigint');
-        return BigInt(text);
-      }
-      case Tag.Bytes: {
-        const kind = this.#u8();
-        const length = this.#u32();
-        this.#need(length);
-        const start = this.bytes.byteOffset + this.offset;
-        // A copy: the value must not keep the whole received frame alive.
-        const buffer = this.bytes.buffer.slice(start, start + length) as ArrayBuffer;
-        this.offset += length;
-        return view(kind, buffer);
-      }
-      case Tag.Attachment: {
-        const kind = this.#u8();
-        const index = this.#u32();
-        const buffer = this.attachments[index];
-        if (buffer === undefined) throw new CodecError(`no attachment ${index}`);
-        return view(kind, buffer);
-      }
-      default:
-        throw new CodecError(`unknown tag ${tag}`);
-    }
-  }
-
-  /** A count of items, each at least `minBytes` long: a lie cannot allocate more than we hold. */
-  #count(minBytes: number): number {
-    const n = this.#u32();
-    if (n * minBytes > this.bytes.length - this.offset)
-      throw new CodecError('count beyond the data');
-    return n;
-  }
-
-  #string(): string {
-    const length = this.#u32();
-    this.#need(length);
-    if (length <= SHORT) {
-      const ascii = this.#ascii(length);
-      if (ascii !== undefined) return ascii;
-    }
-    let text: string;
-    try {
-      text = decoder.decode(this.bytes.subarray(this.offset, this.offset + length));
-    } catch {
-      throw new CodecError('invalid UTF-8 in a string');
-    }
-    this.offset += length;
-    return text;
-  }
-
-  #ascii(length: number): string | undefined {
-    const { bytes, offset } = this;
-    let text = '';
-    for (let i = 0; i < length; i++) {
-      const c = bytes[offset + i] as number;
-      if (c >= 0x80) return undefined;
-      text += String.fromCharCode(c);
-    }
-    this.offset += length;
-    return text;
-  }
-
-  #u8(): number {
-    this.#need(1);
-    return this.bytes[this.offset++] as number;
-  }
-
-  #u32(): number {
-    this.#need(4);
-    this.offset += 4;
-    return this.#view.getUint32(this.offset - 4);
-  }
-
-  #f64(): number {
-    this.#need(8);
-    this.offset += 8;
-    return this.#view.getFloat64(this.offset - 8);
-  }
-
-  #need(n: number): void {
-    if (this.offset + n > this.bytes.length) throw new CodecError('truncated data');
-  }
-}
-
-function view(kind: number, buffer: ArrayBuffer): Binary {
-  const Kind = KINDS[kind];
-  if (Kind === undefined) throw new CodecError(`unknown binary kind ${kind}`);
-  if (Kind === ArrayBuffer) return buffer;
-  if (Kind === DataView) return new DataView(buffer);
-  const size = (Kind as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  if (buffer.byteLength % size !== 0)
-    throw new CodecError('binary length not a whole number of elements');
-  return new (Kind as Uint8ArrayConstructor)(buffer);
 }
