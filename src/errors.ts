@@ -17,6 +17,7 @@ export type HandoutErrorCode =
   | 'node_closed'
   | 'peer_gone'
   | 'timeout'
+  | 'task_timeout'
   | 'remote_error'
   | 'coordinator';
 
@@ -189,6 +190,17 @@ export class RequestTimeoutError extends HandoutError<'timeout'> {
     readonly timeoutMs: number,
   ) {
     super('timeout', `request '${method}' to peer ${peerId} got no answer in ${timeoutMs} ms`);
+  }
+}
+
+/** An attempt of a task ran longer than its `timeout`; its signal was aborted with this error. */
+export class TaskTimeoutError extends HandoutError<'task_timeout'> {
+  override name = 'TaskTimeoutError';
+  constructor(
+    readonly taskId: string,
+    readonly timeoutMs: number,
+  ) {
+    super('task_timeout', `task '${taskId}' ran longer than its timeout of ${timeoutMs} ms`);
   }
 }
 

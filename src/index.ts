@@ -23,6 +23,7 @@ export {
   RequestTimeoutError,
   StorageError,
   TaskFailedError,
+  TaskTimeoutError,
   UnknownDagError,
   UnknownFunctionError,
 } from './errors.ts';

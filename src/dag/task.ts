@@ -19,6 +19,10 @@ export function normalizeTask(spec: TaskSpec): Task {
   if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
     throw invalid(id, `task '${id}': maxRetries must be a non-negative integer`);
   }
+  const timeout = spec.timeout;
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw invalid(id, `task '${id}': timeout must be a positive number of milliseconds`);
+  }
   const inline = flag(id, 'inline', spec.inline);
   const argsAsList = flag(id, 'argsAsList', spec.argsAsList);
   const node = placement(id, spec.node);
@@ -38,6 +42,7 @@ export function normalizeTask(spec: TaskSpec): Task {
     inline,
     maxRetries,
     argsAsList,
+    timeout,
   };
 }
 

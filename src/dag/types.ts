@@ -38,6 +38,12 @@ export interface TaskSpec {
   readonly maxRetries?: number | undefined;
   /** Pass the producers' results as one array (first argument) instead of one argument each. @default false */
   readonly argsAsList?: boolean | undefined;
+  /**
+   * Milliseconds an attempt's function may run before it fails with `TaskTimeoutError` (and its
+   * `ctx.signal` aborts); overrides the run's `timeout`. A timed-out attempt counts as a failure
+   * and is retried like one. @default no limit
+   */
+  readonly timeout?: number | undefined;
 }
 
 /** A task after validation: every optional field filled in, every argument an {@link ArgEdge}. */
@@ -51,4 +57,5 @@ export interface Task {
   readonly inline: boolean;
   readonly maxRetries: number | undefined;
   readonly argsAsList: boolean;
+  readonly timeout: number | undefined;
 }

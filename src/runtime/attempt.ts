@@ -1,5 +1,5 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
-import { UnknownFunctionError } from '../errors.ts';
+import { TaskTimeoutError, UnknownFunctionError } from '../errors.ts';
 import {
   type EdgeContext,
   type FunctionRegistry,
@@ -32,7 +32,19 @@ export interface AttemptEnv {
  * Runs one attempt of a task: resolves its arguments (evaluating inline producers once for
  * this consumer and applying serialize/deserialize hooks), then calls its function.
  */
-export function attempt(env: AttemptEnv, task: Task, attemptNo: number): unknown {
+export function attempt(
+  env: AttemptEnv,
+  task: Task,
+  attemptNo: number,
+  timeoutMs = task.timeout,
+): unknown {
+  if (timeoutMs === undefined) return attemptNow(env, task, attemptNo);
+  return deadline(timeoutMs, env.signal, task.id, (signal) =>
+    attemptNow({ ...env, signal }, task, attemptNo),
+  );
+}
+
+function attemptNow(env: AttemptEnv, task: Task, attemptNo: number): unknown {
   const fn = resolveFunction(env, task, task.fn);
   const inlineValues = new Map<string, unknown>();
   const args = resolveArgs(env, task, inlineValues);
@@ -52,6 +64,50 @@ function call(env: AttemptEnv, task: Task, fn: TaskFunction, values: unknown[], 
     signal: env.signal,
   });
   return invoke(fn, args, context);
+}
+
+/**
+ * Calls `run` with a signal that aborts when `parent` does or when `ms` pass, whichever is
+ * first; past the deadline the outcome rejects with `TaskTimeoutError` whether or not the
+ * function heeds its signal. A function that blocks the thread cannot be interrupted: its
+ * outcome is refused once it returns late.
+ */
+export function deadline(
+  ms: number,
+  parent: AbortSignal,
+  taskId: string,
+  run: (signal: AbortSignal) => unknown,
+): unknown {
+  const controller = new AbortController();
+  const onParent = () => controller.abort(parent.reason);
+  if (parent.aborted) onParent();
+  else parent.addEventListener('abort', onParent, { once: true });
+  const started = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const cleanup = () => {
+    clearTimeout(timer);
+    parent.removeEventListener('abort', onParent);
+  };
+  let outcome: unknown;
+  try {
+    outcome = run(controller.signal);
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+  if (!isPromise(outcome)) {
+    cleanup();
+    if (performance.now() - started > ms) throw new TaskTimeoutError(taskId, ms);
+    return outcome;
+  }
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new TaskTimeoutError(taskId, ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  return Promise.race([outcome, expired]).finally(cleanup);
 }
 
 /** Synchronous when nothing on the way is async, so trivial tasks cost no extra promise. */

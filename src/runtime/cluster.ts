@@ -100,6 +100,7 @@ export class Cluster {
       transport.on('peer:leave', (peer) => {
         this.book.removePeer(peer.id);
         for (const run of this.#runs.values()) run.onPeerLeave(peer.id);
+        this.worker.forget(peer.id); // its runs' work here is for nobody now
       }),
     );
     this.#listen();

@@ -13,6 +13,11 @@ export interface RunOptions {
   readonly maxRetries?: number | undefined;
   /** How many of the run's tasks may be running at once on this node. @default 16 */
   readonly maxConcurrency?: number | undefined;
+  /**
+   * Milliseconds an attempt's function may run before it fails with `TaskTimeoutError`, unless
+   * the task sets its own `timeout`. @default no limit
+   */
+  readonly timeout?: number | undefined;
   /** Cancels the run: queued tasks never start, running ones see `ctx.signal` abort. */
   readonly signal?: AbortSignal | undefined;
 }
@@ -44,6 +49,7 @@ export class LocalRun {
   readonly #env: RunEnv;
   readonly #maxRetries: number;
   readonly #maxConcurrency: number;
+  readonly #timeout: number | undefined;
   readonly #controller = new AbortController();
   readonly #waiting = new Map<string, number>();
   readonly #values = new Map<string, unknown>();
@@ -67,6 +73,7 @@ export class LocalRun {
     this.#env = env;
     this.#maxRetries = options.maxRetries ?? 0;
     this.#maxConcurrency = options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY;
+    this.#timeout = options.timeout;
     this.done = new Promise<RunResult>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -108,6 +115,11 @@ export class LocalRun {
   /** Stops the run: nothing more starts and `done` rejects with `reason`. */
   abort(reason: unknown): void {
     this.#fail(reason);
+  }
+
+  /** Tasks of this run running now. */
+  get running(): number {
+    return this.#settled ? 0 : this.#running;
   }
 
   get state(): RunState {
@@ -156,7 +168,7 @@ export class LocalRun {
   #execute(task: Task, attemptNo: number): void {
     let outcome: unknown;
     try {
-      outcome = attempt(this.#attemptEnv, task, attemptNo);
+      outcome = attempt(this.#attemptEnv, task, attemptNo, task.timeout ?? this.#timeout);
     } catch (error) {
       this.#failed(task, attemptNo, error);
       return;

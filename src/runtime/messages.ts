@@ -1,5 +1,12 @@
 import { normalizeTask } from '../dag/task.ts';
 import type { Task, TaskSpec } from '../dag/types.ts';
+import {
+  DataNotFoundError,
+  PeerGoneError,
+  RemoteError,
+  RequestTimeoutError,
+  UnknownDagError,
+} from '../errors.ts';
 import type { RemoteErrorInfo } from '../net/protocol.ts';
 
 /**
@@ -43,6 +50,8 @@ export interface TaskOrder {
    * will run, and the worker waits there for the value instead of failing to find it.
    */
   readonly early?: boolean | undefined;
+  /** Milliseconds the task's function may run: the task's own `timeout`, else the run's. */
+  readonly timeout?: number | undefined;
 }
 
 export interface Fetch {
@@ -92,11 +101,39 @@ export type TaskReport =
       readonly error: RemoteErrorInfo;
       /** False when retrying cannot help (an unknown function, a cost that never fits). */
       readonly retryable: boolean;
+      /**
+       * Set when no listed holder could hand over an argument (they left, or lost it): not the
+       * task's fault, so it costs no retry, and the orchestrator forgets those holders.
+       */
+      readonly lost?: LostInput | undefined;
     };
+
+/** An argument no holder could provide, and the holders that were tried. */
+export interface LostInput {
+  readonly argId: string;
+  readonly holders: readonly string[];
+}
 
 export interface Load {
   readonly used: Readonly<Record<string, number>>;
   readonly tasks: number;
+}
+
+/** Whether a failed fetch means the value is not there (rather than a hook that threw). */
+export function isLoss(error: unknown): boolean {
+  if (
+    error instanceof PeerGoneError ||
+    error instanceof RequestTimeoutError ||
+    error instanceof DataNotFoundError ||
+    error instanceof UnknownDagError
+  )
+    return true;
+  return (
+    error instanceof RemoteError &&
+    ['data_not_found', 'unknown_dag', 'storage', 'peer_gone', 'node_closed'].includes(
+      error.remoteCode,
+    )
+  );
 }
 
 export class BadMessage extends Error {
@@ -118,6 +155,12 @@ function text(value: unknown, what: string): string {
 function count(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
     throw new BadMessage(`${what} is not a count`);
+  return value;
+}
+
+function duration(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new BadMessage(`${what} is not a duration`);
   return value;
 }
 
@@ -175,6 +218,7 @@ export function parseOrders(body: unknown): TaskOrder[] {
       inline: list(o.inline, 'inline').map(parseTask),
       locations: locations as Record<string, string[]>,
       early: o.early === true,
+      timeout: o.timeout === undefined ? undefined : duration(o.timeout, 'timeout'),
     };
   });
 }
@@ -222,12 +266,21 @@ export function parseReports(body: unknown): TaskReport[] {
             stack: typeof e.stack === 'string' ? e.stack : undefined,
           },
           retryable: r.retryable !== false,
+          lost: r.lost === undefined ? undefined : parseLost(r.lost),
         };
       }
       default:
         throw new BadMessage('unknown report kind');
     }
   });
+}
+
+function parseLost(value: unknown): LostInput {
+  const l = record(value, 'lost');
+  return {
+    argId: text(l.argId, 'argId'),
+    holders: list(l.holders, 'holders', 1024).map((h) => text(h, 'holder')),
+  };
 }
 
 function parseError(value: unknown): RemoteErrorInfo {

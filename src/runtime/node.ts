@@ -69,6 +69,11 @@ export interface HandoutNode {
     event: E,
     listener: (event: TransportEvents[E]) => void,
   ): () => void;
+  /**
+   * Tasks running or queued on this node (for any orchestrator) and the resources they hold:
+   * what it advertises to the room.
+   */
+  load(): { readonly tasks: number; readonly used: Readonly<Record<string, number>> };
   /** Bytes sent to and received from each peer (empty when local): where data really went. */
   traffic(): Record<string, { readonly sent: number; readonly received: number }>;
   /** Cancels this node's runs, leaves the room and closes its store. */
@@ -135,6 +140,13 @@ class Node implements HandoutNode {
 
   traffic(): Record<string, { readonly sent: number; readonly received: number }> {
     return this.transport?.traffic() ?? {};
+  }
+
+  load(): { readonly tasks: number; readonly used: Readonly<Record<string, number>> } {
+    if (this.cluster !== undefined) return this.cluster.worker.load;
+    let tasks = 0;
+    for (const run of this.#runs.values()) tasks += run.running;
+    return { tasks, used: {} };
   }
 
   on<E extends keyof TransportEvents>(
@@ -256,7 +268,10 @@ class Node implements HandoutNode {
   }
 }
 
-function checkRunOptions({ maxRetries, maxConcurrency }: RunOptions): void {
+function checkRunOptions({ maxRetries, maxConcurrency, timeout }: RunOptions): void {
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+  }
   if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
     throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
   }

@@ -3,7 +3,6 @@ import { Emitter } from '../emitter.ts';
 import {
   AllocationError,
   CancelledError,
-  PeerGoneError,
   RemoteError,
   StorageError,
   TaskFailedError,
@@ -11,7 +10,7 @@ import {
 import { place, type Resources } from '../schedule/placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
-import type { TaskOrder, TaskReport } from './messages.ts';
+import { isLoss, type LostInput, type TaskOrder, type TaskReport } from './messages.ts';
 import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
 import { groupCosts, hold, inlineClosure, inputBytes, pinOf, type Registry } from './run-plan.ts';
 
@@ -32,12 +31,18 @@ interface Slot {
   attempt: number;
   failures: number;
   waitingFor: number;
-  /** Its result is durable where it was produced. */
+  /** Its result is durable where it was produced (or nothing needs it any more). */
   stored: boolean;
+  /** The attempt in flight was sent before its inputs existed. */
+  early: boolean;
+  /** Attempts that failed because an input could not be fetched (they cost no retry). */
+  lostInputs: number;
 }
 
 /** A producer feeding at most this many tasks takes them along when they go early. */
 const EARLY_FAN_OUT = 4;
+/** Times a task may find an input gone before the run gives up on it. */
+const MAX_LOST_INPUTS = 8;
 
 /**
  * Runs one DAG across the room from the node that submitted it: places each ready task, sends
@@ -62,6 +67,10 @@ export class Orchestrator {
   #unstored = 0;
   /** Tasks of this run placed or running. */
   #inFlight = 0;
+  /** Results are being gathered; a loss meanwhile sends the run back to work. */
+  #collecting = false;
+  /** Early attempts were abandoned: workers are told to drop them when the run ends. */
+  #stragglers = false;
   #resolve!: (result: RunResult) => void;
   #reject!: (error: unknown) => void;
   #unlisten: () => void = () => undefined;
@@ -90,6 +99,8 @@ export class Orchestrator {
         failures: 0,
         waitingFor: deps.length,
         stored: false,
+        early: false,
+        lostInputs: 0,
       };
       this.#slots.set(id, slot);
       if (deps.length === 0) this.#makeReady(slot);
@@ -210,6 +221,7 @@ export class Orchestrator {
           this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return this.#succeeded(slot, from, report);
       case 'failed':
+        if (report.lost !== undefined) return this.#inputLost(slot, from, report);
         return this.#failed(
           slot,
           from,
@@ -223,41 +235,100 @@ export class Orchestrator {
     }
   }
 
-  /** A peer left: its tasks in flight go back to be placed again; what it held is gone. */
+  /**
+   * A peer left: its tasks in flight go back to be placed again (costing no retry), and results
+   * that lived only there are made again from their inputs if anything still needs them.
+   */
   onPeerLeave(peer: string): void {
     if (this.#state !== 'running') return;
     for (const [root, chosen] of this.#groupPeer)
       if (chosen === peer && pinOf(this.plan, root) === undefined) this.#groupPeer.delete(root);
-    for (const holders of this.registry.holders.values()) holders.delete(peer);
     this.#participants.delete(peer);
     for (const slot of this.#slots.values()) {
-      if (slot.peer === peer && slot.state === 'done' && !slot.stored) {
-        // Reported done but never made durable there: that result is gone with its peer.
-        const cause = new PeerGoneError(peer, 'it left before its result was stored');
-        this.#fail(
-          new TaskFailedError(this.dagId, slot.task.id, peer, slot.failures + 1, cause),
-          'failed',
-        );
-        return;
-      }
-      if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running')) {
-        this.ports.book.release(peer, slot.task.cost);
-        this.#inFlight--;
-        if (slot.waitingFor > 0) {
-          slot.state = 'waiting'; // sent early: it goes again once its inputs are placed
-          slot.peer = undefined;
-        } else {
-          this.#makeReady(slot);
-        }
-      }
+      if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running'))
+        this.#requeue(slot);
     }
+    const emptied: string[] = [];
+    for (const [id, holders] of this.registry.holders)
+      if (holders.delete(peer) && holders.size === 0) emptied.push(id);
+    for (const id of emptied) this.#lost(id);
+    for (const slot of this.#slots.values()) {
+      // Its producer left before making it durable, but a peer that fetched it keeps a copy.
+      if (slot.peer === peer && slot.state === 'done') this.#settle(slot);
+    }
+    this.#maybeFinish();
     this.pump();
+  }
+
+  /** An attempt in flight will not report: the task goes back to wait for its inputs or a peer. */
+  #requeue(slot: Slot): void {
+    this.ports.book.release(slot.peer as string, slot.task.cost);
+    this.#inFlight--;
+    if (slot.early) this.#stragglers = true;
+    if (slot.waitingFor > 0) {
+      slot.state = 'waiting'; // it goes again once its inputs are placed
+      slot.peer = undefined;
+    } else {
+      this.#makeReady(slot);
+    }
+  }
+
+  /** No peer holds a result any more: it is made again if anything still needs it. */
+  #lost(id: string): void {
+    const slot = this.#slots.get(id);
+    if (slot?.state !== 'done') return;
+    this.registry.holders.delete(id);
+    if (this.#needed(slot)) this.#recompute(slot);
+    else this.#settle(slot);
+  }
+
+  /** A sink, an input of an unfinished task, or a result to collect that was not carried. */
+  #needed(slot: Slot): boolean {
+    const id = slot.task.id;
+    const dependents = this.plan.dependents.get(id) ?? [];
+    if (dependents.length === 0) return true;
+    if (dependents.some((d) => this.#slots.get(d)?.state !== 'done')) return true;
+    return this.options.collect === undefined || this.options.collect === 'all'
+      ? !this.#values.has(id)
+      : false;
+  }
+
+  /** The run no longer waits for this result to be made durable. */
+  #settle(slot: Slot): void {
+    if (slot.stored) return;
+    slot.stored = true;
+    this.#unstored--;
+  }
+
+  /** Makes a lost result again, and first the lost inputs it needs, recursively (its lineage). */
+  #recompute(slot: Slot): void {
+    const id = slot.task.id;
+    this.events.emit('task:lost', { taskId: id, peer: slot.peer as string });
+    this.#finished--;
+    this.#settle(slot);
+    slot.stored = false;
+    slot.state = 'waiting';
+    slot.peer = undefined;
+    for (const dependent of this.plan.dependents.get(id) ?? []) {
+      const next = this.#slots.get(dependent) as Slot;
+      next.waitingFor++;
+      if (next.state === 'ready') next.state = 'waiting';
+      // Sent early to wait for this result where it was: it waits again for the new one.
+      if (next.state === 'placed' && next.early) this.#requeue(next);
+    }
+    const deps = this.plan.deps.get(id) ?? [];
+    for (const dep of deps) {
+      if ((this.registry.holders.get(dep)?.size ?? 0) === 0) this.#lost(dep);
+    }
+    slot.waitingFor = deps.filter((d) => this.#slots.get(d)?.state !== 'done').length;
+    if (slot.waitingFor === 0) this.#makeReady(slot);
   }
 
   #dispatch(slot: Slot, peer: string, early = false): void {
     const { task } = slot;
     slot.state = 'placed';
     slot.peer = peer;
+    slot.early = early;
     slot.attempt++;
     this.#inFlight++;
     this.#participants.add(peer);
@@ -277,6 +348,7 @@ export class Orchestrator {
       inline,
       locations,
       early,
+      timeout: task.timeout ?? this.options.timeout,
     });
     this.#dispatchEarly(task.id);
   }
@@ -377,6 +449,43 @@ export class Orchestrator {
     this.#fail(new TaskFailedError(this.dagId, slot.task.id, from, slot.failures, cause), 'failed');
   }
 
+  /**
+   * The worker could not get an input from the holders it was given: they are forgotten for
+   * that input, which is made again if nobody else holds it, and the task goes again.
+   */
+  #inputLost(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'failed' }>): void {
+    const { argId, holders: tried } = report.lost as LostInput;
+    slot.lostInputs++;
+    const cause = new RemoteError(
+      from,
+      report.error.code,
+      report.error.message,
+      report.error.stack,
+    );
+    const willRetry = slot.lostInputs <= MAX_LOST_INPUTS;
+    this.events.emit('task:failed', {
+      taskId: slot.task.id,
+      peer: from,
+      error: cause.message,
+      willRetry,
+    });
+    if (!willRetry) {
+      this.ports.book.release(from, slot.task.cost);
+      this.#inFlight--;
+      slot.state = 'failed';
+      const error = new TaskFailedError(this.dagId, slot.task.id, from, slot.failures + 1, cause);
+      this.#fail(error, 'failed');
+      return;
+    }
+    this.#requeue(slot);
+    const holders = this.registry.holders.get(argId);
+    for (const peer of tried) holders?.delete(peer);
+    if ((holders?.size ?? 0) === 0) this.#lost(argId);
+    if ((slot.state as TaskState) === 'waiting')
+      for (const dep of this.plan.deps.get(slot.task.id) ?? []) this.#dispatchEarly(dep);
+    this.pump();
+  }
+
   #stored(slot: Slot, report: Extract<TaskReport, { kind: 'stored' | 'unstored' }>): void {
     if (report.kind === 'unstored') {
       const { code, message } = report.error;
@@ -399,24 +508,41 @@ export class Orchestrator {
   }
 
   #maybeFinish(): void {
-    if (this.#state !== 'running' || this.#finished < this.#slots.size || this.#unstored > 0)
+    if (
+      this.#state !== 'running' ||
+      this.#collecting ||
+      this.#finished < this.#slots.size ||
+      this.#unstored > 0
+    )
       return;
-    this.#state = 'done';
+    this.#collecting = true;
     void this.#collect().then(
       (result) => {
+        this.#collecting = false;
+        if (this.#state !== 'running') return;
+        // A result was lost while gathering: the run goes back to work and gathers again later.
+        if (result === undefined || this.#finished < this.#slots.size || this.#unstored > 0) {
+          this.#maybeFinish();
+          this.pump();
+          return;
+        }
+        this.#state = 'done';
         this.#unlisten();
+        if (this.#stragglers) this.ports.cancel([...this.#participants], this.dagId);
         this.#resolve(result);
       },
       (error: unknown) => {
-        this.#state = 'failed';
-        this.#unlisten();
-        this.#reject(error);
+        this.#collecting = false;
+        this.#fail(error, 'failed');
       },
     );
   }
 
-  /** Every result is durable where it was produced: gathers what was asked for. */
-  async #collect(): Promise<RunResult> {
+  /**
+   * Every result is durable where it was produced: gathers what was asked for, from any peer
+   * holding each. Undefined when some result turned out to be lost (it is being made again).
+   */
+  async #collect(): Promise<RunResult | undefined> {
     const collect = this.options.collect ?? 'all';
     const wanted =
       collect === 'none'
@@ -424,13 +550,25 @@ export class Orchestrator {
         : [...this.#slots.keys()].filter(
             (id) => collect === 'all' || (this.plan.dependents.get(id)?.length ?? 0) === 0,
           );
-    const results: [string, unknown][] = await Promise.all(
+    let complete = true;
+    const results = await Promise.all(
       wanted.map(async (id): Promise<[string, unknown]> => {
         if (this.#values.has(id)) return [id, this.#values.get(id)];
-        const holder = this.#slots.get(id)?.peer as string;
-        return [id, await this.ports.fetch(holder, this.dagId, id)];
+        const holders = [...(this.registry.holders.get(id) ?? [])];
+        for (const holder of holders) {
+          try {
+            return [id, await this.ports.fetch(holder, this.dagId, id)];
+          } catch (error) {
+            if (!isLoss(error)) throw error;
+            this.registry.holders.get(id)?.delete(holder);
+          }
+        }
+        complete = false;
+        if (this.#state === 'running') this.#lost(id);
+        return [id, undefined];
       }),
     );
+    if (!complete) return undefined;
     const allocations = [...this.#slots].map(([id, s]) => [id, s.peer as string]);
     return {
       dagId: this.dagId,

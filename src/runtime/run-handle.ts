@@ -33,6 +33,8 @@ export interface RunEvents {
     readonly bytes: number;
     readonly ms: number;
   };
+  /** A finished task's result was lost with the peers holding it and will be made again. */
+  'task:lost': { readonly taskId: string; readonly peer: string };
   'task:failed': {
     readonly taskId: string;
     readonly peer: string;

@@ -4,9 +4,17 @@ import type { ValueCache } from '../data/value-cache.ts';
 import { AllocationError, DataNotFoundError, UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
-import { type AttemptEnv, attempt } from './attempt.ts';
+import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
+import {
+  type Fetch,
+  isLoss,
+  type Load,
+  type LostInput,
+  sizeOf,
+  type TaskOrder,
+  type TaskReport,
+} from './messages.ts';
 
 /** A wait for a value lasting longer than this also looks in the store. */
 const STORE_CHECK_MS = 50;
@@ -66,6 +74,8 @@ export class Worker {
   readonly #queue: Job[] = [];
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
   readonly #cancelled = new Set<string>();
+  /** The orchestrator of each DAG this worker has work for. */
+  readonly #origins = new Map<string, string>();
   /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
   readonly #waiting = new Map<string, AbortController>();
   /** Callers waiting for a value to be kept here, by `dagId\0dataId`. */
@@ -81,6 +91,7 @@ export class Worker {
   accept(from: string, orders: readonly TaskOrder[]): void {
     for (const order of orders) {
       this.#cancelled.delete(order.dagId);
+      this.#origins.set(order.dagId, from);
       const cost = order.task.cost;
       if (!canEverFit(cost, this.options.capabilities)) {
         const error = new AllocationError(
@@ -110,13 +121,7 @@ export class Worker {
     try {
       job.prefetched = (await this.#resolve(job, controller.signal, true)).fetched;
     } catch (error) {
-      if (!controller.signal.aborted) {
-        this.#report(job.from, job.order, {
-          kind: 'failed',
-          error: errorInfo(error),
-          retryable: true,
-        });
-      }
+      if (!controller.signal.aborted) this.#reportFailure(job, error);
       return;
     } finally {
       if (this.#waiting.get(key) === controller) this.#waiting.delete(key);
@@ -192,6 +197,16 @@ export class Worker {
     this.options.ports.loadChanged(this.load);
   }
 
+  /** An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. */
+  forget(orchestrator: string): string[] {
+    const dags = [...this.#origins].filter(([, from]) => from === orchestrator).map(([d]) => d);
+    for (const dagId of dags) {
+      this.#origins.delete(dagId);
+      this.cancel(dagId);
+    }
+    return dags;
+  }
+
   #pump(): void {
     const max = this.options.maxConcurrency ?? 64;
     for (let i = 0; i < this.#queue.length && this.#running.size < max; ) {
@@ -216,10 +231,15 @@ export class Worker {
     try {
       const { values, fetched: now } = await this.#resolve(job, controller.signal);
       const fetched = [...(job.prefetched ?? []), ...now];
-      const value = await attempt(
-        this.#env(order, values, controller.signal),
-        order.task,
-        order.attempt,
+      // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
+      const value = await untilAborted(
+        attempt(
+          this.#env(order, values, controller.signal),
+          order.task,
+          order.attempt,
+          order.timeout,
+        ),
+        controller.signal,
       );
       if (controller.signal.aborted || this.#cancelled.has(order.dagId)) return;
       const bytes = sizeOf(value);
@@ -240,16 +260,22 @@ export class Worker {
       );
     } catch (error) {
       if (controller.signal.aborted) return;
-      this.#report(job.from, order, {
-        kind: 'failed',
-        error: errorInfo(error),
-        retryable: !(error instanceof UnknownFunctionError),
-      });
+      this.#reportFailure(job, error);
     } finally {
       this.#running.delete(key);
       this.#used = addCosts(this.#used, negate(job.cost));
       this.#pump();
     }
+  }
+
+  #reportFailure(job: Job, error: unknown): void {
+    const lost = error instanceof LostInputError ? error.lost : undefined;
+    this.#report(job.from, job.order, {
+      kind: 'failed',
+      error: errorInfo(error instanceof LostInputError ? error.cause : error),
+      retryable: !(error instanceof UnknownFunctionError),
+      lost,
+    });
   }
 
   /** Stores a value here: in the hot cache at once, in the store behind it. */
@@ -314,12 +340,13 @@ export class Worker {
       holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
     const serialize =
       edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
-    let lastError: unknown;
+    let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
     for (const holder of holders) {
       if (signal.aborted) throw signal.reason;
       const started = performance.now();
       try {
         const value = await ports.fetch(holder, dagId, edge.from, serialize, wait);
+        if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
         const bytes = sizeOf(value);
         fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
         // A value turned by the producer's serialize hook is this edge's own: not cached.
@@ -327,10 +354,11 @@ export class Worker {
           this.#keep(dagId, edge.from, value, bytes).catch(() => undefined);
         return { value, from: holder, serialized: serialize !== undefined };
       } catch (error) {
-        lastError = error;
+        if (signal.aborted || !isLoss(error)) throw error; // a serialize hook that threw
+        lastError = error; // that holder is gone or lost it: the next one may have it
       }
     }
-    throw lastError ?? new DataNotFoundError(dagId, edge.from, 'no peer holds it');
+    throw new LostInputError({ argId: edge.from, holders }, lastError);
   }
 
   #env(order: TaskOrder, values: Map<string, Resolved>, signal: AbortSignal): AttemptEnv {
@@ -378,9 +406,29 @@ type DistributiveReport = TaskReport extends infer R
     : never
   : never;
 
+/** No holder of an argument could provide it: the orchestrator finds or remakes it. */
+class LostInputError extends Error {
+  override name = 'LostInputError';
+  constructor(
+    readonly lost: LostInput,
+    override readonly cause: unknown,
+  ) {
+    super(`no holder could provide '${lost.argId}'`);
+  }
+}
+
 /** A producer's value as one edge receives it: raw, or through that edge's serialize hook. */
 function valueKey(edge: ArgEdge): string {
   return edge.serialize === undefined ? edge.from : `${edge.from}\u0000${edge.serialize}`;
+}
+
+function untilAborted(outcome: unknown, signal: AbortSignal): unknown {
+  if (!isPromise(outcome)) return outcome;
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    outcome.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function negate(cost: Resources): Resources {

@@ -12,6 +12,8 @@ const samples: [string, handout.HandoutError][] = [
   ['AllocationError', new handout.AllocationError('t', 'n', 'why')],
   ['CancelledError', new handout.CancelledError('d')],
   ['NodeClosedError', new handout.NodeClosedError('n')],
+  ['TaskTimeoutError', new handout.TaskTimeoutError('t', 5)],
+  ['PeerGoneError', new handout.PeerGoneError('p', 'left')],
 ];
 
 describe('errors', () => {

@@ -1,0 +1,275 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  CancelledError,
+  Dag,
+  type RunEvents,
+  TaskFailedError,
+  withContext,
+} from '../../src/index.ts';
+import { arithmetic, type Deferred, deferred, rejection } from './helpers.ts';
+import { type SwarmOf, swarm } from './swarm-helpers.ts';
+
+/** Calls of each task, by `dagId/taskId`, and the node of the last one. */
+const calls = new Map<string, number>();
+const ranOn = new Map<string, string>();
+let gate: Deferred<void> = deferred();
+
+const count = (ctx: { dagId: string; taskId: string; nodeId: string }) => {
+  const key = `${ctx.dagId}/${ctx.taskId}`;
+  calls.set(key, (calls.get(key) ?? 0) + 1);
+  ranOn.set(key, ctx.nodeId);
+};
+
+const functions = {
+  ...arithmetic,
+  /** Counts its calls and adds its inputs and extra numbers. */
+  sum: withContext((ctx, ...xs: number[]) => {
+    count(ctx);
+    return xs.reduce((s, x) => s + x, 0);
+  }),
+  /** Waits for the test to open the gate, then adds like `sum`. */
+  gated: withContext(async (ctx, ...xs: number[]) => {
+    count(ctx);
+    await gate.promise;
+    return xs.reduce((s, x) => s + x, 0);
+  }),
+  /** Never ends unless its signal aborts. */
+  hang: withContext(
+    (ctx) =>
+      new Promise((_, reject) => {
+        count(ctx);
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason));
+      }),
+  ),
+  bytes: withContext((ctx, n: number) => {
+    count(ctx);
+    return new Uint8Array(n).fill(7);
+  }),
+  length: (b: Uint8Array) => b.length,
+  boom: withContext((ctx) => {
+    count(ctx);
+    throw new RangeError(`boom on ${ctx.nodeId}`);
+  }),
+  /** Hangs on its first attempt, answers at once on the next. */
+  slowOnce: withContext(async (ctx, x: number) => {
+    count(ctx);
+    if (ctx.attempt === 1)
+      await new Promise((_, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+      );
+    return x;
+  }),
+};
+
+let current: SwarmOf | undefined;
+afterEach(async () => {
+  gate.resolve();
+  await current?.close();
+  current = undefined;
+  calls.clear();
+  ranOn.clear();
+  gate = deferred();
+});
+
+/** An orchestrator `a` with no cpu (it runs nothing) and three workers. */
+async function room() {
+  current = await swarm(['a', 'b', 'c', 'd'], functions, { a: { cpu: 0 } });
+  return current;
+}
+
+const cpu = { cpu: 1 };
+
+describe('a worker that leaves mid-run', () => {
+  it('has results that lived only on it made again from their lineage, two levels deep', async () => {
+    const s = await room();
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'sum', extraArgs: [1], cost: cpu })
+      .add({ id: 'y', fn: 'sum', args: ['x'], extraArgs: [10], node: { collocatedWith: 'x' } })
+      .add({ id: 'w', fn: 'gated', extraArgs: [100], cost: cpu })
+      .add({ id: 'z', fn: 'sum', args: ['y', 'w'], cost: cpu });
+    const run = s.byId('a').submit(dag, { maxRetries: 0 });
+    const lost: RunEvents['task:lost'][] = [];
+    run.on('task:lost', (e) => lost.push(e));
+    await vi.waitFor(() => expect(run.status().tasks.y?.state).toBe('done'));
+    const holder = run.status().tasks.y?.peer as string;
+    await vi.waitFor(async () => expect(await s.byId(holder).store.has(dag.id, 'y')).toBe(true));
+    s.hub.vanish(holder);
+    await vi.waitFor(() => expect(lost.map((e) => e.taskId).sort()).toEqual(['x', 'y']));
+    gate.resolve();
+    const { results, allocations } = await run.done;
+    expect(results).toEqual({ x: 1, y: 11, w: 100, z: 111 });
+    expect(calls.get(`${dag.id}/x`)).toBe(2);
+    expect(calls.get(`${dag.id}/y`)).toBe(2);
+    expect(allocations.x).not.toBe(holder);
+    expect(allocations.y).toBe(allocations.x);
+    expect(lost.every((e) => e.peer === holder)).toBe(true);
+  });
+
+  it('has a result that another peer cached fetched from there, not made again', async () => {
+    const s = await room();
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
+      .add({ id: 'first', fn: 'length', args: ['x'], node: 'c' })
+      .add({ id: 'w', fn: 'gated', extraArgs: [1], cost: cpu })
+      .add({ id: 'second', fn: 'length', args: ['x', 'w'], node: 'd' });
+    const run = s.byId('a').submit(dag);
+    const fetches: RunEvents['task:fetched'][] = [];
+    run.on('task:fetched', (f) => fetches.push(f));
+    await vi.waitFor(() => expect(run.status().tasks.first?.state).toBe('done'));
+    s.hub.vanish('b');
+    await vi.waitFor(() =>
+      expect(
+        s
+          .byId('a')
+          .peers()
+          .map((p) => p.id),
+      ).not.toContain('b'),
+    );
+    gate.resolve();
+    const { results } = await run.done;
+    expect(results.second).toBe(50_000);
+    expect(calls.get(`${dag.id}/x`)).toBe(1);
+    expect(fetches.find((f) => f.taskId === 'second')).toMatchObject({ from: 'c', to: 'd' });
+  });
+
+  it('fails over to another holder when it leaves while serving a fetch', async () => {
+    const s = await room();
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
+      .add({ id: 'first', fn: 'length', args: ['x'], node: 'c' })
+      .add({ id: 'w', fn: 'gated', extraArgs: [1], cost: cpu })
+      .add({ id: 'second', fn: 'length', args: ['x', 'w'], node: 'd' });
+    const run = s.byId('a').submit(dag);
+    await vi.waitFor(() => expect(run.status().tasks.first?.state).toBe('done'));
+    // Everything b sends to d from now on takes a minute: d's fetch from b hangs until b leaves.
+    s.hub.setDelay((from, to) => (from === 'b' && to === 'd' ? 60_000 : 0));
+    const started = vi.fn();
+    run.on('task:started', ({ taskId }) => taskId === 'second' && started());
+    gate.resolve();
+    await vi.waitFor(() => expect(started).toHaveBeenCalled());
+    s.hub.vanish('b');
+    const { results } = await run.done;
+    expect(results.second).toBe(50_000);
+    expect(calls.get(`${dag.id}/x`)).toBe(1);
+  });
+
+  it('does not use up retries: its tasks go elsewhere and the run succeeds', async () => {
+    const s = await room();
+    const dag = new Dag();
+    for (let i = 0; i < 6; i++) dag.add({ id: `t${i}`, fn: 'gated', extraArgs: [i], cost: cpu });
+    const run = s.byId('a').submit(dag, { maxRetries: 0 });
+    await vi.waitFor(() =>
+      expect(Object.values(run.status().tasks).filter((t) => t.state === 'running')).toHaveLength(
+        6,
+      ),
+    );
+    s.hub.vanish('c');
+    await vi.waitFor(() =>
+      expect(
+        s
+          .byId('a')
+          .peers()
+          .map((p) => p.id),
+      ).not.toContain('c'),
+    );
+    gate.resolve();
+    const { results, allocations } = await run.done;
+    expect(Object.values(results)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Object.values(allocations)).not.toContain('c');
+    for (const task of Object.values(run.status().tasks)) expect(task.failures).toBe(0);
+  });
+
+  it('finishes a run whose sink was reported done but never stored there', async () => {
+    const s = await room();
+    const dag = new Dag().add({ id: 'x', fn: 'bytes', extraArgs: [100_000], cost: cpu });
+    const run = s.byId('a').submit(dag, { collect: 'none' });
+    const finished = deferred<string>();
+    run.on('task:finished', ({ peer }) => finished.resolve(peer));
+    const peer = await finished.promise;
+    s.hub.vanish(peer); // likely before its store confirmed the write; either way x must survive
+    const { allocations } = await run.done;
+    expect(allocations.x).not.toBe(peer);
+    expect(await s.byId('a').result(dag.id, 'x')).toHaveLength(100_000);
+  });
+});
+
+describe('an orchestrator that leaves', () => {
+  it('has its workers drop its queued work and keep what they stored', async () => {
+    const s = await room();
+    const dag = new Dag().add({ id: 'first', fn: 'sum', extraArgs: [5], node: 'b' });
+    for (let i = 0; i < 5; i++) dag.add({ id: `h${i}`, fn: 'hang', args: ['first'], node: 'b' });
+    const run = s.byId('a').submit(dag);
+    run.done.catch(() => undefined);
+    await vi.waitFor(() => expect(s.byId('b').load().tasks).toBe(5));
+    s.hub.vanish('a');
+    await vi.waitFor(() => expect(s.byId('b').load().tasks).toBe(0));
+    expect(await s.byId('b').store.get(dag.id, 'first')).toBe(5);
+    expect(await s.byId('c').result(dag.id, 'first')).toBe(5);
+  });
+});
+
+describe('failing tasks', () => {
+  it('reject with TaskFailedError carrying the remote message and stack; dependents never start; other runs go on', async () => {
+    const s = await room();
+    const bad = new Dag()
+      .add({ id: 'f', fn: 'boom', cost: cpu })
+      .add({ id: 'after', fn: 'sum', args: ['f'], cost: cpu });
+    const good = new Dag()
+      .add({ id: 'g', fn: 'gated', extraArgs: [2], cost: cpu })
+      .add({ id: 'h', fn: 'sum', args: ['g'], extraArgs: [3], cost: cpu });
+    const goodRun = s.byId('b').submit(good);
+    const error = await rejection(s.byId('a').execute(bad, { maxRetries: 2 }));
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(error).toMatchObject({ dagId: bad.id, taskId: 'f', attempts: 3 });
+    const failed = error as TaskFailedError;
+    expect(['b', 'c', 'd']).toContain(failed.node);
+    expect(failed.message).toContain(`boom on ${failed.node}`);
+    expect((failed.cause as { remoteStack?: string }).remoteStack).toContain('RangeError');
+    expect(calls.get(`${bad.id}/f`)).toBe(3);
+    expect(calls.has(`${bad.id}/after`)).toBe(false);
+    gate.resolve();
+    expect((await goodRun.done).results).toEqual({ g: 2, h: 5 });
+  });
+
+  it('time out after the task’s timeout (or the run’s) and are retried like any failure', async () => {
+    const s = await room();
+    const dag = new Dag().add({ id: 's', fn: 'slowOnce', extraArgs: [9], timeout: 50 });
+    const failures: RunEvents['task:failed'][] = [];
+    const run = s.byId('a').submit(dag, { maxRetries: 1 });
+    run.on('task:failed', (f) => failures.push(f));
+    expect((await run.done).results).toEqual({ s: 9 });
+    expect(failures).toEqual([expect.objectContaining({ taskId: 's', willRetry: true })]);
+    expect(failures[0]?.error).toMatch(/task_timeout.*50 ms/);
+
+    const hang = new Dag().add({ id: 'h', fn: 'hang' });
+    const error = await rejection(s.byId('a').execute(hang, { timeout: 30 }));
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect((error as TaskFailedError).cause).toMatchObject({ remoteCode: 'task_timeout' });
+  });
+});
+
+describe('cancelling a run', () => {
+  it('drops queued tasks, aborts running ones, stores no late result, and leaves other runs alone', async () => {
+    const s = await room();
+    const long = new Dag();
+    for (let i = 0; i < 12; i++) long.add({ id: `g${i}`, fn: 'gated', extraArgs: [i], cost: cpu });
+    for (let i = 0; i < 3; i++) long.add({ id: `h${i}`, fn: 'hang', cost: cpu });
+    const other = new Dag().add({ id: 'o', fn: 'gated', extraArgs: [1], node: 'd' });
+    const controller = new AbortController();
+    const run = s.byId('a').submit(long, { signal: controller.signal });
+    const otherRun = s.byId('c').submit(other);
+    await vi.waitFor(() => expect(calls.size).toBeGreaterThanOrEqual(12 + 1));
+    controller.abort('enough');
+    const error = await rejection(run.done);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as CancelledError).cause).toBe('enough');
+    await vi.waitFor(() => {
+      expect([s.byId('b').load().tasks, s.byId('c').load().tasks]).toEqual([0, 0]);
+      expect(s.byId('d').load().tasks).toBe(1); // the other run's task
+    });
+    gate.resolve(); // the gated functions of the cancelled run now return: nothing may be kept
+    expect((await otherRun.done).results).toEqual({ o: 1 });
+    for (const node of s.nodes) expect(await node.store.keys(long.id)).toEqual([]);
+    expect(run.status().state).toBe('cancelled');
+  });
+});
