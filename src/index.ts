@@ -41,7 +41,7 @@ export type {
 } from './runtime/functions.ts';
 export { withContext } from './runtime/functions.ts';
 export type { RunOptions, RunResult } from './runtime/local-run.ts';
-export type { HandoutNode, NodeOptions } from './runtime/node.ts';
+export type { HandoutNode, NodeOptions, StorageEstimate } from './runtime/node.ts';
 export { createNode } from './runtime/node.ts';
 export type {
   RunEvents,

@@ -18,8 +18,12 @@ export class Dag {
   #plan: Plan | undefined;
 
   constructor(id: string = crypto.randomUUID()) {
-    if (typeof id !== 'string' || id.length === 0) {
-      throw new DagValidationError('invalid_task', '', 'a DAG id must be a non-empty string');
+    if (typeof id !== 'string' || id.length === 0 || id.startsWith('\u0000')) {
+      throw new DagValidationError(
+        'invalid_task',
+        '',
+        'a DAG id must be a non-empty string not starting with NUL (those are Handout’s own)',
+      );
     }
     this.id = id;
   }

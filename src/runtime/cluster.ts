@@ -5,6 +5,7 @@ import { DagRunningError, DataNotFoundError, RemoteError, UnknownDagError } from
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { Transport } from '../net/transport.ts';
+import type { Expiry } from './expiry.ts';
 import { type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
 import { LoadBook } from './load-book.ts';
 import {
@@ -31,10 +32,14 @@ export interface ClusterOptions {
   readonly functions: FunctionRegistry;
   readonly store: ResultStore;
   readonly capabilities: Capabilities;
+  /** Keeps each DAG's time-to-live here. */
+  readonly expiry?: Expiry | undefined;
 }
 
 /** How long `result` waits for the room to say who holds an item. */
 const FIND_TIMEOUT_MS = 5000;
+/** Finished runs whose registries are kept for `status` (the oldest go first). */
+const FINISHED_RUNS_KEPT = 1000;
 /** How long an early task's fetch may wait for its producer. */
 const WAIT_TIMEOUT_MS = 30 * 60_000;
 
@@ -111,6 +116,7 @@ export class Cluster {
     if (running?.state === 'running') throw new DagRunningError(dag.id);
     const plan = dag.validate();
     this.#known.add(dag.id);
+    if (options.ttl !== undefined) this.options.expiry?.touch(dag.id, options.ttl);
     const run = new Orchestrator(
       dag.id,
       plan,
@@ -120,7 +126,7 @@ export class Cluster {
         dispatch: (peer, order) => this.#outbox.order(peer, order),
         cancel: (peers, dagId) => {
           for (const peer of peers) {
-            if (peer === this.options.id) this.worker.cancel(dagId);
+            if (peer === this.options.id) this.#over(peer, dagId);
             else void this.rpc.notify(peer, Topic.cancel, { dagId }).catch(() => undefined);
           }
         },
@@ -128,7 +134,9 @@ export class Cluster {
       },
       options,
     );
+    this.#runs.delete(dag.id); // re-inserted last, so the oldest runs come first
     this.#runs.set(dag.id, run);
+    this.#prune();
     return {
       dagId: dag.id,
       done: run.done,
@@ -144,6 +152,11 @@ export class Cluster {
 
   isRunning(dagId: string): boolean {
     return this.#runs.get(dagId)?.state === 'running';
+  }
+
+  /** Whether the DAG has any work here: orchestrated or worked for. */
+  isBusy(dagId: string): boolean {
+    return this.isRunning(dagId) || this.worker.busyWith(dagId);
   }
 
   /** A result from anywhere in the room: here, else from a peer that holds it. */
@@ -226,7 +239,10 @@ export class Cluster {
       rpc.onNotify(
         Topic.tasks,
         guard((from, orders) => {
-          for (const order of orders) this.#known.add(order.dagId);
+          for (const order of orders) {
+            this.#known.add(order.dagId);
+            if (order.ttl !== undefined) this.options.expiry?.touch(order.dagId, order.ttl);
+          }
           worker.accept(from, orders);
         }, parseOrders),
       ),
@@ -236,7 +252,7 @@ export class Cluster {
       ),
       rpc.onNotify(
         Topic.cancel,
-        guard((_, dagId) => worker.cancel(dagId), parseDagId),
+        guard((from, dagId) => this.#over(from, dagId), parseDagId),
       ),
       rpc.onNotify(
         Topic.load,
@@ -293,6 +309,25 @@ export class Cluster {
     });
   }
 
+  /** A run is over (its orchestrator said so): its work here stops, its data's ttl starts. */
+  #over(from: string, dagId: string): void {
+    if (from !== this.options.id && this.worker.origin(dagId) !== from) return; // not theirs
+    this.worker.cancel(dagId);
+    this.options.expiry?.restart(dagId);
+  }
+
+  /** Forgets the oldest finished runs beyond what is kept (their data stays where it is). */
+  #prune(): void {
+    let excess = this.#runs.size - FINISHED_RUNS_KEPT;
+    for (const [dagId, run] of this.#runs) {
+      if (excess <= 0) return;
+      if (run.state === 'running') continue;
+      this.#runs.delete(dagId);
+      this.#known.add(dagId); // still known, for typed errors
+      excess--;
+    }
+  }
+
   #route(from: string, reports: readonly TaskReport[]): void {
     for (const report of reports) this.#runs.get(report.dagId)?.onReport(from, report);
   }
@@ -334,7 +369,13 @@ export class Cluster {
     }
   }
 
+  /** Removes a DAG's data on this node only (its time-to-live passed). */
+  expire(dagId: string): Promise<void> {
+    return this.#clearHere(dagId);
+  }
+
   async #clearHere(dagId: string): Promise<void> {
+    this.options.expiry?.forget(dagId);
     if (this.#runs.get(dagId)?.state !== 'running') this.#runs.delete(dagId);
     this.worker.cancel(dagId);
     this.cache.clearDag(dagId);

@@ -52,6 +52,8 @@ export interface TaskOrder {
   readonly early?: boolean | undefined;
   /** Milliseconds the task's function may run: the task's own `timeout`, else the run's. */
   readonly timeout?: number | undefined;
+  /** Milliseconds the run's data is kept on this worker after its last use. @default forever */
+  readonly ttl?: number | undefined;
 }
 
 export interface Fetch {
@@ -219,6 +221,7 @@ export function parseOrders(body: unknown): TaskOrder[] {
       locations: locations as Record<string, string[]>,
       early: o.early === true,
       timeout: o.timeout === undefined ? undefined : duration(o.timeout, 'timeout'),
+      ttl: o.ttl === undefined ? undefined : duration(o.ttl, 'ttl'),
     };
   });
 }

@@ -13,6 +13,7 @@ import {
 } from '../errors.ts';
 import type { PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
 import { Cluster } from './cluster.ts';
+import { EXPIRY_DAG, Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunOptions, type RunResult } from './local-run.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
@@ -32,6 +33,21 @@ export interface NodeOptions extends SwarmOptions {
    * your own. @default 'indexeddb' where IndexedDB exists, else 'memory'
    */
   readonly store?: 'indexeddb' | 'memory' | ResultStore | undefined;
+  /**
+   * Milliseconds the data of the runs this node orchestrates is kept on each peer after its last
+   * use there (a run's own `ttl` wins). @default until cleared
+   */
+  readonly ttl?: number | undefined;
+}
+
+/** What {@link HandoutNode.storageEstimate} reports. */
+export interface StorageEstimate {
+  /** DAGs with data in this node's store, and their items. */
+  readonly dags: number;
+  readonly items: number;
+  /** Bytes used and allowed for this origin, as the browser estimates them (undefined elsewhere). */
+  readonly usage: number | undefined;
+  readonly quota: number | undefined;
 }
 
 /** A Handout node: runs DAGs and keeps their results. Made by {@link createNode}. */
@@ -59,6 +75,8 @@ export interface HandoutNode {
   clear(dagId: string): Promise<void>;
   /** Ids of the DAGs with data in this node's store. */
   dags(): Promise<string[]>;
+  /** How much this node keeps, and what the browser allows the origin. */
+  storageEstimate(): Promise<StorageEstimate>;
   /** The peers in this node's room that completed the handshake, live (empty when local). */
   peers(): PeerInfo[];
   /**
@@ -98,9 +116,16 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
   const capabilities = { ...detectCapabilities(), ...options.capabilities };
   const transport = await joinSwarm(options.id, { ...options, capabilities });
   const id = transport?.id ?? options.id ?? crypto.randomUUID();
+  if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
   const store = openStore(id, options.store);
+  let node: Node | undefined;
+  const expiry = new Expiry(store, {
+    busy: (dagId) => node?.busy(dagId) ?? true,
+    expire: (dagId) => node?.expire(dagId) ?? Promise.resolve(),
+  });
   try {
-    await store.dags(); // opens the database now, so a broken one fails here with StorageError
+    // Opens the database now, so a broken one fails here with StorageError.
+    await expiry.load();
   } catch (error) {
     await transport?.close();
     throw error;
@@ -108,8 +133,9 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
   const cluster =
     transport === undefined
       ? undefined
-      : new Cluster({ id, transport, functions: options.functions, store, capabilities });
-  return new Node(id, options.functions, store, transport, cluster);
+      : new Cluster({ id, transport, functions: options.functions, store, capabilities, expiry });
+  node = new Node(id, options.functions, store, transport, cluster, expiry, options.ttl);
+  return node;
 }
 
 function openStore(id: string, choice: NodeOptions['store']): ResultStore {
@@ -132,6 +158,8 @@ class Node implements HandoutNode {
     readonly store: ResultStore,
     readonly transport: Transport | undefined,
     readonly cluster: Cluster | undefined,
+    readonly expiry: Expiry,
+    readonly ttl: number | undefined,
   ) {}
 
   peers(): PeerInfo[] {
@@ -164,9 +192,11 @@ class Node implements HandoutNode {
     }
   }
 
-  submit(dag: Dag, options: SubmitOptions = {}): RunHandle {
+  submit(dag: Dag, given: SubmitOptions = {}): RunHandle {
     if (this.#closed) throw new NodeClosedError(this.id);
-    checkRunOptions(options);
+    checkRunOptions(given);
+    const options =
+      given.ttl === undefined && this.ttl !== undefined ? { ...given, ttl: this.ttl } : given;
     const plan = dag.validate();
     this.#checkFunctions(plan);
     if (this.cluster !== undefined) return this.cluster.submit(dag, options);
@@ -181,6 +211,7 @@ class Node implements HandoutNode {
     };
     const run = new LocalRun(env, options);
     this.#runs.set(dag.id, run);
+    if (options.ttl !== undefined) this.expiry.touch(dag.id, options.ttl);
     this.#known.add(dag.id);
     const collect = options.collect ?? 'all';
     const done = run.done.then((result) => {
@@ -225,19 +256,42 @@ class Node implements HandoutNode {
       return;
     }
     if (this.#runs.get(dagId)?.state === 'running') throw new DagRunningError(dagId);
+    await this.expire(dagId);
+  }
+
+  /** Whether a DAG has work in progress here (its data must not expire yet). */
+  busy(dagId: string): boolean {
+    if (this.cluster !== undefined) return this.cluster.isBusy(dagId);
+    return this.#runs.get(dagId)?.state === 'running';
+  }
+
+  /** Removes a DAG's data on this node only. */
+  async expire(dagId: string): Promise<void> {
+    if (this.cluster !== undefined) return this.cluster.expire(dagId);
+    this.expiry.forget(dagId);
     await this.store.clearDag(dagId);
     this.#runs.delete(dagId);
     this.#known.delete(dagId);
   }
 
-  dags(): Promise<string[]> {
-    return this.store.dags();
+  async dags(): Promise<string[]> {
+    return (await this.store.dags()).filter((id) => id !== EXPIRY_DAG);
+  }
+
+  async storageEstimate(): Promise<StorageEstimate> {
+    const dags = await this.dags();
+    let items = 0;
+    for (const dagId of dags) items += (await this.store.keys(dagId)).length;
+    const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+    const browser = typeof storage?.estimate === 'function' ? await storage.estimate() : undefined;
+    return { dags: dags.length, items, usage: browser?.usage, quota: browser?.quota };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
+    this.expiry.close();
     this.cluster?.close();
     await this.transport?.close();
     await this.store.close();
@@ -268,7 +322,10 @@ class Node implements HandoutNode {
   }
 }
 
-function checkRunOptions({ maxRetries, maxConcurrency, timeout }: RunOptions): void {
+function checkRunOptions({ maxRetries, maxConcurrency, timeout, ttl }: SubmitOptions): void {
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
+    throw new RangeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
+  }
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
     throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
   }

@@ -349,6 +349,7 @@ export class Orchestrator {
       locations,
       early,
       timeout: task.timeout ?? this.options.timeout,
+      ttl: this.options.ttl,
     });
     this.#dispatchEarly(task.id);
   }
@@ -528,7 +529,10 @@ export class Orchestrator {
         }
         this.#state = 'done';
         this.#unlisten();
-        if (this.#stragglers) this.ports.cancel([...this.#participants], this.dagId);
+        // Workers hear the run is over when they have something to do about it: drop abandoned
+        // early attempts, or start the data's time-to-live.
+        if (this.#stragglers || this.options.ttl !== undefined)
+          this.ports.cancel([...this.#participants], this.dagId);
         this.#resolve(result);
       },
       (error: unknown) => {

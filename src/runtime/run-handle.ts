@@ -51,6 +51,11 @@ export interface SubmitOptions extends RunOptions {
    * @default 'all'
    */
   readonly collect?: 'all' | 'sinks' | 'none' | undefined;
+  /**
+   * Milliseconds the run's data is kept on each peer after its last use there; then it is
+   * removed as by `clear`. Survives reloads. @default the node's `ttl`, else until cleared
+   */
+  readonly ttl?: number | undefined;
 }
 
 /** A run in progress. Made by `node.submit`. */

@@ -16,6 +16,8 @@ import {
   type TaskReport,
 } from './messages.ts';
 
+/** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
+const MAX_ORIGINS = 10_000;
 /** A wait for a value lasting longer than this also looks in the store. */
 const STORE_CHECK_MS = 50;
 
@@ -74,7 +76,7 @@ export class Worker {
   readonly #queue: Job[] = [];
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
   readonly #cancelled = new Set<string>();
-  /** The orchestrator of each DAG this worker has work for. */
+  /** The orchestrator of each DAG this worker has had work for, until that run is over. */
   readonly #origins = new Map<string, string>();
   /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
   readonly #waiting = new Map<string, AbortController>();
@@ -91,7 +93,12 @@ export class Worker {
   accept(from: string, orders: readonly TaskOrder[]): void {
     for (const order of orders) {
       this.#cancelled.delete(order.dagId);
-      this.#origins.set(order.dagId, from);
+      if (!this.#origins.has(order.dagId)) {
+        this.#origins.set(order.dagId, from);
+        // Runs over without a word (no ttl, no stragglers) are forgotten oldest first.
+        if (this.#origins.size > MAX_ORIGINS)
+          this.#origins.delete(this.#origins.keys().next().value as string);
+      }
       const cost = order.task.cost;
       if (!canEverFit(cost, this.options.capabilities)) {
         const error = new AllocationError(
@@ -176,9 +183,13 @@ export class Worker {
     });
   }
 
-  /** Drops a DAG's queued tasks and aborts its running ones; their results are not kept. */
+  /**
+   * The run is over (cancelled, failed or done): drops the DAG's queued tasks and aborts its
+   * running ones; their results are not kept.
+   */
   cancel(dagId: string): void {
     this.#cancelled.add(dagId);
+    this.#origins.delete(dagId);
     for (let i = this.#queue.length - 1; i >= 0; i--) {
       if (this.#queue[i]?.order.dagId === dagId) this.#queue.splice(i, 1);
     }
@@ -195,6 +206,21 @@ export class Worker {
       for (const w of list) w.reject(reason);
     }
     this.options.ports.loadChanged(this.load);
+  }
+
+  /** The orchestrator of a DAG's run going on here. */
+  origin(dagId: string): string | undefined {
+    return this.#origins.get(dagId);
+  }
+
+  /** Whether the DAG's run is going on (its orchestrator is here and has not ended it). */
+  busyWith(dagId: string): boolean {
+    const prefix = `${dagId}\u0000`;
+    return (
+      this.#origins.has(dagId) ||
+      this.#queue.some((job) => job.order.dagId === dagId) ||
+      [...this.#running.keys(), ...this.#waiting.keys()].some((key) => key.startsWith(prefix))
+    );
   }
 
   /** An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. */

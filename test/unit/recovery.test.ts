@@ -273,3 +273,41 @@ describe('cancelling a run', () => {
     expect(run.status().state).toBe('cancelled');
   });
 });
+
+describe('time-to-live', () => {
+  it('removes a run’s data on every peer once its ttl passes, and not before its work ends', async () => {
+    const s = await room();
+    const kept = new Dag().add({ id: 'k', fn: 'sum', extraArgs: [1], node: 'b' });
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'sum', extraArgs: [1], node: 'b' })
+      .add({ id: 'y', fn: 'length', args: ['x'], node: 'c' })
+      .add({ id: 'g', fn: 'gated', extraArgs: [2], node: 'd' });
+    await s.byId('a').execute(kept);
+    const run = s.byId('a').submit(dag, { ttl: 50, collect: 'none' });
+    await vi.waitFor(async () => expect(await s.byId('b').store.has(dag.id, 'x')).toBe(true));
+    // d is still working on g long after the ttl: nothing of the DAG may go while it does.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await s.byId('b').store.has(dag.id, 'x')).toBe(true);
+    gate.resolve();
+    await run.done;
+    await vi.waitFor(async () => {
+      for (const node of s.nodes) expect(await node.dags()).not.toContain(dag.id);
+    });
+    expect(await s.byId('b').result(kept.id, 'k')).toBe(1);
+  });
+
+  it('is kept in the store, so a node that comes back enforces it', async () => {
+    const { createMemoryStore, createNode } = await import('../../src/index.ts');
+    const store = createMemoryStore();
+    const first = await createNode({ functions, store, ttl: 60_000 });
+    const dag = new Dag().add({ id: 'x', fn: 'sum', extraArgs: [3] });
+    await first.execute(dag, { ttl: 80 });
+    await first.close();
+    expect(await store.keys(dag.id)).toEqual(['x']);
+    const again = await createNode({ functions, store });
+    expect(await again.dags()).toEqual([dag.id]);
+    await vi.waitFor(async () => expect(await again.dags()).toEqual([]));
+    expect(await again.storageEstimate()).toMatchObject({ dags: 0, items: 0 });
+    await again.close();
+  });
+});
