@@ -1,10 +1,11 @@
 import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
+import { Emitter } from '../emitter.ts';
 import { DagRunningError, DataNotFoundError, RemoteError, UnknownDagError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
-import type { Transport } from '../net/transport.ts';
+import type { DroppedMessage, Transport } from '../net/transport.ts';
 import type { Expiry } from './expiry.ts';
 import { type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
 import { LoadBook } from './load-book.ts';
@@ -52,6 +53,8 @@ export class Cluster {
   readonly worker: Worker;
   readonly book = new LoadBook();
   readonly cache = new ValueCache();
+  /** Bodies that passed the transport's checks but not the runtime's. */
+  readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
   /** Runs orchestrated here, finished ones included, so their registries answer `locate`. */
   readonly #runs = new Map<string, Orchestrator>();
   /** DAGs this node has any part in, so it can tell an unknown DAG from a missing item. */
@@ -230,8 +233,10 @@ export class Cluster {
         let parsed: T;
         try {
           parsed = parse(body);
-        } catch {
-          return; // malformed: dropped, nothing runs
+        } catch (error) {
+          // Malformed: dropped and reported, nothing runs.
+          this.dropped.emit('dropped', { from, reason: 'malformed', detail: String(error) });
+          return;
         }
         handle(from, parsed);
       };

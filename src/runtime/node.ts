@@ -2,6 +2,7 @@ import type { Dag, Plan } from '../dag/index.ts';
 import { createIndexedDbStore } from '../data/idb-store.ts';
 import { createMemoryStore } from '../data/memory-store.ts';
 import type { ResultStore } from '../data/store.ts';
+import { Emitter } from '../emitter.ts';
 import {
   AllocationError,
   CancelledError,
@@ -11,11 +12,11 @@ import {
   UnknownDagError,
   UnknownFunctionError,
 } from '../errors.ts';
-import type { PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
+import type { DroppedMessage, PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
 import { Cluster } from './cluster.ts';
 import { EXPIRY_DAG, Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
-import { LocalRun, type RunOptions, type RunResult } from './local-run.ts';
+import { LocalRun, type RunResult } from './local-run.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { detectCapabilities, joinSwarm, type SwarmOptions } from './swarm.ts';
 
@@ -151,6 +152,8 @@ class Node implements HandoutNode {
   /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
   readonly #known = new Set<string>();
   #closed = false;
+  readonly #dropped = new Emitter<{ dropped: DroppedMessage }>();
+  #droppedCount = 0;
 
   constructor(
     readonly id: string,
@@ -160,7 +163,13 @@ class Node implements HandoutNode {
     readonly cluster: Cluster | undefined,
     readonly expiry: Expiry,
     readonly ttl: number | undefined,
-  ) {}
+  ) {
+    // Refusals by the transport and by the runtime, counted together.
+    const report = (event: Omit<DroppedMessage, 'total'>) =>
+      this.#dropped.emit('dropped', { ...event, total: ++this.#droppedCount });
+    transport?.on('dropped', report);
+    cluster?.dropped.on('dropped', report);
+  }
 
   peers(): PeerInfo[] {
     return this.transport?.peers() ?? [];
@@ -181,6 +190,7 @@ class Node implements HandoutNode {
     event: E,
     listener: (event: TransportEvents[E]) => void,
   ): () => void {
+    if (event === 'dropped') return this.#dropped.on('dropped', listener as never);
     return this.transport?.on(event, listener) ?? (() => undefined);
   }
 
