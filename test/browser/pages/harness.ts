@@ -9,6 +9,24 @@ import {
   type PeerJsTransportOptions,
 } from '../../../src/net/peerjs-transport.ts';
 import { Rpc } from '../../../src/net/rpc.ts';
+import { Method, Topic } from '../../../src/runtime/messages.ts';
+
+/** Gates tasks wait on in this tab, opened by the test. */
+const gates = new Map<string, { promise: Promise<void>; open(): void }>();
+function gate(name: string) {
+  let entry = gates.get(name);
+  if (entry === undefined) {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    entry = { promise, open };
+    gates.set(name, entry);
+  }
+  return entry;
+}
+/** Task functions of this tab that started and that returned, by name. */
+const counts = { started: 0, returned: 0 };
 
 const functions = {
   identity: (x: unknown) => x,
@@ -23,6 +41,21 @@ const functions = {
   sumBytes: (b: Uint8Array) => b.reduce((s, x) => (s + x) % 1_000_003, 0),
   nodeOf: handout.withContext((ctx) => ctx.nodeId),
   tag: handout.withContext((ctx, x: unknown) => ({ x, on: ctx.nodeId })),
+  /** `x` after `ms` milliseconds. */
+  slow: async (x: unknown, ms: number) => {
+    await new Promise((r) => setTimeout(r, ms));
+    return x;
+  },
+  /** `x` once the gate of that name opens in the tab running it; ignores cancellation. */
+  held: async (x: unknown, name: string) => {
+    counts.started++;
+    await gate(name).promise;
+    counts.returned++;
+    return x;
+  },
+  fail: handout.withContext((ctx) => {
+    throw new RangeError(`always fails (${ctx.taskId} on ${ctx.nodeId})`);
+  }),
 } satisfies handout.FunctionRegistry;
 
 const nodes = new Map<string, handout.HandoutNode>();
@@ -39,6 +72,38 @@ const harness = {
   ...handout,
   functions,
   nodes,
+  counts,
+  open: (name: string) => gate(name).open(),
+  /** Runs submitted by tests, by dagId, with how each ended. */
+  runs: new Map<string, { handle: handout.RunHandle; outcome: Promise<unknown> }>(),
+  /** Submits a DAG built from plain task specs on node `id`, keeping its handle in `runs`. */
+  submit(
+    id: string,
+    dagId: string,
+    tasks: handout.TaskSpec[],
+    options: handout.SubmitOptions = {},
+  ) {
+    const node = nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    const dag = new handout.Dag(dagId);
+    for (const t of tasks) dag.add(t);
+    const handle = node.submit(dag, options);
+    const outcome = handle.done.then(
+      (r) => ({ ok: true as const, ...r }),
+      (e: handout.HandoutError & Record<string, unknown>) => ({
+        ok: false as const,
+        name: e.name,
+        code: e.code,
+        message: e.message,
+        taskId: e.taskId,
+        node: e.node,
+        attempts: e.attempts,
+        cause: e.cause instanceof Error ? { ...e.cause, message: e.cause.message } : e.cause,
+      }),
+    );
+    harness.runs.set(dagId, { handle, outcome });
+    return dagId;
+  },
   async node(options: Omit<handout.NodeOptions, 'functions'> = {}) {
     const node = await handout.createNode({ functions, ...options });
     nodes.set(node.id, node);
@@ -125,6 +190,41 @@ const harness = {
     });
     await mesh.close();
     return outcome;
+  },
+  /**
+   * A rogue raw transport `id` (in the room, so past the handshake) sends every peer junk:
+   * malformed bodies on every runtime topic, wrong-version and unknown messages, requests for
+   * made-up DAGs; and raw random bytes down fresh channels that never shook hands.
+   */
+  async spam(id: string, rounds: number) {
+    const entry = transports.get(id);
+    if (entry === undefined) throw new Error(`no transport ${id}`);
+    const { transport, rpc } = entry;
+    const junk = [null, 42, 'x', [1, 2], { dagId: 5 }, { deep: [[[{}]]] }, new Uint8Array(100)];
+    const answers: string[] = [];
+    let sent = 0;
+    for (let round = 0; round < rounds; round++) {
+      for (const { id: peer } of transport.peers()) {
+        for (const topic of Object.values(Topic)) {
+          for (const body of junk) {
+            await rpc.notify(peer, topic, body);
+            sent++;
+          }
+        }
+        for (const bad of [
+          { v: 99, t: 'msg', topic: 'x', body: 1 },
+          { v: 1, t: 'exec', code: 'alert(1)' },
+        ])
+          await transport.send(peer, bad as never).catch(() => undefined);
+        await rpc
+          .request(peer, Method.get, { dagId: `made-up-${round}`, dataId: 'x' })
+          .catch((e: { remoteCode?: string }) => answers.push(e.remoteCode ?? 'none'));
+        const channel = await (transport as Mesh).connector.dial(peer);
+        for (let i = 0; i < 5; i++) channel.send(crypto.getRandomValues(new Uint8Array(64)));
+        channel.close();
+      }
+    }
+    return { sent, answers };
   },
   /** Resolves once `count` peers completed their handshake with node `id`. */
   waitForPeers(id: string, count: number): Promise<string[]> {

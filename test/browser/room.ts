@@ -1,0 +1,70 @@
+import type { BrowserContext, Page } from '@playwright/test';
+
+/** Helpers for tests that run a room of harness tabs. */
+
+export const coordinator = () => process.env.HANDOUT_COORDINATOR as string;
+
+export interface Tab {
+  page: Page;
+  id: string;
+}
+
+/** Three tabs in separate contexts plus one sharing the first one's context, all in one room. */
+export async function room(
+  harnessPage: (context?: BrowserContext) => Promise<Page>,
+  name: string,
+): Promise<Tab[]> {
+  const a = await harnessPage();
+  const pages = [a, await harnessPage(), await harnessPage(), await harnessPage(a.context())];
+  const ids = ['A', 'B', 'C', 'D'].map((x) => `${name}-${x}`);
+  await Promise.all(
+    pages.map((page, i) =>
+      page.evaluate(
+        ({ c, r, id }) =>
+          window.harness.node({ coordinator: c, room: r, id }).then(() => undefined),
+        {
+          c: coordinator(),
+          r: name,
+          id: ids[i] as string,
+        },
+      ),
+    ),
+  );
+  await Promise.all(
+    pages.map((page, i) =>
+      page.evaluate((id) => window.harness.waitForPeers(id, 3), ids[i] as string),
+    ),
+  );
+  return pages.map((page, i) => ({ page, id: ids[i] as string }));
+}
+
+/** Runs a DAG built in the page from a plain description; resolves with the run's result. */
+export function run(tab: Tab, dagId: string, tasks: unknown[], collect: 'all' | 'none' = 'all') {
+  return tab.page.evaluate(
+    async ({ id, dagId, tasks, collect }) => {
+      const dag = new window.harness.Dag(dagId);
+      for (const t of tasks) dag.add(t as import('../../src/index.ts').TaskSpec);
+      const node = window.harness.nodes.get(id);
+      if (node === undefined) throw new Error('no node');
+      return node.execute(dag, { collect });
+    },
+    { id: tab.id, dagId, tasks, collect },
+  );
+}
+
+export const result = (tab: Tab, dagId: string, taskId: string) =>
+  tab.page.evaluate(
+    ({ id, dagId, taskId }) =>
+      window.harness.nodes
+        .get(id)
+        ?.result(dagId, taskId)
+        .then(
+          (value) => ({ ok: true as const, value }),
+          (e: { code: string; name: string }) => ({
+            ok: false as const,
+            code: e.code,
+            name: e.name,
+          }),
+        ),
+    { id: tab.id, dagId, taskId },
+  );
