@@ -9,6 +9,7 @@ import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
 import { localScenarios } from './local.ts';
+import { recoveryScenarios } from './recovery.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
 import { swarmScenarios } from './swarm.ts';
 import { transferScenarios } from './transfer.ts';
@@ -26,10 +27,10 @@ const config: BenchConfig = {
   warmup: quick ? 1 : 2,
   option,
 };
-/** Which scenario groups to run: `--only=local,transfer,swarm`. */
-const only = (args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,swarm').split(
-  ',',
-);
+/** Which scenario groups to run: `--only=local,transfer,swarm,recovery`. */
+const only = (
+  args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,swarm,recovery'
+).split(',');
 
 async function main(): Promise<void> {
   const server = await createServer({
@@ -65,6 +66,12 @@ async function main(): Promise<void> {
       ];
       scenarios.push(...(await swarmScenarios(tabs, coordinator.url, config)));
     }
+    if (only.includes('recovery')) {
+      // Fresh tabs each time: one of them is closed in every run.
+      const openTabs = async () =>
+        Promise.all([serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)));
+      scenarios.push(...(await recoveryScenarios(openTabs, coordinator.url, config)));
+    }
   } finally {
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);
   }
@@ -91,7 +98,8 @@ async function openPage(server: BrowserServer, url: string): Promise<Page> {
     () =>
       document.getElementById('status')?.textContent === 'ready' &&
       'transfer' in window &&
-      'swarm' in window,
+      'swarm' in window &&
+      'recovery' in window,
   );
   return page;
 }

@@ -271,6 +271,18 @@ export class Orchestrator {
     } else {
       this.#makeReady(slot);
     }
+    this.#recallEarly(slot);
+  }
+
+  /**
+   * A producer goes again, maybe elsewhere: consumers sent ahead to wait for it where it was go
+   * back to wait for it to be placed (their stale attempts are dropped when the run ends).
+   */
+  #recallEarly(producer: Slot): void {
+    for (const dependent of this.plan.dependents.get(producer.task.id) ?? []) {
+      const next = this.#slots.get(dependent) as Slot;
+      if (next.state === 'placed' && next.early) this.#requeue(next);
+    }
   }
 
   /** No peer holds a result any more: it is made again if anything still needs it. */
@@ -313,9 +325,8 @@ export class Orchestrator {
       const next = this.#slots.get(dependent) as Slot;
       next.waitingFor++;
       if (next.state === 'ready') next.state = 'waiting';
-      // Sent early to wait for this result where it was: it waits again for the new one.
-      if (next.state === 'placed' && next.early) this.#requeue(next);
     }
+    this.#recallEarly(slot);
     const deps = this.plan.deps.get(id) ?? [];
     for (const dep of deps) {
       if ((this.registry.holders.get(dep)?.size ?? 0) === 0) this.#lost(dep);
@@ -435,6 +446,7 @@ export class Orchestrator {
       willRetry,
     });
     if (willRetry) {
+      this.#recallEarly(slot);
       if (slot.waitingFor > 0) {
         // It went out early and its inputs are not all there: it goes again once they are placed.
         slot.state = 'waiting';

@@ -311,3 +311,51 @@ describe('time-to-live', () => {
     await again.close();
   });
 });
+
+describe('a layered run of 400 tasks', () => {
+  const spin = (ms: number) => {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  };
+  const layered = {
+    seed: (i: number) => {
+      spin(1);
+      return (i * 7919) % 1_000_003;
+    },
+    mix: (a: number, b: number) => {
+      spin(1);
+      return (a * 31 + b) % 1_000_003;
+    },
+  };
+  const build = () => {
+    const dag = new Dag();
+    for (let i = 0; i < 100; i++) dag.add({ id: `L0_${i}`, fn: 'seed', extraArgs: [i] });
+    for (let k = 1; k < 4; k++)
+      for (let i = 0; i < 100; i++)
+        dag.add({
+          id: `L${k}_${i}`,
+          fn: 'mix',
+          args: [`L${k - 1}_${i}`, `L${k - 1}_${(i + 1) % 100}`],
+        });
+    return dag;
+  };
+
+  it.each(['b', 'c', 'd', 'b', 'c', 'd'])(
+    'gives the same results when worker %s vanishes halfway',
+    async (victim) => {
+      const s = await swarm(['a', 'b', 'c', 'd'], layered);
+      current = s;
+      const whole = await s.byId('a').execute(build(), { collect: 'sinks' });
+      const run = s.byId('a').submit(build(), { collect: 'sinks' });
+      let finished = 0;
+      run.on('task:finished', () => {
+        if (++finished === 200) s.hub.vanish(victim);
+      });
+      const broken = await run.done;
+      expect(broken.results).toEqual(whole.results);
+      // Every sink lives on a remaining peer; what nothing needs any more is not made again.
+      const sinks = Object.entries(broken.allocations).filter(([id]) => id.startsWith('L3_'));
+      expect(sinks.map(([, peer]) => peer)).not.toContain(victim);
+    },
+  );
+});
