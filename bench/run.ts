@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type BrowserServer, chromium, type Page } from '@playwright/test';
+import { type Browser, type BrowserServer, chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
@@ -73,6 +73,7 @@ async function main(): Promise<void> {
       scenarios.push(...(await recoveryScenarios(openTabs, coordinator.url, config)));
     }
   } finally {
+    await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);
   }
   print(scenarios);
@@ -88,9 +89,13 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${out}`);
 }
 
+/** Connections to the browser servers, closed at the end so the process can exit. */
+const connections: Browser[] = [];
+
 /** A page in its own context of the given browser, ready to run scenarios. */
 async function openPage(server: BrowserServer, url: string): Promise<Page> {
   const browser = await chromium.connect(server.wsEndpoint());
+  connections.push(browser);
   const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(url);
@@ -119,7 +124,12 @@ function print(rows: Scenario[]): void {
   console.log(`\n${lines.join('\n')}`);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Exits explicitly: with every browser, server and socket closed (no active handle is left)
+// the process was still seen to linger after a run.
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

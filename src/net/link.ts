@@ -133,6 +133,22 @@ export class Link {
     return Date.now() - this.#lastHeard;
   }
 
+  /**
+   * Asks the peer to answer now: the link closes unless something arrives within `timeoutMs`.
+   * For when the coordinator says the peer left: a closed tab is then known gone in a moment
+   * rather than after the heartbeat's `deadAfterMs`, and a peer that is only cut off from the
+   * coordinator keeps its link.
+   */
+  probe(timeoutMs: number): void {
+    if (this.#state !== 'ready') return;
+    const asked = Date.now();
+    this.#send(message({ t: 'ping', n: this.#pings++ }));
+    const timer = setTimeout(() => {
+      if (this.#lastHeard < asked) this.close('left the room and did not answer', false);
+    }, timeoutMs);
+    this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+  }
+
   /** Sends an application message. Throws `CodecError` for a value that cannot travel. */
   send(msg: AppMessage): void {
     if (this.#state !== 'ready') throw new Error(`link to ${this.peerId} is ${this.#state}`);

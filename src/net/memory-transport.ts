@@ -76,6 +76,12 @@ export class MemoryHub {
     this.#leave(member);
   }
 
+  /** The peer leaves the directory but its channels keep working: its coordinator link broke. */
+  unlist(peerId: string): void {
+    const member = this.#members.get(peerId);
+    if (member !== undefined) this.#leave(member);
+  }
+
   /** Messages between the two groups are lost until `heal`. */
   partition(a: readonly string[], b: readonly string[]): void {
     for (const x of a) for (const y of b) this.#cut.add(`${x}|${y}`).add(`${y}|${x}`);

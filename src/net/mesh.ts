@@ -45,6 +45,8 @@ const FALLBACK_DIAL_MS = 3000;
 const STALE_MS = 1500;
 /** Wait before dialling again a room member whose channel failed. */
 const REDIAL_MS = 1000;
+/** A peer the coordinator says left is gone unless it answers within this. */
+const LEFT_PROBE_MS = 1000;
 
 /**
  * The peer-management core both transports share: one channel per peer pair (simultaneous
@@ -139,6 +141,7 @@ export class Mesh implements Transport {
     if (this.#closed) return;
     if (event.type === 'leave') {
       this.#members.delete(event.id);
+      this.#entries.get(event.id)?.link.probe(LEFT_PROBE_MS);
       if (!this.#entries.has(event.id))
         this.#rejectWaiting(event.id, new PeerGoneError(event.id, 'left the room'));
       return;

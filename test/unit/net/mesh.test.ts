@@ -96,6 +96,27 @@ describe('membership over the in-memory transport', () => {
     expect(a.peers()).toEqual([]);
   });
 
+  it('knows a peer gone within a second when the coordinator says it left and it is silent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    const hub = new MemoryHub();
+    const [a, b, c] = [
+      await hub.join({ id: 'a' }),
+      await hub.join({ id: 'b' }),
+      await hub.join({ id: 'c' }),
+    ];
+    meshes.push(a, b, c);
+    await vi.advanceTimersByTimeAsync(100);
+    const left: string[] = [];
+    a.on('peer:leave', ({ id }) => left.push(id));
+    hub.vanish('b'); // a closed tab: gone from the room, silent
+    hub.unlist('c'); // cut off from the coordinator only: still answers
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(left).toEqual(['b']);
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(left).toEqual(['b']);
+    expect(ids(a.peers())).toEqual(['c']);
+  });
+
   it('reconnects after a partition heals', async () => {
     const hub = new MemoryHub();
     const a = await join(hub, { id: 'a' });
