@@ -1,0 +1,229 @@
+import type { Plan, Task } from '../dag/index.ts';
+import type { Resources } from '../schedule/placement.ts';
+import { isLoss } from './messages.ts';
+import type { TaskState } from './run-handle.ts';
+import type { Registry } from './run-plan.ts';
+
+/** One scheduled task of a run, as its orchestrator tracks it. */
+export interface Slot {
+  readonly task: Task;
+  state: TaskState;
+  peer: string | undefined;
+  /** Dispatch counter: a report for an older attempt is stale. */
+  attempt: number;
+  failures: number;
+  waitingFor: number;
+  /** Its result is durable where it was produced (or nothing needs it any more). */
+  stored: boolean;
+  /** The attempt in flight was sent before its inputs existed. */
+  early: boolean;
+  /** Attempts that failed because an input could not be fetched (they cost no retry). */
+  lostInputs: number;
+}
+
+export interface TableHooks {
+  /** An attempt in flight on `peer` will not report: its claim there ends. */
+  release(peer: string, cost: Resources): void;
+  /** A finished result was lost and will be made again. */
+  lost(taskId: string, peer: string): void;
+}
+
+/** A producer feeding at most this many tasks takes them along when they go early. */
+const EARLY_FAN_OUT = 4;
+
+/**
+ * The state of a run's tasks and the rules that move them back: an attempt that will not report,
+ * a consumer sent ahead to wait for a producer that goes elsewhere, and a result lost with its
+ * peers, made again from its inputs (its lineage) when something still needs it.
+ */
+export class TaskTable {
+  readonly slots = new Map<string, Slot>();
+  /** Results carried in reports, by task id. */
+  readonly values = new Map<string, unknown>();
+  /** Slots ready to place, in the order they became ready (stale entries are skipped). */
+  ready: Slot[] = [];
+  /** Tasks done (their result exists somewhere). */
+  finished = 0;
+  /** Results reported done whose durability is not confirmed yet. */
+  unstored = 0;
+  /** Tasks placed or running. */
+  inFlight = 0;
+  /** Early attempts were abandoned: workers are told to drop them when the run ends. */
+  stragglers = false;
+
+  constructor(
+    readonly plan: Plan,
+    readonly registry: Registry,
+    readonly collect: 'all' | 'sinks' | 'none',
+    readonly hooks: TableHooks,
+  ) {
+    for (const id of plan.tasks.keys()) {
+      const deps = plan.deps.get(id);
+      if (deps === undefined) continue; // inline
+      const slot: Slot = {
+        task: plan.tasks.get(id) as Task,
+        state: 'waiting',
+        peer: undefined,
+        attempt: 0,
+        failures: 0,
+        waitingFor: deps.length,
+        stored: false,
+        early: false,
+        lostInputs: 0,
+      };
+      this.slots.set(id, slot);
+      if (deps.length === 0) this.makeReady(slot);
+    }
+  }
+
+  /**
+   * A peer left: its tasks in flight go back to be placed again, and results that lived only
+   * there are made again if anything still needs them.
+   */
+  peerLeft(peer: string): void {
+    for (const slot of this.slots.values()) {
+      if (slot.peer === peer && (slot.state === 'placed' || slot.state === 'running'))
+        this.requeue(slot);
+    }
+    const emptied: string[] = [];
+    for (const [id, holders] of this.registry.holders)
+      if (holders.delete(peer) && holders.size === 0) emptied.push(id);
+    for (const id of emptied) this.lost(id);
+    for (const slot of this.slots.values()) {
+      // Its producer left before making it durable, but a peer that fetched it keeps a copy.
+      if (slot.peer === peer && slot.state === 'done') this.settle(slot);
+    }
+  }
+
+  makeReady(slot: Slot): void {
+    slot.state = 'ready';
+    slot.peer = undefined;
+    this.ready.push(slot);
+  }
+
+  /** An attempt in flight will not report: the task goes back to wait for its inputs or a peer. */
+  requeue(slot: Slot): void {
+    this.hooks.release(slot.peer as string, slot.task.cost);
+    this.inFlight--;
+    if (slot.early) this.stragglers = true;
+    if (slot.waitingFor > 0) {
+      slot.state = 'waiting'; // it goes again once its inputs are placed
+      slot.peer = undefined;
+    } else {
+      this.makeReady(slot);
+    }
+    this.recallEarly(slot);
+  }
+
+  /**
+   * A producer goes again, maybe elsewhere: consumers sent ahead to wait for it where it was go
+   * back to wait for it to be placed (their stale attempts are dropped when the run ends).
+   */
+  recallEarly(producer: Slot): void {
+    for (const dependent of this.plan.dependents.get(producer.task.id) ?? []) {
+      const next = this.slots.get(dependent) as Slot;
+      if (next.state === 'placed' && next.early) this.requeue(next);
+    }
+  }
+
+  /** No peer holds a result any more: it is made again if anything still needs it. */
+  lost(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot?.state !== 'done') return;
+    this.registry.holders.delete(id);
+    if (this.needed(slot)) this.recompute(slot);
+    else this.settle(slot);
+  }
+
+  /** A sink, an input of an unfinished task, or a result to collect that was not carried. */
+  needed(slot: Slot): boolean {
+    const id = slot.task.id;
+    const dependents = this.plan.dependents.get(id) ?? [];
+    if (dependents.length === 0) return true;
+    if (dependents.some((d) => this.slots.get(d)?.state !== 'done')) return true;
+    return this.collect === 'all' ? !this.values.has(id) : false;
+  }
+
+  /** The run no longer waits for this result to be made durable. */
+  settle(slot: Slot): void {
+    if (slot.stored) return;
+    slot.stored = true;
+    this.unstored--;
+  }
+
+  /** Makes a lost result again, and first the lost inputs it needs, recursively (its lineage). */
+  recompute(slot: Slot): void {
+    const id = slot.task.id;
+    this.hooks.lost(id, slot.peer as string);
+    this.finished--;
+    this.settle(slot);
+    slot.stored = false;
+    slot.state = 'waiting';
+    slot.peer = undefined;
+    for (const dependent of this.plan.dependents.get(id) ?? []) {
+      const next = this.slots.get(dependent) as Slot;
+      next.waitingFor++;
+      if (next.state === 'ready') next.state = 'waiting';
+    }
+    this.recallEarly(slot);
+    const deps = this.plan.deps.get(id) ?? [];
+    for (const dep of deps) {
+      if ((this.registry.holders.get(dep)?.size ?? 0) === 0) this.lost(dep);
+    }
+    slot.waitingFor = deps.filter((d) => this.slots.get(d)?.state !== 'done').length;
+    if (slot.waitingFor === 0) this.makeReady(slot);
+  }
+
+  /**
+   * Where a task can go before its inputs exist, if anywhere: a pinned task whose producers are
+   * all pinned, or a plain task (no pin, no cost) whose producers all sit on one peer and feed
+   * few others: chains and small fan-outs follow their producer, so a small DAG runs on one peer
+   * in one message. A producer's retries stay on its peer, so the wait cannot be in vain.
+   */
+  earlyPeer(slot: Slot): string | undefined {
+    const deps = (this.plan.deps.get(slot.task.id) ?? []).map((d) => this.slots.get(d) as Slot);
+    if (deps.some((dep) => dep.peer === undefined || dep.state === 'failed')) return undefined;
+    const pin = slot.task.node;
+    if (typeof pin === 'string') {
+      return deps.every((dep) => typeof dep.task.node === 'string') ? pin : undefined;
+    }
+    if (pin !== undefined || Object.keys(slot.task.cost).length > 0) return undefined;
+    const peers = new Set(deps.map((dep) => dep.peer));
+    const small = deps.every(
+      (dep) => (this.plan.dependents.get(dep.task.id)?.length ?? 0) <= EARLY_FAN_OUT,
+    );
+    return peers.size === 1 && small ? (deps[0]?.peer as string) : undefined;
+  }
+
+  /**
+   * The results to collect, each from memory or from any peer holding it; those no holder could
+   * provide are listed as lost (the holders that failed are forgotten).
+   */
+  async gather(
+    fetch: (peer: string, taskId: string) => Promise<unknown>,
+  ): Promise<{ results: [string, unknown][]; lost: string[] }> {
+    const wanted =
+      this.collect === 'none'
+        ? []
+        : [...this.slots.keys()].filter(
+            (id) => this.collect === 'all' || (this.plan.dependents.get(id)?.length ?? 0) === 0,
+          );
+    const lost: string[] = [];
+    const results = await Promise.all(
+      wanted.map(async (id): Promise<[string, unknown]> => {
+        if (this.values.has(id)) return [id, this.values.get(id)];
+        for (const holder of [...(this.registry.holders.get(id) ?? [])]) {
+          try {
+            return [id, await fetch(holder, id)];
+          } catch (error) {
+            if (!isLoss(error)) throw error;
+            this.registry.holders.get(id)?.delete(holder);
+          }
+        }
+        lost.push(id);
+        return [id, undefined];
+      }),
+    );
+    return { results, lost };
+  }
+}
