@@ -66,7 +66,7 @@ export async function swarmScenarios(
     note: `${length} dependent tasks, placed freely (Dask: about 5.9 ms per dependent task here)`,
   });
 
-  const count = config.option('dags', 500);
+  const count = config.option('dags', 1000);
   const many = await repeat(config, `${count} DAGs of 5 tasks from two tabs`, async () => {
     const started = Date.now();
     const both = await Promise.all(
