@@ -7,6 +7,8 @@ const root = dirname(fileURLToPath(import.meta.url));
 // `vite` serves the demo page (demo/); `vite build` builds the library (src/index.ts -> dist/).
 export default defineConfig({
   root: resolve(root, 'demo'),
+  // Relative asset URLs, so the pool's worker script is found next to dist/handout.js.
+  base: './',
   server: { host: '127.0.0.1', port: 5173, fs: { allow: [root] } },
   build: {
     minify: false,

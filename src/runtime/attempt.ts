@@ -1,6 +1,7 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
 import { TaskTimeoutError, UnknownFunctionError } from '../errors.ts';
 import {
+  callHook,
   type EdgeContext,
   type FunctionRegistry,
   invoke,
@@ -157,8 +158,9 @@ function resolveEdge(
   };
   for (const hook of [remote ? undefined : edge.serialize, edge.deserialize]) {
     if (hook === undefined) continue;
-    const fn = resolveFunction(env, consumer, hook) as (v: unknown, c: EdgeContext) => unknown;
-    value = isPromise(value) ? value.then((v) => fn(v, context)) : fn(value, context);
+    const fn = resolveFunction(env, consumer, hook);
+    const run = (v: unknown) => callHook(fn, v, context, env.nodeId);
+    value = isPromise(value) ? value.then(run) : run(value);
   }
   return value;
 }

@@ -7,7 +7,7 @@ import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
 import type { Expiry } from './expiry.ts';
-import { type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
+import { callHook, type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
 import { LoadBook } from './load-book.ts';
 import {
   type Load,
@@ -295,7 +295,7 @@ export class Cluster {
         consumer: from,
         signal: new AbortController().signal,
       };
-      return (hook as (v: unknown, c: EdgeContext) => unknown)(found.value, context);
+      return callHook(hook, found.value, context, this.options.id);
     });
     rpc.handle(Method.find, async (body) => {
       const { dagId, dataId } = parseKey(body);

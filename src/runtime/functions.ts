@@ -68,6 +68,20 @@ export function invoke(fn: TaskFunction, args: unknown[], context: () => TaskCon
   return (fn as PlainFunction)(...args);
 }
 
+/**
+ * Calls a `serialize` / `deserialize` hook as `(value, edge)`. A function that asked for its
+ * context (a pooled one, say) gets a task context for the consumer first, and the edge without
+ * its signal, so it can travel.
+ */
+export function callHook(fn: TaskFunction, value: unknown, edge: EdgeContext, nodeId: string) {
+  if ((fn as Partial<ContextFunction>)[WANTS_CONTEXT] === true) {
+    const { signal, ...plain } = edge;
+    const context = { dagId: edge.dagId, taskId: edge.consumerTaskId, nodeId, attempt: 1, signal };
+    return (fn as ContextFunction)(context, value, plain);
+  }
+  return (fn as PlainFunction)(value, edge);
+}
+
 /** Looks a name up without reaching into `Object.prototype` (`toString`, `constructor`...). */
 export function lookup(registry: FunctionRegistry, name: string): TaskFunction | undefined {
   if (!Object.hasOwn(registry, name)) return undefined;

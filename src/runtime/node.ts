@@ -17,13 +17,20 @@ import { Cluster } from './cluster.ts';
 import { EXPIRY_DAG, Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunResult } from './local-run.ts';
+import { FunctionPool } from './pool.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { detectCapabilities, joinSwarm, type SwarmOptions } from './swarm.ts';
 
 /** Options of {@link createNode}. */
 export interface NodeOptions extends SwarmOptions {
-  /** The functions this node can run, by name. */
-  readonly functions: FunctionRegistry;
+  /**
+   * The functions this node can run, by name: an object of functions (run on this thread), or
+   * the URL of a module whose exports are the functions, run in a pool of Web Workers (see
+   * `workers`) so the page stays responsive while they compute.
+   */
+  readonly functions: FunctionRegistry | URL;
+  /** Web Workers in the pool when `functions` is a module URL. @default navigator.hardwareConcurrency */
+  readonly workers?: number | undefined;
   /**
    * This node's id; also names its IndexedDB database. @default kept per tab in
    * sessionStorage when joining a swarm, else crypto.randomUUID()
@@ -112,10 +119,20 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
     throw new TypeError('createNode: id must be a non-empty string');
   }
   if (options.functions === null || typeof options.functions !== 'object') {
-    throw new TypeError('createNode: functions must be an object of named functions');
+    throw new TypeError(
+      'createNode: functions must be an object of named functions or a module URL',
+    );
   }
   const capabilities = { ...detectCapabilities(), ...options.capabilities };
-  const transport = await joinSwarm(options.id, { ...options, capabilities });
+  const pool = options.functions instanceof URL ? await startPool(options) : undefined;
+  const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
+  let transport: Transport | undefined;
+  try {
+    transport = await joinSwarm(options.id, { ...options, capabilities });
+  } catch (error) {
+    pool?.close();
+    throw error;
+  }
   const id = transport?.id ?? options.id ?? crypto.randomUUID();
   if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
   const store = openStore(id, options.store);
@@ -128,15 +145,27 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
     // Opens the database now, so a broken one fails here with StorageError.
     await expiry.load();
   } catch (error) {
+    pool?.close();
     await transport?.close();
     throw error;
   }
   const cluster =
     transport === undefined
       ? undefined
-      : new Cluster({ id, transport, functions: options.functions, store, capabilities, expiry });
-  node = new Node(id, options.functions, store, transport, cluster, expiry, options.ttl);
+      : new Cluster({ id, transport, functions, store, capabilities, expiry });
+  node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
   return node;
+}
+
+function startPool(options: NodeOptions): Promise<FunctionPool> {
+  const size =
+    options.workers ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+      ?.hardwareConcurrency ??
+    2;
+  if (!(Number.isInteger(size) && size >= 1))
+    throw new RangeError(`createNode: workers must be an integer >= 1, got ${size}`);
+  return FunctionPool.start(options.functions as URL, size);
 }
 
 function openStore(id: string, choice: NodeOptions['store']): ResultStore {
@@ -163,6 +192,7 @@ class Node implements HandoutNode {
     readonly cluster: Cluster | undefined,
     readonly expiry: Expiry,
     readonly ttl: number | undefined,
+    readonly pool: FunctionPool | undefined = undefined,
   ) {
     // Refusals by the transport and by the runtime, counted together.
     const report = (event: Omit<DroppedMessage, 'total'>) =>
@@ -303,6 +333,7 @@ class Node implements HandoutNode {
     for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
     this.expiry.close();
     this.cluster?.close();
+    this.pool?.close();
     await this.transport?.close();
     await this.store.close();
   }

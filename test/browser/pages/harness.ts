@@ -109,6 +109,27 @@ const harness = {
     nodes.set(node.id, node);
     return node;
   },
+  /** A node whose functions (tasks.ts) run in a pool of Web Workers. */
+  async poolNode(options: Omit<handout.NodeOptions, 'functions'> = {}) {
+    const node = await handout.createNode({
+      functions: new URL('./tasks.ts', import.meta.url),
+      workers: 2,
+      ...options,
+    });
+    nodes.set(node.id, node);
+    return node;
+  },
+  /** Counts timer ticks on the page's thread until `stop()`: proof the page stayed responsive. */
+  ticker(ms: number) {
+    const state = { ticks: 0, longestGap: 0, last: performance.now() };
+    const timer = setInterval(() => {
+      const now = performance.now();
+      state.longestGap = Math.max(state.longestGap, now - state.last);
+      state.last = now;
+      state.ticks++;
+    }, ms);
+    return { state, stop: () => clearInterval(timer) };
+  },
   /** The README's example DAG, seeded so two runs hold different values. */
   exampleDag(id: string | undefined, seed: number) {
     return new handout.Dag(id)
