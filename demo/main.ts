@@ -1,71 +1,22 @@
-// The demo: each tab is a node of one room (?room=name picks another). It lists its peers live
-// and runs a map-reduce DAG on its own node, listing what its IndexedDB holds.
-import { createNode, Dag, type HandoutNode } from '../src/index.ts';
+// The demo: every tab is a node of one room (?room=name picks another), its task functions in a
+// pool of Web Workers. Any tab runs sample DAGs over the room and shows them live.
+import { createNode, type HandoutNode } from '../src/index.ts';
+import { short } from './dag-view.ts';
+import { peerColour, VIEW } from './mandelbrot.ts';
+import { fetchRow, h, type Sample, startRun } from './runs.ts';
+import { mandelbrotDag, pipelineDag, wordCountDag } from './samples.ts';
+import { ALICE } from './text.ts';
 
 const params = new URLSearchParams(location.search);
 const coordinator =
   params.get('coordinator') ?? (import.meta.env.VITE_HANDOUT_COORDINATOR as string | undefined);
 const room = params.get('room') ?? 'demo';
-
-const functions = {
-  range: (n: number) => Array.from({ length: n }, (_, i) => i),
-  square: (xs: number[], i: number) => (xs[i] ?? 0) ** 2,
-  sum: (xs: number[]) => xs.reduce((s, x) => s + x, 0),
-};
+const functions = new URL('./tasks.ts', import.meta.url);
 
 function $(id: string): HTMLElement {
   const el = document.getElementById(id);
   if (el === null) throw new Error(`#${id} missing from the page`);
   return el;
-}
-
-function mapReduce(width: number): Dag {
-  const dag = new Dag();
-  dag.add({ id: 'range', fn: 'range', extraArgs: [width] });
-  const parts: string[] = [];
-  for (let i = 0; i < width; i++) {
-    dag.add({ id: `sq${i}`, fn: 'square', args: ['range'], extraArgs: [i] });
-    parts.push(`sq${i}`);
-  }
-  dag.add({ id: 'total', fn: 'sum', args: parts, argsAsList: true });
-  return dag;
-}
-
-async function showDags(node: HandoutNode): Promise<void> {
-  const items = await Promise.all(
-    (await node.dags()).map(async (dagId) => {
-      const li = document.createElement('li');
-      const count = (await node.store.keys(dagId)).length;
-      li.append(`${dagId}: ${count} results `);
-      const clear = document.createElement('button');
-      clear.textContent = 'Clear';
-      clear.setAttribute('aria-label', `Clear DAG ${dagId}`);
-      clear.addEventListener('click', async () => {
-        await node.clear(dagId);
-        await showDags(node);
-      });
-      li.append(clear);
-      return li;
-    }),
-  );
-  $('dags').replaceChildren(...items);
-}
-
-function showPeers(node: HandoutNode): void {
-  const items = node.peers().map((p) => {
-    const li = document.createElement('li');
-    const caps = Object.entries(p.capabilities)
-      .map(([k, v]) => `${k} ${v}`)
-      .join(', ');
-    li.textContent = `${p.id} (${caps})`;
-    return li;
-  });
-  if (items.length === 0) {
-    items.push(
-      Object.assign(document.createElement('li'), { textContent: 'none yet: open another tab' }),
-    );
-  }
-  $('peers').replaceChildren(...items);
 }
 
 async function start(): Promise<HandoutNode> {
@@ -83,35 +34,118 @@ async function start(): Promise<HandoutNode> {
   }
 }
 
+function showPeers(node: HandoutNode): void {
+  const row = (id: string, caps: Record<string, number>, self: boolean) => {
+    const load = node.load(id);
+    const [r, g, b] = peerColour(id);
+    const swatch = h('span', { className: 'swatch' });
+    swatch.style.background = `rgb(${r} ${g} ${b})`;
+    const capabilities = Object.entries(caps)
+      .map(([k, v]) => ` · ${k} ${v}`)
+      .join(',');
+    return h(
+      'li',
+      {},
+      swatch,
+      h('code', { textContent: short(id), title: id }),
+      self ? ' (this tab)' : '',
+      `${capabilities} · ${load.tasks} task${load.tasks === 1 ? '' : 's'} running`,
+    );
+  };
+  const items = [
+    row(node.id, {}, true),
+    ...node.peers().map((p) => row(p.id, p.capabilities as Record<string, number>, false)),
+  ];
+  $('peers').replaceChildren(...items);
+  $('peer-count').textContent = String(node.peers().length);
+}
+
 $('room').textContent = room;
 const node = await start();
 $('node-id').textContent = node.id;
 $('store').textContent = node.store.name;
-node.on('peer:join', () => showPeers(node));
-node.on('peer:leave', () => showPeers(node));
+for (const event of ['peer:join', 'peer:leave'] as const) node.on(event, () => showPeers(node));
 node.on('coordinator:down', () => {
   $('connection').textContent = 'coordinator lost, reconnecting… (peers stay connected)';
 });
 node.on('coordinator:up', () => {
   $('connection').textContent = 'connected';
 });
-$('open-tab').addEventListener('click', () => window.open(location.href, '_blank'));
 showPeers(node);
-await showDags(node);
+setInterval(() => showPeers(node), 500);
+$('open-tab').addEventListener('click', () => window.open(location.href, '_blank'));
 
-$('run-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const width = Number(($('width') as HTMLInputElement).value);
-  const dag = mapReduce(width);
-  $('run-status').textContent = `running ${dag.size} tasks…`;
-  const started = performance.now();
-  try {
-    const { results } = await node.execute(dag);
-    const ms = performance.now() - started;
-    $('run-status').textContent =
-      `sum of squares below ${width} = ${results.total} (${dag.size} tasks in ${ms.toFixed(0)} ms)`;
-  } catch (error) {
-    $('run-status').textContent = `failed: ${(error as Error).message}`;
-  }
-  await showDags(node);
+const runs = $('runs');
+const log = (dagId: string, fetch: Parameters<Parameters<typeof startRun>[3]>[1]) => {
+  const rows = $('fetches');
+  rows.prepend(fetchRow(dagId, fetch));
+  while (rows.childElementCount > 200) rows.lastElementChild?.remove();
+};
+
+const mandelbrot = (): Sample => ({
+  title: 'Mandelbrot tiles',
+  dag: mandelbrotDag(VIEW),
+  show(result, into) {
+    const canvas = h('canvas', { width: VIEW.width, height: VIEW.height, className: 'mandelbrot' });
+    canvas.setAttribute(
+      'aria-label',
+      'The Mandelbrot set; each tile outlined in its peer’s colour',
+    );
+    const rgba = result.results.image as Uint8ClampedArray;
+    canvas
+      .getContext('2d')
+      ?.putImageData(new ImageData(new Uint8ClampedArray(rgba), VIEW.width), 0, 0);
+    const byPeer = new Map<string, number>();
+    for (const [id, peer] of Object.entries(result.allocations))
+      if (id.startsWith('tile-')) byPeer.set(peer, (byPeer.get(peer) ?? 0) + 1);
+    const legend = h('p', { className: 'legend' });
+    for (const [peer, n] of byPeer) {
+      const [r, g, b] = peerColour(peer);
+      const swatch = h('span', { className: 'swatch' });
+      swatch.style.background = `rgb(${r} ${g} ${b})`;
+      legend.append(swatch, `${short(peer)}: ${n} tiles  `);
+    }
+    into.replaceChildren(canvas, legend);
+  },
 });
+
+const words = (): Sample => ({
+  title: 'Word count (Alice, chapter I)',
+  dag: wordCountDag(ALICE),
+  show(result, into) {
+    const top = result.results.top as [string, number][];
+    const list = h('ol', { className: 'words' });
+    for (const [word, n] of top)
+      list.append(h('li', {}, h('strong', { textContent: word }), ` ${n}`));
+    into.replaceChildren(list);
+  },
+});
+
+const pipeline = (): Sample => {
+  const mib = Number(($('mib') as HTMLInputElement).value) || 32;
+  const peers = [node.id, ...node.peers().map((p) => p.id)];
+  const order =
+    peers.length > 1
+      ? [peers[1] as string, peers[peers.length > 2 ? 2 : 0] as string, node.id]
+      : peers;
+  return {
+    title: `Typed-array pipeline (${mib} MiB)`,
+    dag: pipelineDag(mib, order),
+    show(result, into) {
+      const s = result.results.stats as { mean: number; min: number; max: number; n: number };
+      into.replaceChildren(
+        h('p', {
+          textContent: `${s.n.toLocaleString()} samples: mean ${s.mean.toFixed(4)}, min ${s.min.toFixed(3)}, max ${s.max.toFixed(3)}. Each stage ran on its pinned peer; see the fetch log for the transfers.`,
+        }),
+      );
+    },
+  };
+};
+
+$('run-mandelbrot').addEventListener('click', () => startRun(node, mandelbrot(), runs, log));
+$('run-words').addEventListener('click', () => startRun(node, words(), runs, log));
+$('pipeline-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  startRun(node, pipeline(), runs, log);
+});
+document.body.dataset.ready = 'true';

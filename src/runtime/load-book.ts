@@ -30,6 +30,11 @@ export class LoadBook {
     if (this.#capabilities.has(id)) this.#advertised.set(id, load);
   }
 
+  /** What a peer last said of its load, if anything. */
+  advertised(id: string): Load | undefined {
+    return this.#advertised.get(id);
+  }
+
   claim(id: string, cost: Resources): void {
     const current = this.#claims.get(id) ?? { used: {}, tasks: 0 };
     this.#claims.set(id, { used: addCosts(current.used, cost), tasks: current.tasks + 1 });

@@ -97,9 +97,12 @@ export interface HandoutNode {
   ): () => void;
   /**
    * Tasks running or queued on this node (for any orchestrator) and the resources they hold:
-   * what it advertises to the room.
+   * what it advertises to the room. Given a peer's id: what that peer last advertised.
    */
-  load(): { readonly tasks: number; readonly used: Readonly<Record<string, number>> };
+  load(peerId?: string): {
+    readonly tasks: number;
+    readonly used: Readonly<Record<string, number>>;
+  };
   /** Bytes sent to and received from each peer (empty when local): where data really went. */
   traffic(): Record<string, { readonly sent: number; readonly received: number }>;
   /** Cancels this node's runs, leaves the room and closes its store. */
@@ -209,7 +212,12 @@ class Node implements HandoutNode {
     return this.transport?.traffic() ?? {};
   }
 
-  load(): { readonly tasks: number; readonly used: Readonly<Record<string, number>> } {
+  load(peerId?: string): {
+    readonly tasks: number;
+    readonly used: Readonly<Record<string, number>>;
+  } {
+    if (peerId !== undefined && peerId !== this.id)
+      return this.cluster?.book.advertised(peerId) ?? { tasks: 0, used: {} };
     if (this.cluster !== undefined) return this.cluster.worker.load;
     let tasks = 0;
     for (const run of this.#runs.values()) tasks += run.running;

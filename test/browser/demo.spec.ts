@@ -1,27 +1,138 @@
+import type { Browser, Page } from '@playwright/test';
+import { colour, iterations, VIEW } from '../../demo/mandelbrot.ts';
+import { ALICE } from '../../demo/text.ts';
+import { countWords, topWords } from '../../demo/words.ts';
 import { expect, test } from './fixtures.ts';
 import { DEMO_PORT } from './ports.ts';
 
-test('the demo page runs a map-reduce DAG in the tab and lists it from IndexedDB', async ({
-  page,
-}) => {
-  const errors: string[] = [];
+/** Opens the demo in a fresh context; console errors and page errors are collected. */
+async function open(browser: Browser, room: string, errors: string[]): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
   page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`http://127.0.0.1:${DEMO_PORT}/`);
-  await expect(page.locator('#store')).toHaveText(/^indexeddb:handout-/);
+  const coordinator = encodeURIComponent(process.env.HANDOUT_COORDINATOR as string);
+  await page.goto(`http://127.0.0.1:${DEMO_PORT}/?coordinator=${coordinator}&room=${room}`);
+  await expect(page.locator('body')).toHaveAttribute('data-ready', 'true');
+  return page;
+}
 
-  const width = 300;
-  await page.getByLabel('Fan-out width').fill(String(width));
-  await page.getByRole('button', { name: 'Run map-reduce' }).press('Enter');
-  let expected = 0;
-  for (let i = 0; i < width; i++) expected += i * i;
-  await expect(page.locator('#run-status')).toContainText(
-    `sum of squares below ${width} = ${expected}`,
+test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right, the page responsive', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  const room = `demo-${Date.now()}`;
+  const tabs = [
+    await open(browser, room, errors),
+    await open(browser, room, errors),
+    await open(browser, room, errors),
+  ];
+  for (const tab of tabs) await expect(tab.locator('#peer-count')).toHaveText('2');
+  const [first, second] = tabs as [Page, Page];
+  await expect(first.locator('#connection')).toHaveText('connected');
+
+  // A timer on the page's thread, to prove it kept firing while the tiles computed.
+  await first.evaluate(() => {
+    const state = { ticks: 0, longestGap: 0, last: performance.now() };
+    setInterval(() => {
+      const now = performance.now();
+      state.longestGap = Math.max(state.longestGap, now - state.last);
+      state.last = now;
+      state.ticks++;
+    }, 20);
+    (window as unknown as { ticker: typeof state }).ticker = state;
+  });
+  // Keyboard only: focus the button and press Enter.
+  await first.getByRole('button', { name: 'Mandelbrot tiles' }).focus();
+  await first.keyboard.press('Enter');
+  await second.getByRole('button', { name: 'Word count' }).click();
+  const card = first.locator('.run').filter({ hasText: 'Mandelbrot tiles' });
+  await expect(card).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+
+  // Sampled pixels inside tiles (outlines are the peers' colours) match the set computed here.
+  const points: [number, number][] = [];
+  for (let i = 0; i < 400; i++) {
+    const x = (i * 97) % VIEW.width;
+    const y = (i * 61) % VIEW.height;
+    if (
+      x % VIEW.tile > 0 &&
+      x % VIEW.tile < VIEW.tile - 1 &&
+      y % VIEW.tile > 0 &&
+      y % VIEW.tile < VIEW.tile - 1
+    )
+      points.push([x, y]);
+  }
+  const pixels = await card.locator('canvas').evaluate((canvas: HTMLCanvasElement, pts) => {
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+    return pts.map(([x, y]) => [...ctx.getImageData(x, y, 1, 1).data].slice(0, 3));
+  }, points);
+  expect(points.length).toBeGreaterThan(200);
+  expect(pixels).toEqual(points.map(([x, y]) => colour(VIEW, iterations(VIEW, x, y))));
+  const legend = await card.locator('.legend').textContent();
+  const counts = [...(legend ?? '').matchAll(/(\d+) tiles/g)].map((m) => Number(m[1]));
+  expect(counts.length).toBeGreaterThanOrEqual(2); // tiles ran on at least two tabs
+  expect(counts.reduce((a, b) => a + b, 0)).toBe(
+    (VIEW.width / VIEW.tile) * (VIEW.height / VIEW.tile),
   );
-  await expect(page.locator('#dags li')).toHaveCount(1);
-  await expect(page.locator('#dags li')).toContainText(`${width + 2} results`);
 
-  await page.getByRole('button', { name: /^Clear DAG / }).click();
-  await expect(page.locator('#dags li')).toHaveCount(0);
+  const ticker = await first.evaluate(
+    () => (window as unknown as { ticker: { ticks: number; longestGap: number } }).ticker,
+  );
+  expect(ticker.ticks).toBeGreaterThan(10);
+  expect(ticker.longestGap).toBeLessThan(1000);
+
+  // The word count started from the second tab, at the same time, is right too.
+  const words = second.locator('.run').filter({ hasText: 'Word count' });
+  await expect(words).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  const expected = topWords(ALICE.split(/\n\s*\n/).map(countWords), 15);
+  await expect(words.locator('.words li').first()).toHaveText(
+    `${expected[0]?.[0]} ${expected[0]?.[1]}`,
+  );
+  await expect(words.locator('.words li')).toHaveCount(15);
+
+  // The live view: every task done, and tiles fetched across peers by the assembly task.
+  await expect(card.locator('circle.task.done')).toHaveCount(
+    (VIEW.width / VIEW.tile) * (VIEW.height / VIEW.tile) + 1,
+  );
+  await expect(card.locator('line.edge.crossed').first()).toBeVisible();
+  await expect(first.locator('#fetches tr').first()).toContainText('tile-');
+
+  const shot = test.info().outputPath('demo-mandelbrot.png');
+  await first.screenshot({ path: shot, fullPage: true });
+  await test.info().attach('demo after a Mandelbrot run', { path: shot, contentType: 'image/png' });
+
+  // Readable on a narrow window: nothing sticks out sideways.
+  await first.setViewportSize({ width: 400, height: 800 });
+  expect(await first.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+
+  // Clear removes the run everywhere.
+  await card.getByRole('button', { name: /^Clear Mandelbrot/ }).click();
+  await expect(card).toHaveCount(0);
+  expect(errors).toEqual([]);
+});
+
+test('the typed-array pipeline moves tens of MiB between pinned tabs, logged in the fetch log', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  const room = `pipe-${Date.now()}`;
+  const tabs = [
+    await open(browser, room, errors),
+    await open(browser, room, errors),
+    await open(browser, room, errors),
+  ];
+  for (const tab of tabs) await expect(tab.locator('#peer-count')).toHaveText('2');
+  const [first] = tabs as [Page];
+  await first.getByLabel('MiB').fill('16');
+  await first.getByRole('button', { name: 'Typed-array pipeline' }).click();
+  const card = first.locator('.run').filter({ hasText: 'Typed-array pipeline' });
+  await expect(card).toHaveAttribute('data-state', 'done', { timeout: 90_000 });
+  await expect(card.locator('.result')).toContainText('4,194,304 samples');
+  const rows = first.locator('#fetches tr');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.filter({ hasText: 'signal' })).toContainText('16.0 MiB');
+  await expect(rows.filter({ hasText: 'smooth' })).toContainText('16.0 MiB');
   expect(errors).toEqual([]);
 });
