@@ -27,7 +27,10 @@ export class DagView {
     for (const id of plan.scheduled)
       depth.set(id, Math.max(-1, ...(plan.deps.get(id) ?? []).map((d) => depth.get(d) ?? 0)) + 1);
     const layers: string[][] = [];
-    for (const id of plan.scheduled) (layers[depth.get(id) ?? 0] ??= []).push(id);
+    for (const id of plan.scheduled) {
+      const d = depth.get(id) ?? 0;
+      layers[d] = [...(layers[d] ?? []), id];
+    }
     const at = new Map<string, { x: number; y: number }>();
     let x = 16;
     let height = 0;
