@@ -8,6 +8,7 @@ import { type Browser, type BrowserServer, chromium, type Page } from '@playwrig
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
+import { runDask, withDask } from './dask.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
@@ -24,9 +25,13 @@ const option = (name: string, fallback: number) => {
 const config: BenchConfig = {
   quick,
   runs: option('runs', quick ? 3 : 7),
-  warmup: quick ? 1 : 2,
+  warmup: option('warmup', quick ? 1 : 2),
   option,
 };
+/** Where the figures go: `--out=path` (the markdown table goes beside it). */
+const outFile = resolve(
+  args.find((a) => a.startsWith('--out='))?.slice(6) ?? resolve(here, 'results.json'),
+);
 /** Which scenario groups to run: `--only=local,transfer,swarm,recovery`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,swarm,recovery'
@@ -76,7 +81,24 @@ async function main(): Promise<void> {
     await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);
   }
-  print(scenarios);
+  const dask = args.includes('--no-dask')
+    ? 'skipped (--no-dask)'
+    : runDask({
+        // Dask's rates barely depend on the count at these sizes; a quick run uses fewer tasks.
+        tasks: Math.min(config.option('dispatch-tasks', 5000), quick ? 2000 : 5000),
+        chain: config.option('chain', 200),
+        dags: Math.min(config.option('dags', 1000), quick ? 400 : 1000),
+        transferMib: config.option('transfer-mib', 64),
+        warmup: 1,
+        runs: quick ? 2 : config.runs,
+      });
+  const rows = typeof dask === 'string' ? scenarios : withDask(scenarios, dask);
+  const daskLine =
+    typeof dask === 'string'
+      ? `Dask: no comparison: ${dask}.`
+      : `Dask ${dask.version}: LocalCluster of 4 single-threaded worker processes on this machine, in this run${quick ? ' (quick: 2,000 tasks and 400 graphs, 1 warm-up + 2 runs)' : ''}.`;
+  const table = markdown(rows);
+  console.log(`\n${table}\n${daskLine}`);
   const machine = {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
@@ -84,9 +106,11 @@ async function main(): Promise<void> {
     node: process.version,
     platform: `${process.platform} ${os.release()}`,
   };
-  const out = resolve(here, 'results.json');
-  writeFileSync(out, `${JSON.stringify({ machine, scenarios }, null, 2)}\n`);
-  console.log(`\nwrote ${out}`);
+  const dasked = typeof dask === 'string' ? { dask: null, daskNote: dask } : { dask: dask.version };
+  writeFileSync(outFile, `${JSON.stringify({ machine, ...dasked, scenarios: rows }, null, 2)}\n`);
+  const md = outFile.replace(/\.json$/, '') + '.md';
+  writeFileSync(md, `${table}\n\n${daskLine}\n`);
+  console.log(`\nwrote ${outFile} and ${md}`);
 }
 
 /** Connections to the browser servers, closed at the end so the process can exit. */
@@ -109,10 +133,10 @@ async function openPage(server: BrowserServer, url: string): Promise<Page> {
   return page;
 }
 
-function print(rows: Scenario[]): void {
+function markdown(rows: Scenario[]): string {
   const fmt = (n: number) => n.toLocaleString('en', { maximumFractionDigits: 2 });
   const lines = [
-    '| scenario | unit | median | min | max | runs | baseline (median) | ratio | target | note |',
+    '| scenario | unit | median | min | max | runs | compared with (median) | ratio | target | note |',
     '|---|---|---:|---:|---:|---:|---|---:|---|---|',
     ...rows.map(
       (r) =>
@@ -121,7 +145,7 @@ function print(rows: Scenario[]): void {
         } | ${r.ratio ?? ''} | ${r.target ?? ''} | ${r.note ?? ''} |`,
     ),
   ];
-  console.log(`\n${lines.join('\n')}`);
+  return lines.join('\n');
 }
 
 // Exits explicitly: with every browser, server and socket closed (no active handle is left)

@@ -33,7 +33,7 @@ export async function swarmScenarios(
     anchor: null,
     ratio: null,
     target: '>= 5,000 tasks/s',
-    note: `${tasks} independent trivial tasks, ${dispatch[0]?.peers ?? 0} tabs used (Dask: about 600 tasks/s here)`,
+    note: `${tasks} independent trivial tasks, ${dispatch[0]?.peers ?? 0} tabs used`,
   });
 
   const length = config.option('chain', 200);
@@ -63,7 +63,7 @@ export async function swarmScenarios(
     ),
     anchor: null,
     ratio: null,
-    note: `${length} dependent tasks, placed freely (Dask: about 5.9 ms per dependent task here)`,
+    note: `${length} dependent tasks, placed freely`,
   });
 
   const count = config.option('dags', 1000);
@@ -84,7 +84,7 @@ export async function swarmScenarios(
     anchor: null,
     ratio: null,
     target: '>= 5,000 tasks/s',
-    note: `${count} DAGs × 5 tasks, half from each of two tabs, over ${tabs.length} tabs; every result right: ${correct ? 'yes' : 'NO'} (Dask: about 1,900 tasks/s here)`,
+    note: `${count} DAGs × 5 tasks, half from each of two tabs, over ${tabs.length} tabs; every result right: ${correct ? 'yes' : 'NO'}`,
   });
   return out;
 }
