@@ -108,7 +108,7 @@ async function main(): Promise<void> {
   };
   const dasked = typeof dask === 'string' ? { dask: null, daskNote: dask } : { dask: dask.version };
   writeFileSync(outFile, `${JSON.stringify({ machine, ...dasked, scenarios: rows }, null, 2)}\n`);
-  const md = outFile.replace(/\.json$/, '') + '.md';
+  const md = `${outFile.replace(/\.json$/, '')}.md`;
   writeFileSync(md, `${table}\n\n${daskLine}\n`);
   console.log(`\nwrote ${outFile} and ${md}`);
 }

@@ -1,4 +1,5 @@
-import { type DataConnection, Peer, type PeerError } from 'peerjs';
+import type { DataConnection, PeerError } from 'peerjs';
+import * as peerjs from 'peerjs';
 import { CoordinatorError, PeerGoneError } from '../errors.ts';
 import { importSecret, roomKey } from './auth.ts';
 import type { Channel } from './channel.ts';
@@ -6,6 +7,11 @@ import type { FramingOptions } from './framing.ts';
 import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
 import type { Capabilities } from './protocol.ts';
 import { RoomClient } from './room-client.ts';
+
+/** PeerJS's `Peer`: a named export of its ES build, under `default` in its CommonJS one (Node.js). */
+const Peer: typeof peerjs.Peer =
+  peerjs.Peer ?? (peerjs as unknown as { default: typeof peerjs }).default.Peer;
+type Peer = peerjs.Peer;
 
 /** Options of {@link createPeerJsTransport}. */
 export interface PeerJsTransportOptions {

@@ -16,10 +16,14 @@ const RANK: Record<string, number> = {
   runtime: 3,
   'index.ts': 4,
   coordinator: 4,
+  node: 5,
 };
 const MAY_IMPORT: Record<string, RegExp> = {
   'idb-keyval': /^data\/idb-store\.ts$/,
   peerjs: /^net\/peerjs[^/]*\.ts$/,
+  'better-sqlite3': /^data\/sqlite-store\.ts$/,
+  'node-datachannel/polyfill': /^node\/globals\.ts$/,
+  ws: /^(node\/globals|coordinator\/coordinator)\.ts$/,
 };
 
 function sourceFiles(dir: string): string[] {
@@ -32,9 +36,10 @@ function sourceFiles(dir: string): string[] {
 
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm)].map(
-    (m) => m[1] as string,
-  );
+  return [
+    ...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+    ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
+  ].map((m) => m[1] as string);
 }
 
 const layerOf = (path: string) => path.split('/')[0] as string;
@@ -61,6 +66,26 @@ describe('layers', () => {
     for (const file of files) {
       if (imports(join(SRC, file)).includes(pkg)) expect(file).toMatch(allowed);
     }
+  });
+
+  it('keeps Node.js-only code out of what the browser entry loads', () => {
+    const reached = new Set<string>();
+    const visit = (file: string) => {
+      if (reached.has(file)) return;
+      reached.add(file);
+      for (const spec of imports(join(SRC, file))) {
+        if (spec.startsWith('.')) visit(relative(SRC, resolve(SRC, dirname(file), spec)));
+        else
+          expect(spec, `${file} imports ${spec}`).not.toMatch(
+            /^(node:|ws$|better-sqlite3|node-datachannel)/,
+          );
+      }
+    };
+    visit('index.ts');
+    expect(
+      [...reached].filter((f) => f.startsWith('node/') || f === 'data/sqlite-store.ts'),
+    ).toEqual([]);
+    expect(reached.size).toBeGreaterThan(30);
   });
 
   it('keeps the coordinator out of browser code', () => {

@@ -1,4 +1,7 @@
 import 'fake-indexeddb/auto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createIndexedDbStore,
@@ -9,12 +12,15 @@ import {
   type ResultStore,
   StorageError,
 } from '../../src/index.ts';
+import { createSqliteStore } from '../../src/node/index.ts';
 import { arithmetic, rejection } from './helpers.ts';
 
 let dbCount = 0;
+const scratch = mkdtempSync(join(tmpdir(), 'handout-stores-'));
 const stores: Record<string, () => ResultStore> = {
   memory: () => createMemoryStore(),
   indexeddb: () => createIndexedDbStore(`test-db-${++dbCount}`),
+  sqlite: () => createSqliteStore(join(scratch, `test-${++dbCount}.db`)),
 };
 
 afterEach(() => {
@@ -69,6 +75,35 @@ describe.each(Object.entries(stores))('%s store', (_, make) => {
     expect(await store.get('d', 'k')).toBe(2);
     void store.clearDag('d');
     expect(await store.has('d', 'k')).toBe(false);
+  });
+});
+
+describe('SQLite store (Node.js)', () => {
+  it('survives a restart: a new store on the same file reads what the old one wrote', async () => {
+    const file = join(scratch, 'restart.db');
+    const first = createSqliteStore(file);
+    const bytes = new Uint8Array([1, 2, 3]);
+    await Promise.all([
+      first.put('d', 'bytes', bytes),
+      first.put('d', 'map', new Map([['k', 1n]])),
+      first.put('e', 'x', undefined),
+    ]);
+    await first.close();
+    const again = createSqliteStore(file);
+    expect(await again.get('d', 'bytes')).toEqual(bytes);
+    expect(await again.get('d', 'map')).toEqual(new Map([['k', 1n]]));
+    expect(await again.has('e', 'x')).toBe(true);
+    expect(await again.dags()).toEqual(['d', 'e']);
+    await again.close();
+    await expect(again.get('d', 'bytes')).rejects.toBeInstanceOf(StorageError);
+  });
+
+  it('fails a value it cannot serialize with StorageError naming DAG and item', async () => {
+    const store = createSqliteStore(join(scratch, 'bad.db'));
+    const error = await rejection(store.put('d', 'f', () => 1));
+    expect(error).toBeInstanceOf(StorageError);
+    expect(error).toMatchObject({ dagId: 'd', dataId: 'f' });
+    await store.close();
   });
 });
 

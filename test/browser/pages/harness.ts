@@ -10,6 +10,7 @@ import {
 } from '../../../src/net/peerjs-transport.ts';
 import { Rpc } from '../../../src/net/rpc.ts';
 import { Method, Topic } from '../../../src/runtime/messages.ts';
+import * as shared from './functions.ts';
 
 /** Gates tasks wait on in this tab, opened by the test. */
 const gates = new Map<string, { promise: Promise<void>; open(): void }>();
@@ -29,18 +30,9 @@ function gate(name: string) {
 const counts = { started: 0, returned: 0 };
 
 const functions = {
-  identity: (x: unknown) => x,
-  multiply: (a: number, b: number) => a * b,
-  add: (...xs: number[]) => xs.reduce((s, x) => s + x, 0),
-  format: (x: unknown) => `value: ${String(x)}`,
+  ...shared,
   /** Returns something IndexedDB cannot store. */
   makeFunction: () => () => 1,
-  bytes: (n: number) => new Uint8Array(n).map((_, i) => i % 251),
-  length: (b: Uint8Array) => b.length,
-  /** A checksum of bytes, so a consumer proves it got them intact. */
-  sumBytes: (b: Uint8Array) => b.reduce((s, x) => (s + x) % 1_000_003, 0),
-  nodeOf: handout.withContext((ctx) => ctx.nodeId),
-  tag: handout.withContext((ctx, x: unknown) => ({ x, on: ctx.nodeId })),
   /** `x` after `ms` milliseconds. */
   slow: async (x: unknown, ms: number) => {
     await new Promise((r) => setTimeout(r, ms));

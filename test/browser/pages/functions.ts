@@ -1,0 +1,20 @@
+// Task functions every test peer registers, tabs and Node.js workers alike (the Node.js worker
+// CLI loads this module with `--functions`).
+import { withContext } from '../../../src/index.ts';
+
+export const identity = (x: unknown) => x;
+export const multiply = (a: number, b: number) => a * b;
+export const add = (...xs: number[]) => xs.reduce((s, x) => s + x, 0);
+export const format = (x: unknown) => `value: ${String(x)}`;
+export const bytes = (n: number) => new Uint8Array(n).map((_, i) => i % 251);
+export const length = (b: Uint8Array) => b.length;
+/** A checksum of bytes, so a consumer proves it got them intact. */
+export const sumBytes = (b: Uint8Array) => b.reduce((s, x) => (s + x) % 1_000_003, 0);
+export const nodeOf = withContext((ctx) => ctx.nodeId);
+export const tag = withContext((ctx, x: unknown) => ({ x, on: ctx.nodeId }));
+/** Where it ran: a browser tab or a Node.js process. */
+export const runtime = withContext((ctx, x: unknown) => ({
+  x,
+  on: ctx.nodeId,
+  in: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 'node' : 'browser',
+}));
