@@ -9,6 +9,7 @@ import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
 import { runDask, withDask } from './dask.ts';
+import { edgeScenarios } from './edge.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
@@ -34,7 +35,7 @@ const outFile = resolve(
 );
 /** Which scenario groups to run: `--only=local,transfer,swarm,recovery`. */
 const only = (
-  args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,swarm,recovery'
+  args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,edge,swarm,recovery'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -62,6 +63,10 @@ async function main(): Promise<void> {
     if (only.includes('local')) scenarios.push(...(await localScenarios(a, config)));
     if (only.includes('transfer'))
       scenarios.push(...(await transferScenarios(a, b, serverB, coordinator.url, config)));
+    if (only.includes('edge'))
+      scenarios.push(
+        ...(await edgeScenarios(await openPage(serverA, pageUrl), coordinator.url, config)),
+      );
     if (only.includes('swarm')) {
       const tabs = [
         await openPage(serverA, pageUrl),

@@ -16,6 +16,7 @@ const NAMES = [
   'transfer-raw',
   'transfer-memory',
   'recovery',
+  'transfer-node',
 ];
 
 describe('the benchmark harness', () => {

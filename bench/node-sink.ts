@@ -1,0 +1,19 @@
+// A Node.js peer for the edge benchmark: joins a room over node-datachannel and answers `sink`
+// with the bytes it received and when. Prints `ready <id>` once in the room.
+import '../src/node/globals.ts';
+import { createPeerJsTransport } from '../src/net/peerjs-transport.ts';
+import { Rpc } from '../src/net/rpc.ts';
+
+const [coordinator, room] = process.argv.slice(2) as [string, string];
+const transport = await createPeerJsTransport({
+  coordinator,
+  room,
+  id: `node-sink-${process.pid}`,
+});
+const rpc = new Rpc(transport, 600_000);
+rpc.handle('sink', (body) => {
+  const { buffer } = body as { buffer: ArrayBuffer };
+  return { bytes: buffer.byteLength, at: Date.now() };
+});
+console.log(`ready ${transport.id}`);
+process.once('SIGTERM', () => void transport.close().then(() => process.exit(0)));
