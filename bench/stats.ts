@@ -41,6 +41,15 @@ export function summary(name: string, unit: string, values: number[]) {
 
 export const progress = (line: string) => console.log(`  … ${line}`);
 
+/** Fails loudly, naming the step, instead of hanging when a measured step never finishes. */
+export function deadline<T>(promise: Promise<T>, ms: number, step: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${step} did not finish in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 /** Runs `measure` warm-up + measured times and keeps the measured figures. */
 export async function repeat<T>(
   config: BenchConfig,

@@ -1,6 +1,6 @@
 import type { BrowserServer, Page } from '@playwright/test';
 import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
-import { type BenchConfig, progress, round, type Scenario, summary } from './stats.ts';
+import { type BenchConfig, deadline, progress, round, type Scenario, summary } from './stats.ts';
 
 /** A 64 MiB ArrayBuffer between two tabs (separate browsers), beside a raw RTCDataChannel. */
 export async function transferScenarios(
@@ -32,14 +32,20 @@ export async function transferScenarios(
     progress(`transfer ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
     // Raw first, then Handout, alternating within each run so both see the same conditions.
     const arrived = b.evaluate((n) => window.transfer.rawExpect(n), bytes);
-    const started = await a.evaluate((n) => window.transfer.rawSend(n), bytes);
-    const rawMs = (await arrived) - started;
+    arrived.catch(() => undefined); // its failure is reported where it is awaited
+    const started = await deadline(
+      a.evaluate((n) => window.transfer.rawSend(n), bytes),
+      120_000,
+      `raw send, run ${i + 1}`,
+    );
+    const rawMs = (await deadline(arrived, 120_000, `raw receive, run ${i + 1}`)) - started;
     await b.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
     const base = canMeasure() ? resetPeaks(pids) : undefined;
-    const handoutMs = await a.evaluate(({ id, n }) => window.transfer.handoutSend(id, n), {
-      id: idb,
-      n: bytes,
-    });
+    const handoutMs = await deadline(
+      a.evaluate(({ id, n }) => window.transfer.handoutSend(id, n), { id: idb, n: bytes }),
+      120_000,
+      `Handout transfer, run ${i + 1}`,
+    );
     if (i < WARMUP) continue;
     raw.push(mbps(rawMs));
     handout.push(mbps(handoutMs));

@@ -259,7 +259,14 @@ class Node implements HandoutNode {
     };
     const run = new LocalRun(env, options);
     this.#runs.set(dag.id, run);
-    if (options.ttl !== undefined) this.expiry.touch(dag.id, options.ttl);
+    if (options.ttl !== undefined) {
+      this.expiry.touch(dag.id, options.ttl);
+      // As in a swarm, the time-to-live counts from the end of the run.
+      run.done.then(
+        () => this.expiry.restart(dag.id),
+        () => this.expiry.restart(dag.id),
+      );
+    }
     this.#known.add(dag.id);
     const collect = options.collect ?? 'all';
     const done = run.done.then((result) => {
