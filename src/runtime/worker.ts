@@ -1,20 +1,19 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
-import { AllocationError, DataNotFoundError, UnknownFunctionError } from '../errors.ts';
+import { AllocationError, UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
+import {
+  type ArgumentPorts,
+  LostInputError,
+  type Resolved,
+  resolveArguments,
+  valueKey,
+} from './arguments.ts';
 import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import {
-  type Fetch,
-  isLoss,
-  type Load,
-  type LostInput,
-  sizeOf,
-  type TaskOrder,
-  type TaskReport,
-} from './messages.ts';
+import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
 const MAX_ORIGINS = 10_000;
@@ -24,20 +23,9 @@ const STORE_CHECK_MS = 50;
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
 
-/** How a worker reaches the rest of the swarm. */
-export interface WorkerPorts {
+/** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
+export interface WorkerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate'> {
   report(orchestrator: string, report: TaskReport): void;
-  /** A value from a peer that holds it; with `serialize`, as that hook turns it there. */
-  fetch(
-    peer: string,
-    dagId: string,
-    dataId: string,
-    serialize?: { fn: string; consumerTaskId: string },
-    /** Wait there until the value exists, rather than failing to find it. */
-    wait?: boolean,
-  ): Promise<unknown>;
-  /** Where the orchestrator knows a result to be. */
-  locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
   loadChanged(load: Load): void;
 }
 
@@ -50,13 +38,6 @@ export interface WorkerOptions {
   /** Tasks running at once here, whatever their cost. @default 64 */
   readonly maxConcurrency?: number | undefined;
   readonly ports: WorkerPorts;
-}
-
-/** An argument's value, where it came from, and whether the producer's serialize already ran. */
-interface Resolved {
-  readonly value: unknown;
-  readonly from: string;
-  readonly serialized: boolean;
 }
 
 interface Job {
@@ -84,7 +65,20 @@ export class Worker {
   readonly #waiters = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }[]>();
   #used: Resources = {};
 
-  constructor(readonly options: WorkerOptions) {}
+  readonly #argumentPorts: ArgumentPorts;
+
+  constructor(readonly options: WorkerOptions) {
+    const { id, cache, store, ports } = options;
+    this.#argumentPorts = {
+      id,
+      cache,
+      store,
+      fetch: ports.fetch,
+      locate: ports.locate,
+      keep: (dagId, dataId, value, bytes) => this.#keep(dagId, dataId, value, bytes),
+      waitFor: (dagId, dataId, signal) => this.waitFor(dagId, dataId, signal),
+    };
+  }
 
   get load(): Load {
     return { used: this.#used, tasks: this.#running.size + this.#queue.length };
@@ -126,7 +120,9 @@ export class Worker {
     this.#waiting.get(key)?.abort(new Error('replaced by a newer attempt'));
     this.#waiting.set(key, controller);
     try {
-      job.prefetched = (await this.#resolve(job, controller.signal, true)).fetched;
+      job.prefetched = (
+        await resolveArguments(this.#argumentPorts, job, controller.signal, true)
+      ).fetched;
     } catch (error) {
       if (!controller.signal.aborted) this.#reportFailure(job, error);
       return;
@@ -255,7 +251,11 @@ export class Worker {
     this.#used = addCosts(this.#used, job.cost);
     this.#report(job.from, order, { kind: 'started' });
     try {
-      const { values, fetched: now } = await this.#resolve(job, controller.signal);
+      const { values, fetched: now } = await resolveArguments(
+        this.#argumentPorts,
+        job,
+        controller.signal,
+      );
       const fetched = [...(job.prefetched ?? []), ...now];
       // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
       const value = await untilAborted(
@@ -318,75 +318,6 @@ export class Worker {
     return write;
   }
 
-  /** Every scheduled producer's value this task needs: memory, own store, then the holders. */
-  async #resolve(job: Job, signal: AbortSignal, wait = false) {
-    const { order } = job;
-    const values = new Map<string, Resolved>();
-    const fetched: Fetch[] = [];
-    const edges = [order.task, ...order.inline].flatMap((t) =>
-      t.args.map((edge) => ({ edge, consumer: t })),
-    );
-    const inlineIds = new Set(order.inline.map((t) => t.id));
-    await Promise.all(
-      edges
-        .filter(({ edge }) => !inlineIds.has(edge.from))
-        .map(async ({ edge, consumer }) => {
-          const key = valueKey(edge);
-          if (values.has(key)) return;
-          values.set(key, { value: undefined, from: this.options.id, serialized: false });
-          values.set(key, await this.#argument(job, edge, consumer.id, fetched, signal, wait));
-        }),
-    );
-    return { values, fetched };
-  }
-
-  async #argument(
-    job: Job,
-    edge: ArgEdge,
-    consumerTaskId: string,
-    fetched: Fetch[],
-    signal: AbortSignal,
-    wait = false,
-  ): Promise<Resolved> {
-    const { dagId, locations } = job.order;
-    const { cache, store, ports, id } = this.options;
-    const here = (value: unknown): Resolved => ({ value, from: id, serialized: false });
-    const local = cache.get(dagId, edge.from);
-    if (local !== undefined) return here(local.value);
-    // An early task whose producer runs here waits for it here.
-    const listed = locations[edge.from];
-    if (wait && listed?.includes(id)) return here(await this.waitFor(dagId, edge.from, signal));
-    // The store is only worth a transaction when the value may be here: the orchestrator lists
-    // this node as a holder, or lists nobody.
-    if (listed === undefined || listed.length === 0 || listed.includes(id)) {
-      if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
-    }
-    let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
-    if (holders.length === 0)
-      holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
-    const serialize =
-      edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
-    let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
-    for (const holder of holders) {
-      if (signal.aborted) throw signal.reason;
-      const started = performance.now();
-      try {
-        const value = await ports.fetch(holder, dagId, edge.from, serialize, wait);
-        if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
-        const bytes = sizeOf(value);
-        fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
-        // A value turned by the producer's serialize hook is this edge's own: not cached.
-        if (serialize === undefined)
-          this.#keep(dagId, edge.from, value, bytes).catch(() => undefined);
-        return { value, from: holder, serialized: serialize !== undefined };
-      } catch (error) {
-        if (signal.aborted || !isLoss(error)) throw error; // a serialize hook that threw
-        lastError = error; // that holder is gone or lost it: the next one may have it
-      }
-    }
-    throw new LostInputError({ argId: edge.from, holders }, lastError);
-  }
-
   #env(order: TaskOrder, values: Map<string, Resolved>, signal: AbortSignal): AttemptEnv {
     const tasks = new Map<string, Task>([
       [order.task.id, order.task],
@@ -431,22 +362,6 @@ type DistributiveReport = TaskReport extends infer R
     ? Omit<R, 'dagId' | 'taskId' | 'attempt'>
     : never
   : never;
-
-/** No holder of an argument could provide it: the orchestrator finds or remakes it. */
-class LostInputError extends Error {
-  override name = 'LostInputError';
-  constructor(
-    readonly lost: LostInput,
-    override readonly cause: unknown,
-  ) {
-    super(`no holder could provide '${lost.argId}'`);
-  }
-}
-
-/** A producer's value as one edge receives it: raw, or through that edge's serialize hook. */
-function valueKey(edge: ArgEdge): string {
-  return edge.serialize === undefined ? edge.from : `${edge.from}\u0000${edge.serialize}`;
-}
 
 function untilAborted(outcome: unknown, signal: AbortSignal): unknown {
   if (!isPromise(outcome)) return outcome;

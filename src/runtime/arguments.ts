@@ -1,0 +1,131 @@
+import type { ArgEdge } from '../dag/index.ts';
+import type { ResultStore } from '../data/store.ts';
+import type { ValueCache } from '../data/value-cache.ts';
+import { DataNotFoundError } from '../errors.ts';
+import { type Fetch, isLoss, type LostInput, sizeOf, type TaskOrder } from './messages.ts';
+
+/** What resolving a task's arguments needs from its worker. */
+export interface ArgumentPorts {
+  readonly id: string;
+  readonly cache: ValueCache;
+  readonly store: ResultStore;
+  /** A value from a peer that holds it; with `serialize`, as that hook turns it there. */
+  fetch(
+    peer: string,
+    dagId: string,
+    dataId: string,
+    serialize?: { fn: string; consumerTaskId: string },
+    /** Wait there until the value exists, rather than failing to find it. */
+    wait?: boolean,
+  ): Promise<unknown>;
+  /** Where the orchestrator knows a result to be. */
+  locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
+  /** Keeps a fetched value here (cache and store). */
+  keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void>;
+  /** Resolves when the value is kept here. */
+  waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown>;
+}
+
+/** The task whose arguments are resolved, and its orchestrator. */
+export interface ArgumentJob {
+  readonly from: string;
+  readonly order: TaskOrder;
+}
+
+/** An argument's value, where it came from, and whether the producer's serialize already ran. */
+export interface Resolved {
+  readonly value: unknown;
+  readonly from: string;
+  readonly serialized: boolean;
+}
+
+/** Every scheduled producer's value a task needs: memory, own store, then the holders. */
+export async function resolveArguments(
+  ports: ArgumentPorts,
+  job: ArgumentJob,
+  signal: AbortSignal,
+  wait = false,
+): Promise<{ values: Map<string, Resolved>; fetched: Fetch[] }> {
+  const { order } = job;
+  const values = new Map<string, Resolved>();
+  const fetched: Fetch[] = [];
+  const edges = [order.task, ...order.inline].flatMap((t) =>
+    t.args.map((edge) => ({ edge, consumer: t })),
+  );
+  const inlineIds = new Set(order.inline.map((t) => t.id));
+  await Promise.all(
+    edges
+      .filter(({ edge }) => !inlineIds.has(edge.from))
+      .map(async ({ edge, consumer }) => {
+        const key = valueKey(edge);
+        if (values.has(key)) return;
+        values.set(key, { value: undefined, from: ports.id, serialized: false });
+        values.set(key, await argument(ports, job, edge, consumer.id, fetched, signal, wait));
+      }),
+  );
+  return { values, fetched };
+}
+
+async function argument(
+  ports: ArgumentPorts,
+  job: ArgumentJob,
+  edge: ArgEdge,
+  consumerTaskId: string,
+  fetched: Fetch[],
+  signal: AbortSignal,
+  wait = false,
+): Promise<Resolved> {
+  const { dagId, locations } = job.order;
+  const { cache, store, id } = ports;
+  const here = (value: unknown): Resolved => ({ value, from: id, serialized: false });
+  const local = cache.get(dagId, edge.from);
+  if (local !== undefined) return here(local.value);
+  // An early task whose producer runs here waits for it here.
+  const listed = locations[edge.from];
+  if (wait && listed?.includes(id)) return here(await ports.waitFor(dagId, edge.from, signal));
+  // The store is only worth a transaction when the value may be here: the orchestrator lists
+  // this node as a holder, or lists nobody.
+  if (listed === undefined || listed.length === 0 || listed.includes(id)) {
+    if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
+  }
+  let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
+  if (holders.length === 0)
+    holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
+  const serialize =
+    edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
+  let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
+  for (const holder of holders) {
+    if (signal.aborted) throw signal.reason;
+    const started = performance.now();
+    try {
+      const value = await ports.fetch(holder, dagId, edge.from, serialize, wait);
+      if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
+      const bytes = sizeOf(value);
+      fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
+      // A value turned by the producer's serialize hook is this edge's own: not cached.
+      if (serialize === undefined)
+        ports.keep(dagId, edge.from, value, bytes).catch(() => undefined);
+      return { value, from: holder, serialized: serialize !== undefined };
+    } catch (error) {
+      if (signal.aborted || !isLoss(error)) throw error; // a serialize hook that threw
+      lastError = error; // that holder is gone or lost it: the next one may have it
+    }
+  }
+  throw new LostInputError({ argId: edge.from, holders }, lastError);
+}
+
+/** No holder of an argument could provide it: the orchestrator finds or remakes it. */
+export class LostInputError extends Error {
+  override name = 'LostInputError';
+  constructor(
+    readonly lost: LostInput,
+    override readonly cause: unknown,
+  ) {
+    super(`no holder could provide '${lost.argId}'`);
+  }
+}
+
+/** A producer's value as one edge receives it: raw, or through that edge's serialize hook. */
+export function valueKey(edge: ArgEdge): string {
+  return edge.serialize === undefined ? edge.from : `${edge.from}\u0000${edge.serialize}`;
+}
