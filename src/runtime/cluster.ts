@@ -2,18 +2,18 @@ import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
-import { DagRunningError, DataNotFoundError, RemoteError, UnknownDagError } from '../errors.ts';
+import { DagRunningError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
+import { DataService, FIND_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './data-service.ts';
 import type { Expiry } from './expiry.ts';
-import { callHook, type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
+import type { FunctionRegistry } from './functions.ts';
 import { LoadBook } from './load-book.ts';
 import {
   type Load,
   Method,
   parseDagId,
-  parseGet,
   parseKey,
   parseLoad,
   parseOrders,
@@ -37,12 +37,8 @@ export interface ClusterOptions {
   readonly expiry?: Expiry | undefined;
 }
 
-/** How long `result` waits for the room to say who holds an item. */
-const FIND_TIMEOUT_MS = 5000;
 /** Finished runs whose registries are kept for `status` (the oldest go first). */
 const FINISHED_RUNS_KEPT = 1000;
-/** How long an early task's fetch may wait for its producer. */
-const WAIT_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * A node in a swarm: it orchestrates the runs submitted to it, works for every orchestrator in
@@ -53,6 +49,7 @@ export class Cluster {
   readonly worker: Worker;
   readonly book = new LoadBook();
   readonly cache = new ValueCache();
+  readonly data: DataService;
   /** Bodies that passed the transport's checks but not the runtime's. */
   readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
   /** Runs orchestrated here, finished ones included, so their registries answer `locate`. */
@@ -111,6 +108,16 @@ export class Cluster {
         this.worker.forget(peer.id); // its runs' work here is for nobody now
       }),
     );
+    this.data = new DataService({
+      id,
+      rpc: this.rpc,
+      cache: this.cache,
+      store,
+      functions: options.functions,
+      waitFor: (dagId, dataId, signal) => this.worker.waitFor(dagId, dataId, signal),
+      knows: (dagId) => this.#knows(dagId),
+      peers: () => transport.peers().map((p) => p.id),
+    });
     this.#listen();
   }
 
@@ -133,7 +140,7 @@ export class Cluster {
             else void this.rpc.notify(peer, Topic.cancel, { dagId }).catch(() => undefined);
           }
         },
-        fetch: (peer, dagId, dataId) => this.#get(peer, dagId, dataId),
+        fetch: (peer, dagId, dataId) => this.data.get(peer, dagId, dataId),
       },
       options,
     );
@@ -163,39 +170,8 @@ export class Cluster {
   }
 
   /** A result from anywhere in the room: here, else from a peer that holds it. */
-  async result(dagId: string, taskId: string): Promise<unknown> {
-    const local = await this.#read(dagId, taskId);
-    if (local !== undefined) return local.value;
-    const peers = this.options.transport.peers().map((p) => p.id);
-    const answers = await Promise.all(
-      peers.map(async (peer) => {
-        try {
-          const found = (await this.rpc.request(
-            peer,
-            Method.find,
-            { dagId, dataId: taskId },
-            { timeoutMs: FIND_TIMEOUT_MS },
-          )) as {
-            has: boolean;
-            knowsDag: boolean;
-          };
-          return { peer, has: found.has === true, knowsDag: found.knowsDag === true };
-        } catch {
-          return { peer, has: false, knowsDag: false };
-        }
-      }),
-    );
-    for (const { peer, has } of answers) {
-      if (!has) continue;
-      try {
-        return await this.#get(peer, dagId, taskId);
-      } catch {
-        // it went away or lost it meanwhile: try the next holder
-      }
-    }
-    if (this.#knows(dagId) || answers.some((a) => a.knowsDag))
-      throw new DataNotFoundError(dagId, taskId);
-    throw new UnknownDagError(dagId);
+  result(dagId: string, taskId: string): Promise<unknown> {
+    return this.data.result(dagId, taskId);
   }
 
   /** Removes a DAG's data here and on every peer; resolves with each peer's outcome. */
@@ -267,43 +243,7 @@ export class Cluster {
         }, parseLoad),
       ),
     );
-    rpc.handle(Method.get, async (body, from) => {
-      const { dagId, dataId, serialize, consumerTaskId, wait } = parseGet(body);
-      // A waiting request goes straight to the waiter, which asks the store itself.
-      let found = wait ? this.cache.get(dagId, dataId) : await this.#read(dagId, dataId);
-      if (found === undefined && wait) {
-        // Bounded, so made-up ids cannot pile up waiters forever.
-        const value = await this.worker.waitFor(
-          dagId,
-          dataId,
-          AbortSignal.timeout(WAIT_TIMEOUT_MS),
-        );
-        found = { value };
-      }
-      if (found === undefined) throw this.#missing(dagId, dataId);
-      if (serialize === undefined) return found.value;
-      const hook = lookup(this.options.functions, serialize);
-      if (hook === undefined)
-        throw Object.assign(new Error(`no function '${serialize}' here`), {
-          code: 'unknown_function',
-        });
-      const context: EdgeContext = {
-        dagId,
-        producerTaskId: dataId,
-        consumerTaskId: consumerTaskId ?? '',
-        producer: this.options.id,
-        consumer: from,
-        signal: new AbortController().signal,
-      };
-      return callHook(hook, found.value, context, this.options.id);
-    });
-    rpc.handle(Method.find, async (body) => {
-      const { dagId, dataId } = parseKey(body);
-      return {
-        has: (await this.#read(dagId, dataId)) !== undefined,
-        knowsDag: this.#knows(dagId) || (await this.options.store.keys(dagId)).length > 0,
-      };
-    });
+    this.data.serve();
     rpc.handle(Method.clear, async (body) => {
       await this.#clearHere(parseDagId(body));
       return true;
@@ -341,37 +281,8 @@ export class Cluster {
     return [...(this.#runs.get(dagId)?.registry.holders.get(dataId) ?? [])];
   }
 
-  async #read(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
-    const hot = this.cache.get(dagId, dataId);
-    if (hot !== undefined) return hot;
-    if (!(await this.options.store.has(dagId, dataId))) return undefined;
-    return { value: await this.options.store.get(dagId, dataId) };
-  }
-
   #knows(dagId: string): boolean {
     return this.#known.has(dagId) || this.#runs.has(dagId);
-  }
-
-  #missing(dagId: string, dataId: string): Error {
-    return this.#knows(dagId) ? new DataNotFoundError(dagId, dataId) : new UnknownDagError(dagId);
-  }
-
-  /** A value from a peer (or here), with the peer's typed "not found" errors kept typed. */
-  async #get(peer: string, dagId: string, dataId: string): Promise<unknown> {
-    if (peer === this.options.id) {
-      const found = await this.#read(dagId, dataId);
-      if (found === undefined) throw this.#missing(dagId, dataId);
-      return found.value;
-    }
-    try {
-      return await this.rpc.request(peer, Method.get, { dagId, dataId });
-    } catch (error) {
-      if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
-        throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);
-      if (error instanceof RemoteError && error.remoteCode === 'unknown_dag')
-        throw new UnknownDagError(dagId);
-      throw error;
-    }
   }
 
   /** Removes a DAG's data on this node only (its time-to-live passed). */
