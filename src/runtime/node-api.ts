@@ -1,0 +1,97 @@
+import type { Dag } from '../dag/index.ts';
+import type { ResultStore } from '../data/store.ts';
+import type { PeerInfo, TransportEvents } from '../net/transport.ts';
+import type { FunctionRegistry } from './functions.ts';
+import type { RunResult } from './local-run.ts';
+import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
+import type { SwarmOptions } from './swarm.ts';
+
+// The public shape of a node: what createNode takes and what it returns.
+
+/** Options of {@link createNode}. */
+export interface NodeOptions extends SwarmOptions {
+  /**
+   * The functions this node can run, by name: an object of functions (run on this thread), or
+   * the URL of a module whose exports are the functions, run in a pool of Web Workers (see
+   * `workers`) so the page stays responsive while they compute.
+   */
+  readonly functions: FunctionRegistry | URL;
+  /** Web Workers in the pool when `functions` is a module URL. @default navigator.hardwareConcurrency */
+  readonly workers?: number | undefined;
+  /**
+   * This node's id; also names its IndexedDB database. @default kept per tab in
+   * sessionStorage when joining a swarm, else crypto.randomUUID()
+   */
+  readonly id?: string | undefined;
+  /**
+   * Where results are kept: `'indexeddb'` (database `handout-<id>`), `'memory'`, or a store of
+   * your own. @default 'indexeddb' where IndexedDB exists, else 'memory'
+   */
+  readonly store?: 'indexeddb' | 'memory' | ResultStore | undefined;
+  /**
+   * Milliseconds the data of the runs this node orchestrates is kept on each peer after its last
+   * use there (a run's own `ttl` wins). @default until cleared
+   */
+  readonly ttl?: number | undefined;
+}
+
+/** What {@link HandoutNode.storageEstimate} reports. */
+export interface StorageEstimate {
+  /** DAGs with data in this node's store, and their items. */
+  readonly dags: number;
+  readonly items: number;
+  /** Bytes used and allowed for this origin, as the browser estimates them (undefined elsewhere). */
+  readonly usage: number | undefined;
+  readonly quota: number | undefined;
+}
+
+/** A Handout node: runs DAGs and keeps their results. Made by {@link createNode}. */
+export interface HandoutNode {
+  readonly id: string;
+  /** The store holding this node's results. */
+  readonly store: ResultStore;
+  /**
+   * Runs a DAG (across the room when in a swarm) and resolves with the results once every one
+   * is stored where it was produced. Rejects with `DagValidationError`, `UnknownFunctionError`,
+   * `AllocationError`, `DagRunningError` before anything runs, and with `TaskFailedError`,
+   * `StorageError` or `CancelledError` when the run fails.
+   */
+  execute(dag: Dag, options?: SubmitOptions): Promise<RunResult>;
+  /** Starts a run and returns its handle at once: progress events, status, cancel. */
+  submit(dag: Dag, options?: SubmitOptions): RunHandle;
+  /** Per-task state and peer of a run this node orchestrates (finished ones until cleared). */
+  status(dagId: string): RunStatus | undefined;
+  /**
+   * A result, read here or fetched from the peer that holds it. Rejects with `UnknownDagError`
+   * or `DataNotFoundError`.
+   */
+  result(dagId: string, taskId: string): Promise<unknown>;
+  /** Removes a DAG's results and cached arguments here and on every peer; others untouched. */
+  clear(dagId: string): Promise<void>;
+  /** Ids of the DAGs with data in this node's store. */
+  dags(): Promise<string[]>;
+  /** How much this node keeps, and what the browser allows the origin. */
+  storageEstimate(): Promise<StorageEstimate>;
+  /** The peers in this node's room that completed the handshake, live (empty when local). */
+  peers(): PeerInfo[];
+  /**
+   * Listens to the swarm: `peer:join`, `peer:leave`, `dropped` (a refused message),
+   * `coordinator:down` / `coordinator:up`. Returns a function that stops listening.
+   */
+  on<E extends keyof TransportEvents>(
+    event: E,
+    listener: (event: TransportEvents[E]) => void,
+  ): () => void;
+  /**
+   * Tasks running or queued on this node (for any orchestrator) and the resources they hold:
+   * what it advertises to the room. Given a peer's id: what that peer last advertised.
+   */
+  load(peerId?: string): {
+    readonly tasks: number;
+    readonly used: Readonly<Record<string, number>>;
+  };
+  /** Bytes sent to and received from each peer (empty when local): where data really went. */
+  traffic(): Record<string, { readonly sent: number; readonly received: number }>;
+  /** Cancels this node's runs, leaves the room and closes its store. */
+  close(): Promise<void>;
+}
