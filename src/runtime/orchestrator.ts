@@ -1,26 +1,12 @@
 import type { Plan } from '../dag/index.ts';
 import { Emitter } from '../emitter.ts';
-import {
-  AllocationError,
-  CancelledError,
-  RemoteError,
-  StorageError,
-  TaskFailedError,
-} from '../errors.ts';
-import { place, type Resources } from '../schedule/placement.ts';
+import { CancelledError, RemoteError, StorageError, TaskFailedError } from '../errors.ts';
+import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
 import type { LostInput, TaskOrder, TaskReport } from './messages.ts';
 import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
-import {
-  groupCosts,
-  hold,
-  inlineClosure,
-  inputBytes,
-  pinOf,
-  type Registry,
-  unplaceable,
-} from './run-plan.ts';
+import { hold, inlineClosure, type Registry } from './run-plan.ts';
 import { type Slot, TaskTable } from './task-table.ts';
 
 /** What an orchestrator needs from its node. */
@@ -45,8 +31,7 @@ export class Orchestrator {
   readonly registry: Registry = { holders: new Map(), bytes: new Map() };
   readonly done: Promise<RunResult>;
   readonly #table: TaskTable;
-  readonly #groupPeer = new Map<string, string>();
-  readonly #groupCosts: Map<string, Resources>;
+  readonly #groups: GroupPlacement;
   readonly #participants = new Set<string>();
   readonly #maxRetries: number;
   #state: RunState = 'running';
@@ -63,7 +48,7 @@ export class Orchestrator {
     readonly options: SubmitOptions = {},
   ) {
     this.#maxRetries = options.maxRetries ?? 0;
-    this.#groupCosts = groupCosts(plan);
+    this.#groups = new GroupPlacement(plan, this.registry);
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
@@ -83,7 +68,7 @@ export class Orchestrator {
       this.#unlisten = () => signal.removeEventListener('abort', onAbort);
     }
     const peers = ports.book.peers();
-    const impossible = unplaceable(plan, this.#groupCosts, peers, [...this.#table.slots.keys()]);
+    const impossible = this.#groups.unplaceable(peers, [...this.#table.slots.keys()]);
     if (impossible !== undefined) {
       this.#fail(impossible, 'failed');
       return;
@@ -126,32 +111,16 @@ export class Orchestrator {
         this.#table.ready.push(slot); // the run's own limit: wait for one of its tasks to end
         continue;
       }
-      const { task } = slot;
-      const root = this.plan.collocationRoot.get(task.id) ?? task.id;
-      let peer = this.#groupPeer.get(root);
-      if (peer === undefined) {
-        const decision = place(
-          {
-            cost: this.#groupCosts.get(root) ?? {},
-            pinned: pinOf(this.plan, root),
-            inputBytes: inputBytes(this.plan, this.registry, task.id),
-          },
-          peers,
-        );
-        if (decision.kind === 'wait') {
-          this.#table.ready.push(slot);
-          continue;
-        }
-        if (decision.kind === 'never') {
-          this.#fail(
-            new AllocationError(task.id, pinOf(this.plan, root), decision.reason),
-            'failed',
-          );
-          return;
-        }
-        peer = decision.peer;
-        this.#groupPeer.set(root, peer);
+      const decision = this.#groups.decide(slot.task.id, peers);
+      if (decision.kind === 'wait') {
+        this.#table.ready.push(slot);
+        continue;
       }
+      if (decision.kind === 'never') {
+        this.#fail(decision.error, 'failed');
+        return;
+      }
+      const { peer } = decision;
       this.#dispatch(slot, peer);
       peers = this.ports.book.peers(); // our claim changed that peer's load
     }
@@ -203,8 +172,7 @@ export class Orchestrator {
    */
   onPeerLeave(peer: string): void {
     if (this.#state !== 'running') return;
-    for (const [root, chosen] of this.#groupPeer)
-      if (chosen === peer && pinOf(this.plan, root) === undefined) this.#groupPeer.delete(root);
+    this.#groups.forget(peer);
     this.#participants.delete(peer);
     this.#table.peerLeft(peer);
     this.#maybeFinish();
@@ -254,7 +222,7 @@ export class Orchestrator {
       if (slot.task.args.some((a) => a.serialize !== undefined)) continue;
       const peer = this.#table.earlyPeer(slot);
       if (peer === undefined || !this.ports.book.has(peer)) continue;
-      this.#groupPeer.set(slot.task.id, peer);
+      this.#groups.set(slot.task.id, peer);
       this.#dispatch(slot, peer, true);
     }
   }
@@ -289,32 +257,9 @@ export class Orchestrator {
   }
 
   #failed(slot: Slot, from: string, cause: RemoteError, retryable: boolean): void {
-    this.ports.book.release(from, slot.task.cost);
-    this.#table.inFlight--;
     slot.failures++;
     const allowed = (slot.task.maxRetries ?? this.#maxRetries) + 1;
-    const willRetry = retryable && slot.failures < allowed;
-    this.events.emit('task:failed', {
-      taskId: slot.task.id,
-      peer: from,
-      error: cause.message,
-      willRetry,
-    });
-    if (willRetry) {
-      this.#table.recallEarly(slot);
-      if (slot.waitingFor > 0) {
-        // It went out early and its inputs are not all there: it goes again once they are placed.
-        slot.state = 'waiting';
-        slot.peer = undefined;
-        for (const dep of this.plan.deps.get(slot.task.id) ?? []) this.#dispatchEarly(dep);
-      } else {
-        this.#table.makeReady(slot);
-      }
-      this.pump();
-      return;
-    }
-    slot.state = 'failed';
-    this.#fail(new TaskFailedError(this.dagId, slot.task.id, from, slot.failures, cause), 'failed');
+    this.#afterFailure(slot, from, cause, retryable && slot.failures < allowed, slot.failures);
   }
 
   /**
@@ -324,33 +269,42 @@ export class Orchestrator {
   #inputLost(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'failed' }>): void {
     const { argId, holders: tried } = report.lost as LostInput;
     slot.lostInputs++;
-    const cause = new RemoteError(
-      from,
-      report.error.code,
-      report.error.message,
-      report.error.stack,
-    );
+    const { code, message, stack } = report.error;
+    const cause = new RemoteError(from, code, message, stack);
     const willRetry = slot.lostInputs <= MAX_LOST_INPUTS;
-    this.events.emit('task:failed', {
-      taskId: slot.task.id,
-      peer: from,
-      error: cause.message,
-      willRetry,
+    this.#afterFailure(slot, from, cause, willRetry, slot.failures + 1, () => {
+      const holders = this.registry.holders.get(argId);
+      for (const peer of tried) holders?.delete(peer);
+      if ((holders?.size ?? 0) === 0) this.#table.lost(argId);
     });
+  }
+
+  /**
+   * A failed attempt, reported: the task goes again (after `before`, once it is back in line) or
+   * the run fails with it.
+   */
+  #afterFailure(
+    slot: Slot,
+    from: string,
+    cause: RemoteError,
+    willRetry: boolean,
+    attempts: number,
+    before?: () => void,
+  ): void {
+    const taskId = slot.task.id;
+    this.events.emit('task:failed', { taskId, peer: from, error: cause.message, willRetry });
     if (!willRetry) {
       this.ports.book.release(from, slot.task.cost);
       this.#table.inFlight--;
       slot.state = 'failed';
-      const error = new TaskFailedError(this.dagId, slot.task.id, from, slot.failures + 1, cause);
-      this.#fail(error, 'failed');
+      this.#fail(new TaskFailedError(this.dagId, taskId, from, attempts, cause), 'failed');
       return;
     }
     this.#table.requeue(slot);
-    const holders = this.registry.holders.get(argId);
-    for (const peer of tried) holders?.delete(peer);
-    if ((holders?.size ?? 0) === 0) this.#table.lost(argId);
+    before?.();
+    // Sent early and its inputs are not all there: it goes again once they are placed.
     if ((slot.state as TaskState) === 'waiting')
-      for (const dep of this.plan.deps.get(slot.task.id) ?? []) this.#dispatchEarly(dep);
+      for (const dep of this.plan.deps.get(taskId) ?? []) this.#dispatchEarly(dep);
     this.pump();
   }
 

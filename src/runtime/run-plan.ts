@@ -1,6 +1,5 @@
 import type { Plan, Task } from '../dag/index.ts';
-import { AllocationError } from '../errors.ts';
-import { addCosts, type PeerLoad, place, type Resources } from '../schedule/placement.ts';
+import { addCosts, type Resources } from '../schedule/placement.ts';
 
 /** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
 export interface Registry {
@@ -62,21 +61,4 @@ export function inlineClosure(plan: Plan, task: Task): Task[] {
   };
   visit(task);
   return [...out.values()];
-}
-
-/** The first task that could never be placed in this room (on idle peers), if any. */
-export function unplaceable(
-  plan: Plan,
-  costs: Map<string, Resources>,
-  peers: readonly PeerLoad[],
-  taskIds: readonly string[],
-): AllocationError | undefined {
-  const idle = peers.map((p) => ({ ...p, used: {}, tasks: 0 }));
-  for (const id of taskIds) {
-    const root = plan.collocationRoot.get(id) ?? id;
-    const decision = place({ cost: costs.get(root) ?? {}, pinned: pinOf(plan, root) }, idle);
-    if (decision.kind === 'never')
-      return new AllocationError(id, pinOf(plan, root), decision.reason);
-  }
-  return undefined;
 }
