@@ -17,18 +17,24 @@ async function open(browser: Browser, room: string, errors: string[]): Promise<P
   return page;
 }
 
-test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right, the page responsive', async ({
-  browser,
-}) => {
-  test.setTimeout(120_000);
-  const errors: string[] = [];
-  const room = `demo-${Date.now()}`;
+/** Three demo tabs in one fresh room, each seeing the two others. */
+async function threeTabs(browser: Browser, prefix: string, errors: string[]): Promise<Page[]> {
+  const room = `${prefix}-${Date.now()}`;
   const tabs = [
     await open(browser, room, errors),
     await open(browser, room, errors),
     await open(browser, room, errors),
   ];
   for (const tab of tabs) await expect(tab.locator('#peer-count')).toHaveText('2');
+  return tabs;
+}
+
+test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right, the page responsive', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  const tabs = await threeTabs(browser, 'demo', errors);
   const [first, second] = tabs as [Page, Page];
   await expect(first.locator('#connection')).toHaveText('connected');
 
@@ -117,13 +123,7 @@ test('the typed-array pipeline moves tens of MiB between pinned tabs, logged in 
 }) => {
   test.setTimeout(120_000);
   const errors: string[] = [];
-  const room = `pipe-${Date.now()}`;
-  const tabs = [
-    await open(browser, room, errors),
-    await open(browser, room, errors),
-    await open(browser, room, errors),
-  ];
-  for (const tab of tabs) await expect(tab.locator('#peer-count')).toHaveText('2');
+  const tabs = await threeTabs(browser, 'pipe', errors);
   const [first] = tabs as [Page];
   await first.getByLabel('MiB').fill('16');
   await first.getByRole('button', { name: 'Typed-array pipeline' }).click();

@@ -79,6 +79,25 @@ async function room() {
 
 const cpu = { cpu: 1 };
 
+/** Until orchestrator `a` knows `peer` left. */
+const gone = (s: SwarmOf, peer: string) =>
+  vi.waitFor(() =>
+    expect(
+      s
+        .byId('a')
+        .peers()
+        .map((p) => p.id),
+    ).not.toContain(peer),
+  );
+
+/** x made on b, fetched (and so cached) by c for `first`; `second` on d needs x after the gate. */
+const cachedOnC = () =>
+  new Dag()
+    .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
+    .add({ id: 'first', fn: 'length', args: ['x'], node: 'c' })
+    .add({ id: 'w', fn: 'gated', extraArgs: [1], cost: cpu })
+    .add({ id: 'second', fn: 'length', args: ['x', 'w'], node: 'd' });
+
 describe('a worker that leaves mid-run', () => {
   it('has results that lived only on it made again from their lineage, two levels deep', async () => {
     const s = await room();
@@ -107,24 +126,13 @@ describe('a worker that leaves mid-run', () => {
 
   it('has a result that another peer cached fetched from there, not made again', async () => {
     const s = await room();
-    const dag = new Dag()
-      .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
-      .add({ id: 'first', fn: 'length', args: ['x'], node: 'c' })
-      .add({ id: 'w', fn: 'gated', extraArgs: [1], cost: cpu })
-      .add({ id: 'second', fn: 'length', args: ['x', 'w'], node: 'd' });
+    const dag = cachedOnC();
     const run = s.byId('a').submit(dag);
     const fetches: RunEvents['task:fetched'][] = [];
     run.on('task:fetched', (f) => fetches.push(f));
     await vi.waitFor(() => expect(run.status().tasks.first?.state).toBe('done'));
     s.hub.vanish('b');
-    await vi.waitFor(() =>
-      expect(
-        s
-          .byId('a')
-          .peers()
-          .map((p) => p.id),
-      ).not.toContain('b'),
-    );
+    await gone(s, 'b');
     gate.resolve();
     const { results } = await run.done;
     expect(results.second).toBe(50_000);
@@ -134,11 +142,7 @@ describe('a worker that leaves mid-run', () => {
 
   it('fails over to another holder when it leaves while serving a fetch', async () => {
     const s = await room();
-    const dag = new Dag()
-      .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
-      .add({ id: 'first', fn: 'length', args: ['x'], node: 'c' })
-      .add({ id: 'w', fn: 'gated', extraArgs: [1], cost: cpu })
-      .add({ id: 'second', fn: 'length', args: ['x', 'w'], node: 'd' });
+    const dag = cachedOnC();
     const run = s.byId('a').submit(dag);
     await vi.waitFor(() => expect(run.status().tasks.first?.state).toBe('done'));
     // Everything b sends to d from now on takes a minute: d's fetch from b hangs until b leaves.
@@ -164,14 +168,7 @@ describe('a worker that leaves mid-run', () => {
       ),
     );
     s.hub.vanish('c');
-    await vi.waitFor(() =>
-      expect(
-        s
-          .byId('a')
-          .peers()
-          .map((p) => p.id),
-      ).not.toContain('c'),
-    );
+    await gone(s, 'c');
     gate.resolve();
     const { results, allocations } = await run.done;
     expect(Object.values(results)).toEqual([0, 1, 2, 3, 4, 5]);
