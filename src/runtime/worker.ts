@@ -220,13 +220,8 @@ export class Worker {
   }
 
   /** An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. */
-  forget(orchestrator: string): string[] {
-    const dags = [...this.#origins].filter(([, from]) => from === orchestrator).map(([d]) => d);
-    for (const dagId of dags) {
-      this.#origins.delete(dagId);
-      this.cancel(dagId);
-    }
-    return dags;
+  forget(orchestrator: string): void {
+    for (const [dagId, from] of [...this.#origins]) if (from === orchestrator) this.cancel(dagId);
   }
 
   #pump(): void {
