@@ -63,6 +63,7 @@ export class Link {
   readonly traffic = { sent: 0, received: 0 };
   #pings = 0;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #watchdog: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly channel: Channel,
@@ -104,11 +105,9 @@ export class Link {
     const beat = options.heartbeatMs ?? 1000;
     const deadAfter = options.deadAfterMs ?? 4000;
     this.#timers.push(
-      setInterval(() => {
-        if (Date.now() - this.#lastHeard > deadAfter) this.close('no heartbeat', false);
-        else this.#send(message({ t: 'ping', n: this.#pings++ }));
-      }, beat),
+      setInterval(() => this.#send(message({ t: 'ping', n: this.#pings++ })), beat),
     );
+    this.#watch(deadAfter);
     const handshakeTimer = setTimeout(() => {
       if (this.#state === 'handshake') this.close('handshake timed out', false);
     }, options.handshakeTimeoutMs ?? 10_000);
@@ -126,6 +125,16 @@ export class Link {
 
   get state(): State {
     return this.#state;
+  }
+
+  /**
+   * Closes the link the moment the peer has been silent for `deadAfter` ms: a timer set for that
+   * instant, not a check on the next heartbeat, which would add up to a beat to the detection.
+   */
+  #watch(deadAfter: number): void {
+    const left = this.#lastHeard + deadAfter - Date.now();
+    if (left < 0) this.close('no heartbeat', false);
+    else this.#watchdog = setTimeout(() => this.#watch(deadAfter), left + 1);
   }
 
   /** Milliseconds since anything arrived from the peer. */
@@ -160,6 +169,7 @@ export class Link {
     if (sayBye) this.#send(message({ t: 'bye' }));
     this.#state = 'closed';
     for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#watchdog);
     this.#writer.close();
     this.channel.close();
     this.events.closed(reason);

@@ -176,7 +176,11 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
       }
     });
     await expect.poll(async () => (await leaveTimes()).hung, { timeout: 8000 }).toBeDefined();
-    expect(((await leaveTimes()).hung as number) - hungAt).toBeLessThan(5000);
+    const hungMs = ((await leaveTimes()).hung as number) - hungAt;
+    test
+      .info()
+      .annotations.push({ type: 'hung peer found gone after (ms)', description: `${hungMs}` });
+    expect(hungMs).toBeLessThan(5000);
     await hang;
   });
 
