@@ -23,7 +23,7 @@ export interface LinkOptions {
   readonly secret?: Secret | undefined;
   /** @default 1000 */
   readonly heartbeatMs?: number | undefined;
-  /** Declare the peer gone after this long without a frame. @default 4000 */
+  /** Declare the peer gone after this long without a frame. @default 3500 */
   readonly deadAfterMs?: number | undefined;
   /** @default 10000 */
   readonly handshakeTimeoutMs?: number | undefined;
@@ -103,7 +103,7 @@ export class Link {
     });
     channel.onClose(() => this.close('channel closed', false));
     const beat = options.heartbeatMs ?? 1000;
-    const deadAfter = options.deadAfterMs ?? 4000;
+    const deadAfter = options.deadAfterMs ?? 3500;
     this.#timers.push(
       setInterval(() => this.#send(message({ t: 'ping', n: this.#pings++ })), beat),
     );
