@@ -1,56 +1,24 @@
 /**
  * Handout: run DAGs of named tasks across peers, every result kept in the producing node's
- * store under `[dagId, taskId]`.
+ * store under `[dagId, taskId]`. This is the browser's entry point; Node.js gets
+ * `node/index.ts` (the package's `node` condition), with the same API.
  */
+import { browserPlatform } from './runtime/browser-platform.ts';
+import type { HandoutNode, NodeOptions } from './runtime/node.ts';
+import { createNodeOn } from './runtime/node.ts';
 
-export type { ArgEdge, ArgRef, Placement, Task, TaskSpec } from './dag/index.ts';
-export { Dag } from './dag/index.ts';
+export * from './common.ts';
 export { createIndexedDbStore } from './data/idb-store.ts';
-export { createMemoryStore } from './data/memory-store.ts';
-export type { ResultStore } from './data/store.ts';
-export type { DagValidationKind, HandoutErrorCode } from './errors.ts';
-export {
-  AllocationError,
-  CancelledError,
-  CoordinatorError,
-  DagRunningError,
-  DagValidationError,
-  DataNotFoundError,
-  HandoutError,
-  NodeClosedError,
-  PeerGoneError,
-  RemoteError,
-  RequestTimeoutError,
-  StorageError,
-  TaskFailedError,
-  TaskTimeoutError,
-  UnknownDagError,
-  UnknownFunctionError,
-} from './errors.ts';
-export type { MemoryPeerOptions } from './net/memory-transport.ts';
-export { MemoryHub } from './net/memory-transport.ts';
-export type { Capabilities, DropReason } from './net/protocol.ts';
-export type { DroppedMessage, PeerInfo, Transport, TransportEvents } from './net/transport.ts';
-export type {
-  ContextFunction,
-  EdgeContext,
-  FunctionRegistry,
-  PlainFunction,
-  TaskContext,
-  TaskFunction,
-} from './runtime/functions.ts';
-export { withContext } from './runtime/functions.ts';
-export type { RunOptions, RunResult } from './runtime/local-run.ts';
-export type { HandoutNode, NodeOptions, StorageEstimate } from './runtime/node.ts';
-export { createNode } from './runtime/node.ts';
-export type {
-  RunEvents,
-  RunHandle,
-  RunState,
-  RunStatus,
-  SubmitOptions,
-  TaskState,
-  TaskStatus,
-} from './runtime/run-handle.ts';
-export type { SwarmOptions } from './runtime/swarm.ts';
-export { detectCapabilities } from './runtime/swarm.ts';
+
+/**
+ * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself; with
+ * one, it joins a room and its runs spread over the room's peers. Results go to IndexedDB
+ * (database `handout-<id>`) unless `store` says otherwise.
+ *
+ * @example
+ * const node = await createNode({ functions: { identity, multiply, format } });
+ * const { results } = await node.execute(dag, { maxRetries: 3, maxConcurrency: 4 });
+ */
+export function createNode(options: NodeOptions): Promise<HandoutNode> {
+  return createNodeOn(browserPlatform, options);
+}

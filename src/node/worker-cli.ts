@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 /**
  * `handout-worker --coordinator http://127.0.0.1:9000/handout --room demo --functions ./tasks.js
- * [--cpu 8] [--id name] [--secret s] [--store ./worker.db]`: a Node.js process joins a room as a
- * worker, runs the exported functions of the module, and logs each task it runs. Ctrl-C leaves.
+ * [--workers 4] [--cpu 8] [--id name] [--secret s] [--store ./worker.db]`: a Node.js process joins
+ * a room as a worker, runs the exported functions of the module in a pool of worker threads (one
+ * per core unless `--workers` says; `--workers 0` runs them on the main thread), and logs each
+ * task it runs. Ctrl-C leaves.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createNode, createSqliteStore, type FunctionRegistry, withContext } from './index.ts';
+import { createNode, createSqliteStore, type FunctionRegistry } from './index.ts';
 
 const usage =
-  'usage: handout-worker --coordinator URL --functions MODULE [--room demo] [--cpu N] [--id ID] [--secret S] [--store FILE.db]';
+  'usage: handout-worker --coordinator URL --functions MODULE [--room demo] [--workers N] [--cpu N] [--id ID] [--secret S] [--store FILE.db]';
 const { values } = parseArgs({
   options: {
     coordinator: { type: 'string' },
     room: { type: 'string', default: 'demo' },
     functions: { type: 'string' },
+    workers: { type: 'string' },
     cpu: { type: 'string' },
     id: { type: 'string' },
     secret: { type: 'string' },
@@ -32,39 +35,28 @@ if (cpu !== undefined && !(Number.isFinite(cpu) && cpu > 0)) {
   console.error(`--cpu must be a positive number, got ${values.cpu}`);
   process.exit(2);
 }
+const workers = values.workers === undefined ? undefined : Number(values.workers);
+if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
+  console.error(`--workers must be a whole number >= 0, got ${values.workers}`);
+  process.exit(2);
+}
 
 const time = () => new Date().toISOString().slice(11, 23);
 const log = (line: string) => console.log(`${time()} ${line}`);
 
-/** The module's exported functions, each wrapped to log the tasks it runs. */
-async function loadFunctions(path: string): Promise<FunctionRegistry> {
-  const module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+/** The module's exported functions, to run on this thread (`--workers 0`). */
+async function loadFunctions(url: URL): Promise<FunctionRegistry> {
+  const module = (await import(url.href)) as Record<string, unknown>;
   const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
-  const registry: Record<string, FunctionRegistry[string]> = {};
-  for (const [name, fn] of Object.entries(exported)) {
-    if (typeof fn !== 'function') continue;
-    const wantsContext =
-      (fn as unknown as Record<symbol, unknown>)[Symbol.for('handout.wantsContext')] === true;
-    registry[name] = withContext(async (ctx, ...args: unknown[]) => {
-      const started = performance.now();
-      try {
-        const value = await (wantsContext ? fn(ctx, ...args) : fn(...args));
-        log(
-          `ran  ${ctx.dagId}/${ctx.taskId} (${name}) in ${(performance.now() - started).toFixed(1)} ms`,
-        );
-        return value;
-      } catch (error) {
-        log(`FAIL ${ctx.dagId}/${ctx.taskId} (${name}): ${String(error)}`);
-        throw error;
-      }
-    });
-  }
-  return registry;
+  return Object.fromEntries(
+    Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
+  ) as FunctionRegistry;
 }
 
-const functions = await loadFunctions(values.functions);
+const moduleUrl = pathToFileURL(resolve(values.functions));
 const node = await createNode({
-  functions,
+  functions: workers === 0 ? await loadFunctions(moduleUrl) : moduleUrl,
+  workers,
   coordinator: values.coordinator,
   room: values.room,
   id: values.id,
@@ -72,7 +64,13 @@ const node = await createNode({
   store: values.store === undefined ? 'memory' : createSqliteStore(values.store),
   capabilities: cpu === undefined ? undefined : { cpu },
 });
-log(`worker ${node.id} in room ${values.room} with ${Object.keys(functions).join(', ')}`);
+const threads = workers === 0 ? 'the main thread' : `${workers ?? 'one per core'} worker threads`;
+log(`worker ${node.id} in room ${values.room}, functions on ${threads}`);
+node.on('task:ran', (t) => {
+  const ms = t.ms.toFixed(1);
+  if (t.error === undefined) log(`ran  ${t.dagId}/${t.taskId} (${t.fn}) in ${ms} ms`);
+  else log(`FAIL ${t.dagId}/${t.taskId} (${t.fn}) after ${ms} ms: ${t.error}`);
+});
 node.on('peer:join', (p) => log(`peer joined: ${p.id}`));
 node.on('peer:leave', (p) => log(`peer left: ${p.id} (${p.reason})`));
 node.on('coordinator:down', () => log('coordinator lost; peers stay connected'));

@@ -35,6 +35,23 @@ export interface NodeOptions extends SwarmOptions {
   readonly ttl?: number | undefined;
 }
 
+/** A task this node ran as a worker in the room, for its own run or another peer's. */
+export interface TaskRan {
+  readonly dagId: string;
+  readonly taskId: string;
+  readonly fn: string;
+  readonly attempt: number;
+  /** The function's own time, after its arguments were resolved. */
+  readonly ms: number;
+  /** The error's message when the function threw (or timed out). */
+  readonly error?: string | undefined;
+}
+
+/** What {@link HandoutNode.on} listens to. */
+export interface NodeEvents extends Omit<TransportEvents, 'message'> {
+  'task:ran': TaskRan;
+}
+
 /** What {@link HandoutNode.storageEstimate} reports. */
 export interface StorageEstimate {
   /** DAGs with data in this node's store, and their items. */
@@ -76,12 +93,11 @@ export interface HandoutNode {
   peers(): PeerInfo[];
   /**
    * Listens to the swarm: `peer:join`, `peer:leave`, `dropped` (a refused message),
-   * `coordinator:down` / `coordinator:up`. Returns a function that stops listening.
+   * `coordinator:down` / `coordinator:up`, and `task:ran` (each task this node ran for a run in
+   * the room; a local node's runs report through their handles). Returns a function that stops
+   * listening.
    */
-  on<E extends keyof TransportEvents>(
-    event: E,
-    listener: (event: TransportEvents[E]) => void,
-  ): () => void;
+  on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): () => void;
   /**
    * Tasks running or queued on this node (for any orchestrator) and the resources they hold:
    * what it advertises to the room. Given a peer's id: what that peer last advertised.

@@ -1,6 +1,4 @@
 import type { Dag, Plan } from '../dag/index.ts';
-import { createIndexedDbStore } from '../data/idb-store.ts';
-import { createMemoryStore } from '../data/memory-store.ts';
 import type { ResultStore } from '../data/store.ts';
 import { Emitter } from '../emitter.ts';
 import {
@@ -17,22 +15,22 @@ import { Cluster } from './cluster.ts';
 import { EXPIRY_DAG, Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunResult } from './local-run.ts';
-import type { HandoutNode, NodeOptions, StorageEstimate } from './node-api.ts';
+import type { HandoutNode, NodeEvents, NodeOptions, StorageEstimate } from './node-api.ts';
+import type { Platform } from './platform.ts';
 import { FunctionPool } from './pool.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
-import { detectCapabilities, joinSwarm } from './swarm.ts';
+import { joinSwarm } from './swarm.ts';
 
-export type { HandoutNode, NodeOptions, StorageEstimate } from './node-api.ts';
+export type {
+  HandoutNode,
+  NodeEvents,
+  NodeOptions,
+  StorageEstimate,
+  TaskRan,
+} from './node-api.ts';
 
-/**
- * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself; with
- * one, it joins a room and its runs spread over the room's peers.
- *
- * @example
- * const node = await createNode({ functions: { identity, multiply, format } });
- * const { results } = await node.execute(dag, { maxRetries: 3, maxConcurrency: 4 });
- */
-export async function createNode(options: NodeOptions): Promise<HandoutNode> {
+/** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */
+export async function createNodeOn(platform: Platform, options: NodeOptions): Promise<HandoutNode> {
   if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
     throw new TypeError('createNode: id must be a non-empty string');
   }
@@ -41,8 +39,8 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
       'createNode: functions must be an object of named functions or a module URL',
     );
   }
-  const capabilities = { ...detectCapabilities(), ...options.capabilities };
-  const pool = options.functions instanceof URL ? await startPool(options) : undefined;
+  const capabilities = { ...platform.capabilities(), ...options.capabilities };
+  const pool = options.functions instanceof URL ? await startPool(platform, options) : undefined;
   const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
   let transport: Transport | undefined;
   try {
@@ -53,7 +51,8 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
   }
   const id = transport?.id ?? options.id ?? crypto.randomUUID();
   if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
-  const store = openStore(id, options.store);
+  const store =
+    typeof options.store === 'object' ? options.store : platform.openStore(id, options.store);
   let node: Node | undefined;
   const expiry = new Expiry(store, {
     busy: (dagId) => node?.busy(dagId) ?? true,
@@ -75,22 +74,11 @@ export async function createNode(options: NodeOptions): Promise<HandoutNode> {
   return node;
 }
 
-function startPool(options: NodeOptions): Promise<FunctionPool> {
-  const size =
-    options.workers ??
-    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
-      ?.hardwareConcurrency ??
-    2;
+function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPool> {
+  const size = options.workers ?? platform.cores;
   if (!(Number.isInteger(size) && size >= 1))
     throw new RangeError(`createNode: workers must be an integer >= 1, got ${size}`);
-  return FunctionPool.start(options.functions as URL, size);
-}
-
-function openStore(id: string, choice: NodeOptions['store']): ResultStore {
-  if (typeof choice === 'object') return choice;
-  const wantsIdb =
-    choice === 'indexeddb' || (choice === undefined && typeof indexedDB !== 'undefined');
-  return wantsIdb ? createIndexedDbStore(`handout-${id}`) : createMemoryStore(`memory:${id}`);
+  return FunctionPool.start(options.functions as URL, size, () => platform.spawnWorker());
 }
 
 class Node implements HandoutNode {
@@ -139,12 +127,13 @@ class Node implements HandoutNode {
     return { tasks, used: {} };
   }
 
-  on<E extends keyof TransportEvents>(
-    event: E,
-    listener: (event: TransportEvents[E]) => void,
-  ): () => void {
+  on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): () => void {
     if (event === 'dropped') return this.#dropped.on('dropped', listener as never);
-    return this.transport?.on(event, listener) ?? (() => undefined);
+    if (event === 'task:ran')
+      return this.cluster?.worker.ran.on('task:ran', listener as never) ?? (() => undefined);
+    return (
+      this.transport?.on(event as keyof TransportEvents, listener as never) ?? (() => undefined)
+    );
   }
 
   execute(dag: Dag, options: SubmitOptions = {}): Promise<RunResult> {

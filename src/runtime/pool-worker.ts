@@ -1,52 +1,14 @@
-// The script of each Web Worker in a node's function pool: it loads the application's module of
-// functions (its exports, by name) and runs calls from the node. Results' ArrayBuffers are
-// transferred back, not copied.
-import { type FunctionRegistry, invoke, lookup } from './functions.ts';
-import { buffersIn, type FromWorker, type ToWorker } from './pool-protocol.ts';
+// The script of each Web Worker in a browser node's function pool.
+import type { FromWorker, ToWorker } from './pool-protocol.ts';
+import { servePool } from './pool-serve.ts';
 
 const scope = globalThis as unknown as {
-  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  postMessage(message: FromWorker, transfer: Transferable[]): void;
   onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
 };
-let functions: FunctionRegistry = {};
-const running = new Map<number, AbortController>();
-
-function post(message: FromWorker, transfer: Transferable[] = []): void {
-  scope.postMessage(message, transfer);
-}
-
-async function load(url: string): Promise<void> {
-  try {
-    const module = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
-    const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
-    functions = Object.fromEntries(
-      Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
-    ) as FunctionRegistry;
-    post({ type: 'ready', names: Object.keys(functions) });
-  } catch (error) {
-    post({ type: 'failed-to-load', message: String(error) });
-  }
-}
-
-async function call(message: Extract<ToWorker, { type: 'call' }>): Promise<void> {
-  const { id, name, args, context } = message;
-  const controller = new AbortController();
-  running.set(id, controller);
-  try {
-    const fn = lookup(functions, name);
-    if (fn === undefined) throw new Error(`no function '${name}' in the worker module`);
-    const value = await invoke(fn, [...args], () => ({ ...context, signal: controller.signal }));
-    post({ type: 'done', id, value }, buffersIn(value));
-  } catch (error) {
-    const e = error instanceof Error ? error : new Error(String(error));
-    post({ type: 'error', id, name: e.name, message: e.message, stack: e.stack });
-  } finally {
-    running.delete(id);
-  }
-}
-
-scope.onmessage = ({ data }) => {
-  if (data.type === 'load') void load(data.url);
-  else if (data.type === 'call') void call(data);
-  else if (data.type === 'abort') running.get(data.id)?.abort(new Error('cancelled'));
-};
+servePool({
+  post: (message, transfer) => scope.postMessage(message, transfer),
+  listen: (listener) => {
+    scope.onmessage = ({ data }) => listener(data);
+  },
+});

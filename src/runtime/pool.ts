@@ -1,7 +1,7 @@
 import { type FunctionRegistry, type TaskContext, withContext } from './functions.ts';
 import type { FromWorker, PooledContext, ToWorker } from './pool-protocol.ts';
 
-/** The part of a Web Worker the pool uses (a fake one in unit tests). */
+/** The part of a Web Worker the pool uses (a worker thread's adapter in Node.js, a fake in unit tests). */
 export interface PoolWorker {
   postMessage(message: ToWorker): void;
   onmessage: ((event: { data: FromWorker }) => void) | null;
@@ -25,17 +25,10 @@ interface Seat {
   call: Call | undefined;
 }
 
-/** A Web Worker running the pool's script, as a module. */
-function spawnWorker(): PoolWorker {
-  return new Worker(new URL('./pool-worker.ts', import.meta.url), {
-    type: 'module',
-    name: 'handout-pool',
-  }) as unknown as PoolWorker;
-}
-
 /**
- * A pool of Web Workers, each with the application's module of functions loaded: task functions
- * run off the page's thread, so the page stays responsive and its heartbeats keep going. A call
+ * A pool of workers (Web Workers, or worker threads in Node.js), each with the application's
+ * module of functions loaded: task functions run off the main thread, so the page stays
+ * responsive, heartbeats keep going, and a node uses every core. A call
  * waits for a free worker; a cancelled one is terminated (a true stop, whatever the function
  * does) and replaced. Results' ArrayBuffers come back transferred; arguments are copied, since
  * the node keeps them for other consumers.
@@ -56,10 +49,8 @@ export class FunctionPool {
   static async start(
     url: URL | string,
     size: number,
-    spawn: () => PoolWorker = spawnWorker,
+    spawn: () => PoolWorker,
   ): Promise<FunctionPool> {
-    if (spawn === spawnWorker && typeof Worker === 'undefined')
-      throw new TypeError('createNode: a module of functions needs Web Workers, absent here');
     const href = String(url);
     const first = spawn();
     const names = await new Promise<readonly string[]>((resolve, reject) => {

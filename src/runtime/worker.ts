@@ -1,6 +1,7 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
+import { Emitter } from '../emitter.ts';
 import { AllocationError, UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
@@ -14,6 +15,7 @@ import {
 import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
+import type { TaskRan } from './node-api.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
 const MAX_ORIGINS = 10_000;
@@ -64,6 +66,8 @@ export class Worker {
   /** Callers waiting for a value to be kept here, by `dagId\0dataId`. */
   readonly #waiters = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }[]>();
   #used: Resources = {};
+  /** Each task this worker ran to an outcome (not one cancelled). */
+  readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
 
   readonly #argumentPorts: ArgumentPorts;
 
@@ -245,6 +249,7 @@ export class Worker {
     this.#running.set(key, { job, controller });
     this.#used = addCosts(this.#used, job.cost);
     this.#report(job.from, order, { kind: 'started' });
+    let started: number | undefined;
     try {
       const { values, fetched: now } = await resolveArguments(
         this.#argumentPorts,
@@ -252,6 +257,7 @@ export class Worker {
         controller.signal,
       );
       const fetched = [...(job.prefetched ?? []), ...now];
+      started = performance.now();
       // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
       const value = await untilAborted(
         attempt(
@@ -263,6 +269,7 @@ export class Worker {
         controller.signal,
       );
       if (controller.signal.aborted || this.#cancelled.has(order.dagId)) return;
+      this.#ran(order, started);
       const bytes = sizeOf(value);
       const write = this.#keep(order.dagId, order.task.id, value, bytes);
       const small = bytes <= SMALL_RESULT_BYTES;
@@ -281,12 +288,27 @@ export class Worker {
       );
     } catch (error) {
       if (controller.signal.aborted) return;
+      if (started !== undefined) this.#ran(order, started, error);
       this.#reportFailure(job, error);
     } finally {
       this.#running.delete(key);
       this.#used = addCosts(this.#used, negate(job.cost));
       this.#pump();
     }
+  }
+
+  #ran(order: TaskOrder, started: number, error?: unknown): void {
+    if (!this.ran.has('task:ran')) return;
+    this.ran.emit('task:ran', {
+      dagId: order.dagId,
+      taskId: order.task.id,
+      fn: order.task.fn,
+      attempt: order.attempt,
+      ms: performance.now() - started,
+      ...(error === undefined
+        ? {}
+        : { error: error instanceof Error ? error.message : String(error) }),
+    });
   }
 
   #reportFailure(job: Job, error: unknown): void {

@@ -11,7 +11,7 @@ import {
   type HandoutNode,
   type RunEvents,
 } from '../../src/node/index.ts';
-import * as functions from '../browser/pages/functions.ts';
+import * as functions from './fixtures/node-tasks.ts';
 
 let coordinator: Coordinator | undefined;
 const nodes: HandoutNode[] = [];
@@ -67,55 +67,106 @@ describe('Node.js peers over real WebRTC (node-datachannel) and a real coordinat
     await reopened.close();
   });
 
-  it('handout-worker joins a room, runs and logs tasks, and leaves cleanly on Ctrl-C', async () => {
-    coordinator = await startCoordinator({ port: 0 });
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'src/node/worker-cli.ts',
-        '--coordinator',
-        coordinator.url,
-        '--room',
-        'n2',
-        '--functions',
-        'test/browser/pages/functions.ts',
-        '--id',
-        'cli-worker',
-        '--cpu',
-        '3',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(child);
-    let output = '';
-    child.stdout?.on('data', (d) => {
-      output += String(d);
+  it('run a module of functions in worker threads: off the main thread, buffers back, errors typed', async () => {
+    const node = await createNode({
+      functions: new URL('./fixtures/node-tasks.ts', import.meta.url),
+      workers: 2,
     });
-    child.stderr?.on('data', (d) => {
-      output += String(d);
-    });
-    const a = await peer('orchestrator', 'n2');
-    await vi.waitFor(() => expect(a.peers().map((p) => p.id)).toEqual(['cli-worker']), {
-      timeout: 20_000,
-    });
-    expect(a.peers()[0]?.capabilities.cpu).toBe(3);
+    nodes.push(node);
     const dag = new Dag()
-      .add({ id: 'x', fn: 'identity', extraArgs: [20], node: 'cli-worker' })
-      .add({ id: 'y', fn: 'multiply', args: ['x'], extraArgs: [2], node: 'orchestrator' })
-      .add({ id: 'z', fn: 'runtime', args: ['y'], node: 'cli-worker' });
-    const { results } = await a.execute(dag, { collect: 'sinks' });
-    expect(results.z).toEqual({ x: 40, on: 'cli-worker', in: 'node' });
-    await vi.waitFor(() => expect(output).toMatch(new RegExp(`ran +${dag.id}/z \\(runtime\\)`)));
-    expect(output).toMatch(new RegExp(`ran +${dag.id}/x \\(identity\\)`));
-    const left = new Promise<string>((resolve) => a.on('peer:leave', (p) => resolve(p.id)));
-    const exited = new Promise<number | null>((resolve) =>
-      child.on('exit', (code) => resolve(code)),
-    );
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-    expect(await left).toBe('cli-worker');
-    expect(output).toContain('leaving the room');
+      .add({ id: 'a', fn: 'thread', extraArgs: [1] })
+      .add({ id: 'b', fn: 'thread', extraArgs: [2] })
+      .add({ id: 'big', fn: 'filled', extraArgs: [1 << 20, 0.5] })
+      .add({ id: 'sum', fn: 'total', args: ['big'] });
+    const { results } = await node.execute(dag);
+    const ran = [results.a, results.b, results.sum] as { thread: number }[];
+    expect(ran.map((r) => r.thread).filter((t) => t === 0)).toEqual([]);
+    expect(results.sum).toMatchObject({ sum: (1 << 20) * 0.5 });
+    expect(results.big).toBeInstanceOf(Float64Array);
+    expect((results.big as Float64Array).length).toBe(1 << 20);
+    const failing = new Dag().add({ id: 'f', fn: 'fails' });
+    await expect(node.execute(failing, { maxRetries: 1 })).rejects.toMatchObject({
+      name: 'TaskFailedError',
+      taskId: 'f',
+      attempts: 2,
+      message: expect.stringContaining('failed on purpose'),
+    });
   });
+
+  it('refuse IndexedDB in Node.js with a clear error', async () => {
+    await expect(createNode({ functions, store: 'indexeddb' })).rejects.toThrow(
+      /no IndexedDB in Node\.js/,
+    );
+  });
+
+  it.each([
+    ['2', '2 worker threads', (thread: number) => thread > 0],
+    ['0', 'the main thread', (thread: number) => thread === 0],
+  ])(
+    'handout-worker --workers %s joins a room, runs tasks on %s, logs them, leaves on Ctrl-C',
+    async (workers, where, onThread) => {
+      coordinator = await startCoordinator({ port: 0 });
+      const child = spawn(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'src/node/worker-cli.ts',
+          '--coordinator',
+          coordinator.url,
+          '--room',
+          'n2',
+          '--functions',
+          'test/unit/fixtures/node-tasks.ts',
+          '--id',
+          'cli-worker',
+          '--cpu',
+          '3',
+          '--workers',
+          workers,
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      children.push(child);
+      let output = '';
+      child.stdout?.on('data', (d) => {
+        output += String(d);
+      });
+      child.stderr?.on('data', (d) => {
+        output += String(d);
+      });
+      const a = await peer('orchestrator', 'n2');
+      await vi.waitFor(() => expect(a.peers().map((p) => p.id)).toEqual(['cli-worker']), {
+        timeout: 20_000,
+      });
+      expect(a.peers()[0]?.capabilities.cpu).toBe(3);
+      const dag = new Dag()
+        .add({ id: 'x', fn: 'identity', extraArgs: [20], node: 'cli-worker' })
+        .add({ id: 'y', fn: 'multiply', args: ['x'], extraArgs: [2], node: 'orchestrator' })
+        .add({ id: 'z', fn: 'thread', args: ['y'], node: 'cli-worker' });
+      const { results } = await a.execute(dag, { collect: 'sinks' });
+      const z = results.z as { x: number; on: string; thread: number };
+      expect(z).toMatchObject({ x: 40, on: 'cli-worker' });
+      const bad = new Dag().add({ id: 'bad', fn: 'fails', node: 'cli-worker' });
+      await expect(a.execute(bad, { maxRetries: 0 })).rejects.toMatchObject({
+        name: 'TaskFailedError',
+        taskId: 'bad',
+      });
+      expect(onThread(z.thread), `ran on thread ${z.thread}`).toBe(true);
+      expect(output).toContain(`functions on ${where}`);
+      await vi.waitFor(() => expect(output).toMatch(new RegExp(`ran +${dag.id}/z \\(thread\\)`)));
+      expect(output).toMatch(
+        new RegExp(`FAIL ${bad.id}/bad \\(fails\\) after [0-9.]+ ms: failed on purpose`),
+      );
+      expect(output).toMatch(new RegExp(`ran +${dag.id}/x \\(identity\\)`));
+      const left = new Promise<string>((resolve) => a.on('peer:leave', (p) => resolve(p.id)));
+      const exited = new Promise<number | null>((resolve) =>
+        child.on('exit', (code) => resolve(code)),
+      );
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+      expect(await left).toBe('cli-worker');
+      expect(output).toContain('leaving the room');
+    },
+  );
 });

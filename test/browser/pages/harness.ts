@@ -243,6 +243,8 @@ const harness = {
   waitForPeers(id: string, count: number): Promise<string[]> {
     const node = nodes.get(id) ?? transports.get(id)?.transport;
     if (node === undefined) throw new Error(`no node ${id}`);
+    const onJoin = (listener: () => void) =>
+      'execute' in node ? node.on('peer:join', listener) : node.on('peer:join', listener);
     return new Promise((resolve) => {
       const check = () => {
         const peers = node
@@ -251,7 +253,7 @@ const harness = {
           .sort();
         if (peers.length >= count) resolve(peers);
       };
-      node.on('peer:join', check);
+      onJoin(check);
       check();
     });
   },

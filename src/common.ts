@@ -1,0 +1,60 @@
+/**
+ * What both entry points (the browser's `index.ts`, Node.js's `node/index.ts`) export: everything
+ * but `createNode` and the stores only one platform has.
+ */
+
+export type { ArgEdge, ArgRef, Placement, Task, TaskSpec } from './dag/index.ts';
+export { Dag } from './dag/index.ts';
+export { createMemoryStore } from './data/memory-store.ts';
+export type { ResultStore } from './data/store.ts';
+export type { DagValidationKind, HandoutErrorCode } from './errors.ts';
+export {
+  AllocationError,
+  CancelledError,
+  CoordinatorError,
+  DagRunningError,
+  DagValidationError,
+  DataNotFoundError,
+  HandoutError,
+  NodeClosedError,
+  PeerGoneError,
+  RemoteError,
+  RequestTimeoutError,
+  StorageError,
+  TaskFailedError,
+  TaskTimeoutError,
+  UnknownDagError,
+  UnknownFunctionError,
+} from './errors.ts';
+export type { MemoryPeerOptions } from './net/memory-transport.ts';
+export { MemoryHub } from './net/memory-transport.ts';
+export type { Capabilities, DropReason } from './net/protocol.ts';
+export type { DroppedMessage, PeerInfo, Transport, TransportEvents } from './net/transport.ts';
+export type {
+  ContextFunction,
+  EdgeContext,
+  FunctionRegistry,
+  PlainFunction,
+  TaskContext,
+  TaskFunction,
+} from './runtime/functions.ts';
+export { withContext } from './runtime/functions.ts';
+export type { RunOptions, RunResult } from './runtime/local-run.ts';
+export type {
+  HandoutNode,
+  NodeEvents,
+  NodeOptions,
+  StorageEstimate,
+  TaskRan,
+} from './runtime/node.ts';
+export type {
+  RunEvents,
+  RunHandle,
+  RunState,
+  RunStatus,
+  SubmitOptions,
+  TaskState,
+  TaskStatus,
+} from './runtime/run-handle.ts';
+export type { SwarmOptions } from './runtime/swarm.ts';
+export { detectCapabilities } from './runtime/swarm.ts';
