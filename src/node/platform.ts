@@ -20,10 +20,12 @@ function startThread(): Worker {
 
 /**
  * A worker thread behind the pool's Web Worker shape. It keeps the process alive only while it
- * has work (loading the module, a call), so a script that forgets `close()` still exits.
+ * has work (loading the module, a call), so a script that forgets `close()` still exits. A thread
+ * that exits on its own (a function called `process.exit`) counts as crashed.
  */
 function spawnThread(): PoolWorker {
   const thread = startThread();
+  let terminated = false;
   let busy = 0;
   const hold = (change: number) => {
     busy += change;
@@ -37,13 +39,19 @@ function spawnThread(): PoolWorker {
     },
     onmessage: null,
     onerror: null,
-    terminate: () => void thread.terminate(),
+    terminate: () => {
+      terminated = true;
+      void thread.terminate();
+    },
   };
   thread.on('message', (data: FromWorker) => {
     hold(-1);
     worker.onmessage?.({ data });
   });
   thread.on('error', (error: Error) => worker.onerror?.({ message: error.message }));
+  thread.on('exit', (code) => {
+    if (!terminated) worker.onerror?.({ message: `its thread exited with code ${code}` });
+  });
   hold(0);
   return worker;
 }

@@ -39,6 +39,7 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
       'createNode: functions must be an object of named functions or a module URL',
     );
   }
+  if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
   const capabilities = { ...platform.capabilities(), ...options.capabilities };
   const pool = options.functions instanceof URL ? await startPool(platform, options) : undefined;
   const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
@@ -50,15 +51,16 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
     throw error;
   }
   const id = transport?.id ?? options.id ?? crypto.randomUUID();
-  if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
-  const store =
-    typeof options.store === 'object' ? options.store : platform.openStore(id, options.store);
   let node: Node | undefined;
-  const expiry = new Expiry(store, {
-    busy: (dagId) => node?.busy(dagId) ?? true,
-    expire: (dagId) => node?.expire(dagId) ?? Promise.resolve(),
-  });
+  let store: ResultStore;
+  let expiry: Expiry;
   try {
+    store =
+      typeof options.store === 'object' ? options.store : platform.openStore(id, options.store);
+    expiry = new Expiry(store, {
+      busy: (dagId) => node?.busy(dagId) ?? true,
+      expire: (dagId) => node?.expire(dagId) ?? Promise.resolve(),
+    });
     // Opens the database now, so a broken one fails here with StorageError.
     await expiry.load();
   } catch (error) {

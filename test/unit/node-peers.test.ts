@@ -84,6 +84,13 @@ describe('Node.js peers over real WebRTC (node-datachannel) and a real coordinat
     expect(results.sum).toMatchObject({ sum: (1 << 20) * 0.5 });
     expect(results.big).toBeInstanceOf(Float64Array);
     expect((results.big as Float64Array).length).toBe(1 << 20);
+    // A function that ends its thread fails its task; a fresh thread takes the seat.
+    const exiting = new Dag().add({ id: 'e', fn: 'exits' });
+    await expect(node.execute(exiting)).rejects.toMatchObject({
+      name: 'TaskFailedError',
+      message: expect.stringContaining('exited with code 3'),
+    });
+    expect(((await node.execute(dag)).results.a as { x: number }).x).toBe(1);
     const failing = new Dag().add({ id: 'f', fn: 'fails' });
     await expect(node.execute(failing, { maxRetries: 1 })).rejects.toMatchObject({
       name: 'TaskFailedError',
