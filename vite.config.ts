@@ -16,9 +16,10 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: true,
     lib: {
-      entry: resolve(root, 'src/index.ts'),
+      // `handout` and `handout/worker` (for the scripts of Web Workers that serve functions).
+      entry: { handout: resolve(root, 'src/index.ts'), worker: resolve(root, 'src/worker.ts') },
       formats: ['es'],
-      fileName: 'handout',
+      fileName: (_format, name) => `${name}.js`,
     },
     rollupOptions: { external: ['idb-keyval', 'peerjs'] },
   },

@@ -11,7 +11,12 @@ const params = new URLSearchParams(location.search);
 const coordinator =
   params.get('coordinator') ?? (import.meta.env.VITE_HANDOUT_COORDINATOR as string | undefined);
 const room = params.get('room') ?? 'demo';
-const functions = new URL('./tasks.ts', import.meta.url);
+// Each worker of the pool runs tasks.worker.ts, which Vite bundles with the functions it serves.
+const functions = () =>
+  new Worker(new URL('./tasks.worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'handout-pool',
+  });
 
 function $(id: string): HTMLElement {
   const el = document.getElementById(id);

@@ -1,6 +1,6 @@
-// The demo's task functions, loaded into each Web Worker of a tab's pool (`createNode({
-// functions: new URL('./tasks.ts', import.meta.url) })`): they compute off the page's thread.
-import { withContext } from '../src/index.ts';
+// The demo's task functions, served by each Web Worker of a tab's pool (tasks.worker.ts): they
+// compute off the page's thread.
+import { withContext } from '../src/worker.ts';
 import { colour, iterations, peerColour, type View } from './mandelbrot.ts';
 
 export { countWords, topWords } from './words.ts';

@@ -11,12 +11,17 @@ import type { SwarmOptions } from './swarm.ts';
 /** Options of {@link createNode}. */
 export interface NodeOptions extends SwarmOptions {
   /**
-   * The functions this node can run, by name: an object of functions (run on this thread), or
-   * the URL of a module whose exports are the functions, run in a pool of Web Workers (see
-   * `workers`) so the page stays responsive while they compute.
+   * The functions this node can run, by name: an object of functions (run on this thread); the
+   * URL of a module whose exports are the functions, run in a pool of Web Workers (worker
+   * threads in Node.js; see `workers`) so the page stays responsive while they compute; or a
+   * function that starts one such Web Worker, whose script calls `serveFunctions` from
+   * `handout/worker` (the form a bundler builds for production).
    */
-  readonly functions: FunctionRegistry | URL;
-  /** Web Workers in the pool when `functions` is a module URL. @default navigator.hardwareConcurrency */
+  readonly functions: FunctionRegistry | URL | (() => Worker);
+  /**
+   * Workers in the pool when `functions` is a module URL or a worker factory.
+   * @default navigator.hardwareConcurrency (the cores, in Node.js)
+   */
   readonly workers?: number | undefined;
   /**
    * This node's id; also names its IndexedDB database. @default kept per tab in

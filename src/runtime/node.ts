@@ -17,7 +17,7 @@ import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunResult } from './local-run.ts';
 import type { HandoutNode, NodeEvents, NodeOptions, StorageEstimate } from './node-api.ts';
 import type { Platform } from './platform.ts';
-import { FunctionPool } from './pool.ts';
+import { FunctionPool, type PoolWorker } from './pool.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { joinSwarm } from './swarm.ts';
 
@@ -34,14 +34,16 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
   if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
     throw new TypeError('createNode: id must be a non-empty string');
   }
-  if (options.functions === null || typeof options.functions !== 'object') {
+  const kind = typeof options.functions;
+  if (options.functions === null || (kind !== 'object' && kind !== 'function')) {
     throw new TypeError(
-      'createNode: functions must be an object of named functions or a module URL',
+      'createNode: functions must be an object of named functions, a module URL or a function starting a Web Worker',
     );
   }
   if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
   const capabilities = { ...platform.capabilities(), ...options.capabilities };
-  const pool = options.functions instanceof URL ? await startPool(platform, options) : undefined;
+  const pooled = options.functions instanceof URL || kind === 'function';
+  const pool = pooled ? await startPool(platform, options) : undefined;
   const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
   let transport: Transport | undefined;
   try {
@@ -80,7 +82,14 @@ function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPo
   const size = options.workers ?? platform.cores;
   if (!(Number.isInteger(size) && size >= 1))
     throw new RangeError(`createNode: workers must be an integer >= 1, got ${size}`);
-  return FunctionPool.start(options.functions as URL, size, () => platform.spawnWorker());
+  const { functions } = options;
+  if (typeof functions === 'function')
+    return FunctionPool.start(
+      'the worker factory',
+      size,
+      () => functions() as unknown as PoolWorker,
+    );
+  return FunctionPool.start(functions as URL, size, () => platform.spawnWorker());
 }
 
 class Node implements HandoutNode {

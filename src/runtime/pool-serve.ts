@@ -10,19 +10,21 @@ export interface PoolPort {
   listen(listener: (message: ToWorker) => void): void;
 }
 
-/** Serves the node's calls on `port` until the worker is terminated. */
-export function servePool(port: PoolPort): void {
-  let functions: FunctionRegistry = {};
+/**
+ * Serves the node's calls on `port` until the worker is terminated: with the functions given
+ * (a worker script that imported them itself), or else those of the module the node names.
+ */
+export function servePool(port: PoolPort, given?: FunctionRegistry): void {
+  let functions: FunctionRegistry = given === undefined ? {} : onlyFunctions(given);
   const running = new Map<number, AbortController>();
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.post(message, transfer);
 
   async function load(url: string): Promise<void> {
     try {
-      const module = (await import(/* @vite-ignore */ url)) as Record<string, unknown>;
-      const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
-      functions = Object.fromEntries(
-        Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
-      ) as FunctionRegistry;
+      if (given === undefined)
+        functions = onlyFunctions(
+          (await import(/* @vite-ignore */ url)) as Record<string, unknown>,
+        );
       post({ type: 'ready', names: Object.keys(functions) });
     } catch (error) {
       post({ type: 'failed-to-load', message: String(error) });
@@ -51,4 +53,31 @@ export function servePool(port: PoolPort): void {
     else if (data.type === 'call') void call(data);
     else if (data.type === 'abort') running.get(data.id)?.abort(new Error('cancelled'));
   });
+}
+
+/** A module's exported functions (its default export's too), by name. */
+function onlyFunctions(module: Record<string, unknown>): FunctionRegistry {
+  const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
+  return Object.fromEntries(
+    Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
+  ) as FunctionRegistry;
+}
+
+/** Serves from this Web Worker (`self`): the functions given, or the module the node names. */
+export function serveInWorker(given?: FunctionRegistry): void {
+  const scope = globalThis as unknown as {
+    postMessage(message: FromWorker, transfer: Transferable[]): void;
+    onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
+  };
+  if (typeof scope.postMessage !== 'function')
+    throw new TypeError('serveFunctions: call it in a Web Worker that a node spawned');
+  servePool(
+    {
+      post: (message, transfer) => scope.postMessage(message, transfer),
+      listen: (listener) => {
+        scope.onmessage = ({ data }) => listener(data);
+      },
+    },
+    given,
+  );
 }

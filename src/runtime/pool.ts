@@ -9,6 +9,9 @@ export interface PoolWorker {
   terminate(): void;
 }
 
+/** How long the first worker may take to load its functions and name them. */
+const LOAD_TIMEOUT_MS = 30_000;
+
 interface Call {
   readonly id: number;
   readonly name: string;
@@ -53,7 +56,17 @@ export class FunctionPool {
   ): Promise<FunctionPool> {
     const href = String(url);
     const first = spawn();
+    let silence: ReturnType<typeof setTimeout> | undefined;
     const names = await new Promise<readonly string[]>((resolve, reject) => {
+      silence = setTimeout(
+        () =>
+          reject(
+            new TypeError(
+              `createNode: the worker for ${href} did not answer within ${LOAD_TIMEOUT_MS / 1000} s (does its script call serveFunctions?)`,
+            ),
+          ),
+        LOAD_TIMEOUT_MS,
+      );
       first.onmessage = ({ data }) => {
         if (data.type === 'ready') resolve(data.names);
         if (data.type === 'failed-to-load')
@@ -62,10 +75,12 @@ export class FunctionPool {
       first.onerror = (event) =>
         reject(new TypeError(`createNode: worker for ${href} failed: ${event.message ?? ''}`));
       first.postMessage({ type: 'load', url: href });
-    }).catch((error: unknown) => {
-      first.terminate();
-      throw error;
-    });
+    })
+      .catch((error: unknown) => {
+        first.terminate();
+        throw error;
+      })
+      .finally(() => clearTimeout(silence));
     const pool = new FunctionPool(href, names, spawn);
     pool.#adopt(first, true);
     for (let i = 1; i < Math.max(1, size); i++) pool.#adopt(spawn(), false);

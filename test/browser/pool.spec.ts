@@ -1,5 +1,10 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, test } from './fixtures.ts';
 import { coordinator } from './room.ts';
+import { serveDirectory } from './static-server.ts';
 
 test.describe('task functions in a pool of Web Workers', () => {
   test('run off the page’s thread: the page keeps ticking, results and context come back', async ({
@@ -97,4 +102,46 @@ test.describe('task functions in a pool of Web Workers', () => {
     for (let i = 0; i < 1_000_000; i++) expected = (expected + (i % 251)) % 1_000_003;
     expect(out).toEqual({ x: expected, inWorker: true, taskId: 'w', nodeId: ids[1] });
   });
+});
+
+test('in a production build, the bundled pool workers serve the functions and run a DAG', async ({
+  page,
+}) => {
+  const { build } = await import('vite');
+  const root = join(dirname(fileURLToPath(import.meta.url)), 'built');
+  const outDir = mkdtempSync(join(tmpdir(), 'handout-built-'));
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    base: './',
+    build: { outDir, emptyOutDir: true, minify: true },
+  });
+  const files = readdirSync(outDir, { recursive: true }).map(String);
+  // The workers' script was built, with its functions, into an asset of its own.
+  expect(files.filter((f) => f.endsWith('.ts'))).toEqual([]);
+  const scripts = files.filter((f) => f.endsWith('.js'));
+  expect(scripts.length).toBeGreaterThanOrEqual(2);
+  const server = await serveDirectory(outDir);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
+  try {
+    await page.goto(server.url);
+    await expect(page.locator('#status')).toHaveText('ready');
+    const out = await page.evaluate(() =>
+      (window as unknown as { built: { run(n: number): Promise<unknown> } }).built.run(100_000),
+    );
+    let sum = 0;
+    for (let i = 0; i < 100_000; i++) sum = (sum + (i % 251)) % 1_000_003;
+    expect(out).toEqual({
+      where: expect.objectContaining({ x: 100_000, inWorker: true, taskId: 'w' }),
+      sum,
+      nodeId: expect.any(String),
+    });
+    expect(errors).toEqual([]);
+  } finally {
+    await server.close();
+    rmSync(outDir, { recursive: true, force: true });
+  }
 });

@@ -17,6 +17,7 @@ const RANK: Record<string, number> = {
   'common.ts': 4,
   coordinator: 4,
   'index.ts': 5,
+  'worker.ts': 5,
   node: 5,
 };
 const MAY_IMPORT: Record<string, RegExp> = {
@@ -93,6 +94,17 @@ describe('layers', () => {
       [],
     );
     expect(files.size).toBeGreaterThan(30);
+  });
+
+  it('keeps the worker entry (handout/worker) light: no PeerJS, no IndexedDB, no runtime at large', () => {
+    const { files, packages } = reachedFrom('worker.ts');
+    expect([...packages]).toEqual([]);
+    expect([...files].sort()).toEqual([
+      'runtime/functions.ts',
+      'runtime/pool-protocol.ts',
+      'runtime/pool-serve.ts',
+      'worker.ts',
+    ]);
   });
 
   it('keeps IndexedDB and Web Worker code out of what the Node.js entry loads', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { invoke, withContext } from '../../src/runtime/functions.ts';
 import { FunctionPool, type PoolWorker } from '../../src/runtime/pool.ts';
 import type { FromWorker, ToWorker } from '../../src/runtime/pool-protocol.ts';
+import { servePool } from '../../src/runtime/pool-serve.ts';
 import { rejection } from './helpers.ts';
 
 /** A stand-in for a Web Worker running pool-worker.ts over `module`, asynchronously. */
@@ -129,5 +130,61 @@ describe('the function pool', () => {
     const error = await rejection(FunctionPool.start('mem://broken', 2, spawn));
     expect(error).toBeInstanceOf(TypeError);
     expect((error as Error).message).toContain('mem://broken');
+  });
+
+  it('runs a worker script that serves its own functions (serveFunctions), whatever URL it is told', async () => {
+    const served = {
+      double: (x: number) => x * 2,
+      version: '1.0',
+      default: { half: (x: number) => x / 2 },
+    };
+    // The real servePool behind an in-memory port, as in a Web Worker running tasks.worker.ts.
+    const spawn = (): PoolWorker => {
+      let listener: ((message: ToWorker) => void) | undefined;
+      const worker: PoolWorker = {
+        onmessage: null,
+        onerror: null,
+        terminate: () => undefined,
+        postMessage: (message) => queueMicrotask(() => listener?.(message)),
+      };
+      servePool(
+        {
+          post: (data) => queueMicrotask(() => worker.onmessage?.({ data })),
+          listen: (l) => {
+            listener = l;
+          },
+        },
+        served as never,
+      );
+      return worker;
+    };
+    const pool = await FunctionPool.start('the worker factory', 2, spawn);
+    expect([...pool.names].sort()).toEqual(['double', 'half']);
+    const fns = pool.registry();
+    expect(await invoke(fns.double as never, [21], () => context())).toBe(42);
+    expect(await invoke(fns.half as never, [21], () => context())).toBe(10.5);
+    pool.close();
+  });
+
+  it('gives up on a worker that never answers, saying what its script must do', async () => {
+    vi.useFakeTimers();
+    try {
+      const silent: PoolWorker = {
+        onmessage: null,
+        onerror: null,
+        terminate: vi.fn(),
+        postMessage: () => undefined,
+      };
+      const started = rejection(FunctionPool.start('the worker factory', 1, () => silent));
+      await vi.advanceTimersByTimeAsync(30_000);
+      const error = await started;
+      expect(error).toBeInstanceOf(TypeError);
+      expect(String(error)).toMatch(
+        /did not answer within 30 s \(does its script call serveFunctions\?\)/,
+      );
+      expect(silent.terminate).toHaveBeenCalled();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,5 +1,5 @@
 // A module of task functions loaded into each Web Worker of a node's pool (see pool.spec.ts).
-import { withContext } from '../../../src/index.ts';
+import { withContext } from '../../../src/worker.ts';
 
 /** Busy for `ms` milliseconds, blocking the thread it runs on. */
 export function spin(ms: number): number {
