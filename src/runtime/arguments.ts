@@ -1,7 +1,9 @@
-import type { ArgEdge } from '../dag/index.ts';
+import type { ArgEdge, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { DataNotFoundError } from '../errors.ts';
+import type { AttemptEnv } from './attempt.ts';
+import type { FunctionRegistry } from './functions.ts';
 import { type Fetch, isLoss, type LostInput, sizeOf, type TaskOrder } from './messages.ts';
 
 /** What resolving a task's arguments needs from its worker. */
@@ -128,4 +130,39 @@ export class LostInputError extends Error {
 /** A producer's value as one edge receives it: raw, or through that edge's serialize hook. */
 export function valueKey(edge: ArgEdge): string {
   return edge.serialize === undefined ? edge.from : `${edge.from}\u0000${edge.serialize}`;
+}
+
+/** What an attempt of the ordered task sees, its arguments resolved to `values`. */
+export function attemptEnv(
+  order: TaskOrder,
+  values: Map<string, Resolved>,
+  signal: AbortSignal,
+  worker: { readonly id: string; readonly functions: FunctionRegistry },
+): AttemptEnv {
+  const tasks = new Map<string, Task>([
+    [order.task.id, order.task],
+    ...order.inline.map((t) => [t.id, t] as const),
+  ]);
+  for (const t of [order.task, ...order.inline]) {
+    for (const { from } of t.args) {
+      // Scheduled producers appear only as ids; a stub lets attempt() see they are not inline.
+      if (!tasks.has(from)) tasks.set(from, { ...order.task, id: from, inline: false });
+    }
+  }
+  const resolved = (taskId: string, edge: ArgEdge) =>
+    values.get(valueKey({ ...edge, from: taskId }));
+  return {
+    dagId: order.dagId,
+    nodeId: worker.id,
+    tasks,
+    functions: worker.functions,
+    signal,
+    value: (taskId, edge) => resolved(taskId, edge)?.value,
+    serializedRemotely: (taskId, edge) => resolved(taskId, edge)?.serialized === true,
+    holder: (taskId) => {
+      for (const [key, r] of values)
+        if (key === taskId || key.startsWith(`${taskId}\u0000`)) return r.from;
+      return worker.id;
+    },
+  };
 }

@@ -1,26 +1,18 @@
-import type { ArgEdge, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
 import { AllocationError, UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
-import {
-  type ArgumentPorts,
-  LostInputError,
-  type Resolved,
-  resolveArguments,
-  valueKey,
-} from './arguments.ts';
-import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
+import { type ArgumentPorts, attemptEnv, LostInputError, resolveArguments } from './arguments.ts';
+import { Arrivals } from './arrivals.ts';
+import { attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
 const MAX_ORIGINS = 10_000;
-/** A wait for a value lasting longer than this also looks in the store. */
-const STORE_CHECK_MS = 50;
 
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
@@ -63,16 +55,17 @@ export class Worker {
   readonly #origins = new Map<string, string>();
   /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
   readonly #waiting = new Map<string, AbortController>();
-  /** Callers waiting for a value to be kept here, by `dagId\0dataId`. */
-  readonly #waiters = new Map<string, { resolve(v: unknown): void; reject(e: unknown): void }[]>();
   #used: Resources = {};
   /** Each task this worker ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
 
   readonly #argumentPorts: ArgumentPorts;
 
+  readonly #arrivals: Arrivals;
+
   constructor(readonly options: WorkerOptions) {
     const { id, cache, store, ports } = options;
+    this.#arrivals = new Arrivals(cache, store);
     this.#argumentPorts = {
       id,
       cache,
@@ -138,49 +131,9 @@ export class Worker {
     this.#pump();
   }
 
-  /**
-   * Resolves when a value is here: in memory now, in the store, or kept later (produced or
-   * fetched). Rejects when its DAG is cancelled. The waiter is registered before the store is
-   * asked, so a value kept meanwhile is never missed, and a slow store never delays it.
-   */
+  /** Resolves when a value is here (see {@link Arrivals.waitFor}). */
   waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown> {
-    const hot = this.options.cache.get(dagId, dataId);
-    if (hot !== undefined) return Promise.resolve(hot.value);
-    return new Promise((resolve, reject) => {
-      const key = `${dagId}\u0000${dataId}`;
-      const list = this.#waiters.get(key) ?? [];
-      const waiter = { resolve, reject };
-      list.push(waiter);
-      this.#waiters.set(key, list);
-      // Usually the value is being made right now and arrives through `#keep`; only a wait that
-      // lasts asks the store (a read there queues behind pending writes).
-      const { store } = this.options;
-      const stillWaiting = () => (this.#waiters.get(key) ?? []).includes(waiter);
-      setTimeout(() => {
-        if (!stillWaiting()) return;
-        store.has(dagId, dataId).then(
-          async (has) => {
-            if (!has || !stillWaiting()) return;
-            const value = await store.get(dagId, dataId);
-            const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
-            if (rest.length > 0) this.#waiters.set(key, rest);
-            else this.#waiters.delete(key);
-            resolve(value);
-          },
-          () => undefined, // a failing store: the value may still be kept later
-        );
-      }, STORE_CHECK_MS);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          const rest = (this.#waiters.get(key) ?? []).filter((w) => w !== waiter);
-          if (rest.length > 0) this.#waiters.set(key, rest);
-          else this.#waiters.delete(key);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    });
+    return this.#arrivals.waitFor(dagId, dataId, signal);
   }
 
   /**
@@ -200,11 +153,7 @@ export class Worker {
     for (const [key, controller] of this.#waiting) {
       if (key.startsWith(`${dagId}\u0000`)) controller.abort(reason);
     }
-    for (const [key, list] of this.#waiters) {
-      if (!key.startsWith(`${dagId}\u0000`)) continue;
-      this.#waiters.delete(key);
-      for (const w of list) w.reject(reason);
-    }
+    this.#arrivals.drop(dagId, reason);
     this.options.ports.loadChanged(this.load);
   }
 
@@ -261,7 +210,7 @@ export class Worker {
       // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
       const value = await untilAborted(
         attempt(
-          this.#env(order, values, controller.signal),
+          attemptEnv(order, values, controller.signal, this.options),
           order.task,
           order.attempt,
           order.timeout,
@@ -324,44 +273,10 @@ export class Worker {
   /** Stores a value here: in the hot cache at once, in the store behind it. */
   #keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
     this.options.cache.set(dagId, dataId, value, bytes);
-    const key = `${dagId}\u0000${dataId}`;
-    const waiters = this.#waiters.get(key);
-    if (waiters !== undefined) {
-      this.#waiters.delete(key);
-      for (const w of waiters) w.resolve(value);
-    }
+    this.#arrivals.kept(dagId, dataId, value);
     const write = this.options.store.put(dagId, dataId, value);
     write.catch(() => this.options.cache.delete(dagId, dataId)); // not kept: do not serve it
     return write;
-  }
-
-  #env(order: TaskOrder, values: Map<string, Resolved>, signal: AbortSignal): AttemptEnv {
-    const tasks = new Map<string, Task>([
-      [order.task.id, order.task],
-      ...order.inline.map((t) => [t.id, t] as const),
-    ]);
-    for (const t of [order.task, ...order.inline]) {
-      for (const { from } of t.args) {
-        // Scheduled producers appear only as ids; a stub lets attempt() see they are not inline.
-        if (!tasks.has(from)) tasks.set(from, { ...order.task, id: from, inline: false });
-      }
-    }
-    const resolved = (taskId: string, edge: ArgEdge) =>
-      values.get(valueKey({ ...edge, from: taskId }));
-    return {
-      dagId: order.dagId,
-      nodeId: this.options.id,
-      tasks,
-      functions: this.options.functions,
-      signal,
-      value: (taskId, edge) => resolved(taskId, edge)?.value,
-      serializedRemotely: (taskId, edge) => resolved(taskId, edge)?.serialized === true,
-      holder: (taskId) => {
-        for (const [key, r] of values)
-          if (key === taskId || key.startsWith(`${taskId}\u0000`)) return r.from;
-        return this.options.id;
-      },
-    };
   }
 
   #report(orchestrator: string, order: TaskOrder, fields: DistributiveReport): void {
