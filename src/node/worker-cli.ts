@@ -9,7 +9,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createNode, createSqliteStore, type FunctionRegistry } from './index.ts';
+import { functionsOf } from '../runtime/functions.ts';
+import { createNode, createSqliteStore } from './index.ts';
 
 const usage =
   'usage: handout-worker --coordinator URL --functions MODULE [--room demo] [--workers N] [--cpu N] [--id ID] [--secret S] [--store FILE.db]';
@@ -44,18 +45,10 @@ if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) {
 const time = () => new Date().toISOString().slice(11, 23);
 const log = (line: string) => console.log(`${time()} ${line}`);
 
-/** The module's exported functions, to run on this thread (`--workers 0`). */
-async function loadFunctions(url: URL): Promise<FunctionRegistry> {
-  const module = (await import(url.href)) as Record<string, unknown>;
-  const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
-  return Object.fromEntries(
-    Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
-  ) as FunctionRegistry;
-}
-
 const moduleUrl = pathToFileURL(resolve(values.functions));
 const node = await createNode({
-  functions: workers === 0 ? await loadFunctions(moduleUrl) : moduleUrl,
+  // --workers 0: the module's functions on this thread.
+  functions: workers === 0 ? functionsOf(await import(moduleUrl.href)) : moduleUrl,
   workers,
   coordinator: values.coordinator,
   room: values.room,

@@ -88,3 +88,11 @@ export function lookup(registry: FunctionRegistry, name: string): TaskFunction |
   const fn = registry[name];
   return typeof fn === 'function' ? fn : undefined;
 }
+
+/** A module's exported functions (its default export's too), by name; other exports ignored. */
+export function functionsOf(module: Record<string, unknown>): FunctionRegistry {
+  const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
+  return Object.fromEntries(
+    Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
+  ) as FunctionRegistry;
+}

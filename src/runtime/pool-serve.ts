@@ -1,7 +1,7 @@
 // What each worker of a node's function pool runs (a Web Worker in a browser, a worker thread in
 // Node.js): it loads the application's module of functions (its exports, by name) and runs calls
 // from the node. Results' ArrayBuffers are transferred back, not copied.
-import { type FunctionRegistry, invoke, lookup } from './functions.ts';
+import { type FunctionRegistry, functionsOf, invoke, lookup } from './functions.ts';
 import { buffersIn, type FromWorker, type ToWorker } from './pool-protocol.ts';
 
 /** The worker's end of its channel to the node. */
@@ -15,16 +15,14 @@ export interface PoolPort {
  * (a worker script that imported them itself), or else those of the module the node names.
  */
 export function servePool(port: PoolPort, given?: FunctionRegistry): void {
-  let functions: FunctionRegistry = given === undefined ? {} : onlyFunctions(given);
+  let functions: FunctionRegistry = given === undefined ? {} : functionsOf(given);
   const running = new Map<number, AbortController>();
   const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.post(message, transfer);
 
   async function load(url: string): Promise<void> {
     try {
       if (given === undefined)
-        functions = onlyFunctions(
-          (await import(/* @vite-ignore */ url)) as Record<string, unknown>,
-        );
+        functions = functionsOf((await import(/* @vite-ignore */ url)) as Record<string, unknown>);
       post({ type: 'ready', names: Object.keys(functions) });
     } catch (error) {
       post({ type: 'failed-to-load', message: String(error) });
@@ -55,21 +53,13 @@ export function servePool(port: PoolPort, given?: FunctionRegistry): void {
   });
 }
 
-/** A module's exported functions (its default export's too), by name. */
-function onlyFunctions(module: Record<string, unknown>): FunctionRegistry {
-  const exported = { ...module, ...((module.default ?? {}) as Record<string, unknown>) };
-  return Object.fromEntries(
-    Object.entries(exported).filter(([, fn]) => typeof fn === 'function'),
-  ) as FunctionRegistry;
-}
-
 /** Serves from this Web Worker (`self`): the functions given, or the module the node names. */
 export function serveInWorker(given?: FunctionRegistry): void {
   const scope = globalThis as unknown as {
     postMessage(message: FromWorker, transfer: Transferable[]): void;
     onmessage: ((event: MessageEvent<ToWorker>) => void) | null;
   };
-  if (typeof scope.postMessage !== 'function')
+  if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope === 'undefined')
     throw new TypeError('serveFunctions: call it in a Web Worker that a node spawned');
   servePool(
     {
