@@ -66,12 +66,15 @@ node.on('task:ran', (t) => {
 });
 node.on('peer:join', (p) => log(`peer joined: ${p.id}`));
 node.on('peer:leave', (p) => log(`peer left: ${p.id} (${p.reason})`));
-node.on('coordinator:down', () => log('coordinator lost; peers stay connected'));
+const stopHearingDown = node.on('coordinator:down', () =>
+  log('coordinator lost; peers stay connected'),
+);
 node.on('coordinator:up', () => log('coordinator back'));
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log('leaving the room');
+    stopHearingDown(); // leaving closes the coordinator's socket: not news
     void node.close().then(() => process.exit(0));
   });
 }

@@ -174,6 +174,7 @@ describe('Node.js peers over real WebRTC (node-datachannel) and a real coordinat
       expect(await exited).toBe(0);
       expect(await left).toBe('cli-worker');
       expect(output).toContain('leaving the room');
+      expect(output).not.toContain('coordinator lost');
     },
   );
 });
