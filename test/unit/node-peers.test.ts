@@ -171,7 +171,7 @@ describe('Node.js peers over real WebRTC (node-datachannel) and a real coordinat
       expect(output).toMatch(new RegExp(`ran +${dag.id}/x \\(identity\\)`));
       const left = new Promise<string>((resolve) => a.on('peer:leave', (p) => resolve(p.id)));
       const exited = new Promise<number | null>((resolve) =>
-        child.on('exit', (code) => resolve(code)),
+        child.on('close', (code) => resolve(code)),
       );
       child.kill('SIGINT');
       expect(await exited).toBe(0);
