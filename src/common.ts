@@ -46,7 +46,7 @@ export type {
   NodeOptions,
   StorageEstimate,
   TaskRan,
-} from './runtime/node.ts';
+} from './runtime/node-api.ts';
 export type {
   RunEvents,
   RunHandle,

@@ -21,14 +21,6 @@ import { FunctionPool, type PoolWorker } from './pool.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { joinSwarm } from './swarm.ts';
 
-export type {
-  HandoutNode,
-  NodeEvents,
-  NodeOptions,
-  StorageEstimate,
-  TaskRan,
-} from './node-api.ts';
-
 /** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */
 export async function createNodeOn(platform: Platform, options: NodeOptions): Promise<HandoutNode> {
   if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {

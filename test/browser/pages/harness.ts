@@ -241,10 +241,14 @@ const harness = {
   },
   /** Resolves once `count` peers completed their handshake with node `id`. */
   waitForPeers(id: string, count: number): Promise<string[]> {
-    const node = nodes.get(id) ?? transports.get(id)?.transport;
+    // What a node and a bare transport share.
+    const node:
+      | {
+          peers(): handout.PeerInfo[];
+          on(event: 'peer:join', listener: () => void): () => void;
+        }
+      | undefined = nodes.get(id) ?? transports.get(id)?.transport;
     if (node === undefined) throw new Error(`no node ${id}`);
-    const onJoin = (listener: () => void) =>
-      'execute' in node ? node.on('peer:join', listener) : node.on('peer:join', listener);
     return new Promise((resolve) => {
       const check = () => {
         const peers = node
@@ -253,7 +257,7 @@ const harness = {
           .sort();
         if (peers.length >= count) resolve(peers);
       };
-      onJoin(check);
+      node.on('peer:join', check);
       check();
     });
   },
