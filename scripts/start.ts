@@ -1,15 +1,15 @@
 // `npm start`: the coordinator and the demo page, from one command.
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
+import { formatText } from '../src/coordinator/log.ts';
 
 const coordinatorPort = Number(process.env.HANDOUT_COORDINATOR_PORT ?? 9000);
 const demoPort = Number(process.env.HANDOUT_DEMO_PORT ?? 5173);
-const time = () => new Date().toISOString().slice(11, 23);
-
 const coordinator = await startCoordinator({
   port: coordinatorPort,
-  log: (event, room, id) =>
-    console.log(`${time()} ${event.padEnd(5)} room=${room.slice(0, 20)} peer=${id}`),
+  log: (entry) => {
+    if (entry.event !== 'listening') console.log(formatText(entry));
+  },
 });
 const vite = await createServer({
   configFile: new URL('../vite.config.ts', import.meta.url).pathname,

@@ -77,7 +77,10 @@ export async function createPeerJsTransport(options: PeerJsTransportOptions): Pr
     onStatus: (up, reason) => onStatus(up, reason),
   });
   const dials = new Map<string, (error: Error) => void>();
+  /** What the coordinator said when it last dropped us (a PeerJS `ERROR` message). */
+  let refusal = '';
   peer.on('error', (error: PeerError<string>) => {
+    if (error.type === 'server-error') refusal = `: ${error.message}`;
     if (error.type === 'peer-unavailable') {
       for (const [id, fail] of dials)
         if (error.message.includes(id))
@@ -86,8 +89,11 @@ export async function createPeerJsTransport(options: PeerJsTransportOptions): Pr
   });
   keepConnected(
     peer,
-    () => rooms.poke(),
-    (up, reason) => onStatus(up, reason),
+    () => {
+      refusal = '';
+      rooms.poke();
+    },
+    (up, reason) => onStatus(up, `${reason}${refusal}`),
   );
 
   const connector: Connector = {

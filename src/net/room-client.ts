@@ -1,3 +1,4 @@
+import { describeClose } from './close-codes.ts';
 import type { DirectoryEvent, Member } from './mesh.ts';
 import { PEER_ID } from './protocol.ts';
 
@@ -50,9 +51,9 @@ export class RoomClient {
     const socket = new WebSocket(`${url}?${query}`);
     this.#socket = socket;
     socket.onmessage = (event) => {
-      const parsed = parse(event.data);
-      if (parsed === undefined) return;
-      if (parsed.type === 'members') {
+      const events = parse(event.data);
+      if (events === undefined) return;
+      if (events[0]?.type === 'members') {
         this.#attempt = 0;
         if (!this.#up) {
           this.#up = true;
@@ -60,11 +61,11 @@ export class RoomClient {
         }
         resolve?.();
       }
-      this.options.onEvent(parsed);
+      for (const parsed of events) this.options.onEvent(parsed);
     };
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
-      const reason = `room socket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})`;
+      const reason = `room socket closed: ${describeClose(event.code, event.reason)}`;
       if (this.#up) {
         this.#up = false;
         this.options.onStatus(false, reason);
@@ -77,8 +78,9 @@ export class RoomClient {
   }
 }
 
-function parse(data: unknown): DirectoryEvent | undefined {
-  if (typeof data !== 'string' || data.length > 1 << 20) return undefined;
+/** A message of the coordinator as directory events: a member list, or a batch of changes. */
+function parse(data: unknown): DirectoryEvent[] | undefined {
+  if (typeof data !== 'string' || data.length > 16 << 20) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(data);
@@ -88,8 +90,18 @@ function parse(data: unknown): DirectoryEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const event = value as Record<string, unknown>;
   if (event.type === 'members' && Array.isArray(event.members) && event.members.every(isMember)) {
-    return { type: 'members', members: event.members };
+    return [{ type: 'members', members: event.members }];
   }
+  if (event.type === 'batch' && Array.isArray(event.events)) {
+    const changes = event.events.map(change);
+    return changes.every((c) => c !== undefined) ? (changes as DirectoryEvent[]) : undefined;
+  }
+  return undefined;
+}
+
+function change(value: unknown): DirectoryEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const event = value as Record<string, unknown>;
   if (event.type === 'join' && isMember(event))
     return { type: 'join', id: event.id, session: event.session };
   if (event.type === 'leave' && typeof event.id === 'string' && PEER_ID.test(event.id)) {

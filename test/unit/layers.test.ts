@@ -25,7 +25,7 @@ const MAY_IMPORT: Record<string, RegExp> = {
   peerjs: /^net\/peerjs[^/]*\.ts$/,
   'better-sqlite3': /^data\/sqlite-store\.ts$/,
   'node-datachannel/polyfill': /^node\/globals\.ts$/,
-  ws: /^(node\/globals|coordinator\/coordinator)\.ts$/,
+  ws: /^(node\/globals|coordinator\/[^/]+)\.ts$/,
 };
 
 function sourceFiles(dir: string): string[] {
