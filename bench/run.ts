@@ -8,6 +8,7 @@ import { type Browser, type BrowserServer, chromium, type Page } from '@playwrig
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
+import { coordinatorScenarios } from './coordinator-load.ts';
 import { runDask, withDask } from './dask.ts';
 import { edgeScenarios } from './edge.ts';
 import { localScenarios } from './local.ts';
@@ -33,9 +34,10 @@ const config: BenchConfig = {
 const outFile = resolve(
   args.find((a) => a.startsWith('--out='))?.slice(6) ?? resolve(here, 'results.json'),
 );
-/** Which scenario groups to run: `--only=local,transfer,swarm,recovery`. */
+/** Which scenario groups to run: `--only=local,transfer,edge,swarm,recovery,coordinator`. */
 const only = (
-  args.find((a) => a.startsWith('--only='))?.slice(7) ?? 'local,transfer,edge,swarm,recovery'
+  args.find((a) => a.startsWith('--only='))?.slice(7) ??
+  'local,transfer,edge,swarm,recovery,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
         Promise.all([serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)));
       scenarios.push(...(await recoveryScenarios(openTabs, coordinator.url, config)));
     }
+    if (only.includes('coordinator')) scenarios.push(...(await coordinatorScenarios(config)));
   } finally {
     await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);

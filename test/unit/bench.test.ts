@@ -17,6 +17,8 @@ const NAMES = [
   'transfer-memory',
   'recovery',
   'transfer-node',
+  'coordinator-load-1-room',
+  'coordinator-load-100-rooms',
 ];
 
 describe('the benchmark harness', () => {
@@ -38,6 +40,9 @@ describe('the benchmark harness', () => {
         '--dags=20',
         '--recovery-width=8',
         '--recovery-ms=1',
+        '--load-one-room=20',
+        '--load-clients=60',
+        '--load-rooms=6',
         `--out=${out}`,
       ],
       { encoding: 'utf8', timeout: 240_000 },
