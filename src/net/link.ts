@@ -148,12 +148,12 @@ export class Link {
    * rather than after the heartbeat's `deadAfterMs`, and a peer that is only cut off from the
    * coordinator keeps its link.
    */
-  probe(timeoutMs: number): void {
+  probe(timeoutMs: number, reason: string): void {
     if (this.#state !== 'ready') return;
     const asked = Date.now();
     this.#send(message({ t: 'ping', n: this.#pings++ }));
     const timer = setTimeout(() => {
-      if (this.#lastHeard < asked) this.close('left the room and did not answer', false);
+      if (this.#lastHeard < asked) this.close(reason, false);
     }, timeoutMs);
     this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
   }

@@ -41,8 +41,12 @@ interface Queued {
 
 /** If the lower id has not dialled us this long after we learned of each other, we dial. */
 const FALLBACK_DIAL_MS = 3000;
-/** A channel this silent (heartbeats come every second) yields to a new one. */
+/**
+ * A duplicate channel meets a link this silent (heartbeats come every second): the link is
+ * asked to answer within {@link PROBE_MS}, and yields to the new channel only if it does not.
+ */
 const STALE_MS = 1500;
+const PROBE_MS = 1000;
 /** Wait before dialling again a room member whose channel failed. */
 const REDIAL_MS = 1000;
 /** A peer the coordinator says left is gone unless it answers within this. */
@@ -60,6 +64,8 @@ export class Mesh implements Transport {
   readonly #dialing = new Map<string, Promise<void>>();
   /** Messages for peers whose channel is not ready yet. */
   readonly #waiting = new Map<string, Queued[]>();
+  /** A new channel held while the quiet link it would replace is asked whether it is alive. */
+  readonly #standby = new Map<string, { channel: Channel; dialer: string }>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #closed = false;
   #dropped = 0;
@@ -131,6 +137,8 @@ export class Mesh implements Transport {
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
     for (const entry of [...this.#entries.values()]) entry.link.close('node closed', true);
+    for (const { channel } of this.#standby.values()) channel.close();
+    this.#standby.clear();
     for (const peerId of [...this.#waiting.keys()])
       this.#rejectWaiting(peerId, new PeerGoneError(peerId, 'this node closed'));
     await this.connector.close();
@@ -141,7 +149,7 @@ export class Mesh implements Transport {
     if (this.#closed) return;
     if (event.type === 'leave') {
       this.#members.delete(event.id);
-      this.#entries.get(event.id)?.link.probe(LEFT_PROBE_MS);
+      this.#entries.get(event.id)?.link.probe(LEFT_PROBE_MS, 'left the room and did not answer');
       if (!this.#entries.has(event.id))
         this.#rejectWaiting(event.id, new PeerGoneError(event.id, 'left the room'));
       return;
@@ -199,17 +207,31 @@ export class Mesh implements Transport {
     const current = this.#entries.get(peerId);
     if (current !== undefined) {
       const preferred = this.id < peerId ? this.id : peerId;
-      // A live channel from the preferred side stays; a silent one may be dead, so it yields.
-      if (
-        current.dialer === preferred &&
-        dialer !== preferred &&
-        current.link.silentMs < STALE_MS
-      ) {
-        channel.close();
+      // A channel from the preferred side stays while it is alive. One that has been quiet may
+      // be dead (the peer restarted) or only busy (a tab sending 32 MiB hears nothing back for
+      // a while): it is asked, and yields only if it does not answer.
+      if (current.dialer === preferred && dialer !== preferred) {
+        if (current.link.silentMs < STALE_MS || current.link.state !== 'ready') {
+          channel.close();
+          return;
+        }
+        this.#standby.get(peerId)?.channel.close();
+        this.#standby.set(peerId, { channel, dialer });
+        current.link.probe(PROBE_MS, 'a new channel came and this one did not answer');
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          const held = this.#standby.get(peerId);
+          if (held?.channel !== channel) return;
+          this.#standby.delete(peerId);
+          if (this.#entries.get(peerId) === current) channel.close(); // it answered: it stays
+        }, PROBE_MS + 50);
+        this.#timers.add(timer);
         return;
       }
       // The new channel wins: it is the preferred dial, or a fresh one from the same side
       // (the peer reloaded, or the old channel died unnoticed).
+      this.#standby.get(peerId)?.channel.close();
+      this.#standby.delete(peerId);
       this.#drop(current, 'replaced by a new channel');
     }
     const entry: Entry = {
@@ -253,6 +275,12 @@ export class Mesh implements Transport {
     const peerId = entry.link.peerId;
     if (this.#entries.get(peerId) === entry) this.#entries.delete(peerId);
     entry.link.close(reason, false);
+    // A link that did not answer its probe: the channel held in standby takes its place.
+    const standby = this.#standby.get(peerId);
+    if (standby !== undefined && !this.#closed) {
+      this.#standby.delete(peerId);
+      this.#adopt(peerId, standby.channel, standby.dialer);
+    }
     if (!this.#members.has(peerId) || this.#closed)
       this.#rejectWaiting(peerId, new PeerGoneError(peerId, reason));
     if (entry.info !== undefined && !this.#closed) {

@@ -1,0 +1,147 @@
+// A second channel between two peers (a late fallback dial) must not replace a link that is only
+// quiet (a tab busy sending a large value hears nothing back for a while), yet must replace a
+// dead one. Driven through a connector of the test's own, so the duplicate comes exactly when
+// the test wants it.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Channel } from '../../../src/net/channel.ts';
+import { type Connector, type DirectoryEvent, Mesh } from '../../../src/net/mesh.ts';
+
+interface Wire {
+  /** Frames on this pair are lost both ways (the peer died without a word). */
+  cut: boolean;
+}
+
+/** Two ends of one channel; frames arrive on the next task, in order. */
+function pair(): [Channel, Channel, Wire] {
+  const wire: Wire = { cut: false };
+  const listeners: ((data: ArrayBuffer) => void)[] = [];
+  const closers: (() => void)[][] = [[], []];
+  let closed = false;
+  const end = (i: 0 | 1): Channel => ({
+    send(data) {
+      if (closed) throw new Error('closed');
+      const copy = data.slice().buffer as ArrayBuffer;
+      setTimeout(() => {
+        if (!wire.cut && !closed) listeners[1 - i]?.(copy);
+      }, 0);
+    },
+    bufferedAmount: 0,
+    onDrain: () => undefined,
+    onMessage(listener) {
+      listeners[i] = listener;
+    },
+    onClose(listener) {
+      closers[i]?.push(listener);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      for (const side of closers) for (const l of side) setTimeout(l, 0);
+    },
+  });
+  return [end(0), end(1), wire];
+}
+
+interface Peer {
+  mesh: Mesh;
+  incoming?: (peerId: string, channel: Channel) => void;
+  directory?: (event: DirectoryEvent) => void;
+  /** The dial this peer has in flight, finished by the test. */
+  dial?: (channel: Channel) => void;
+}
+
+const meshes: Mesh[] = [];
+afterEach(async () => {
+  await Promise.all(meshes.splice(0).map((m) => m.close()));
+  vi.useRealTimers();
+});
+
+/** Peers 'a' and 'b' whose dials finish only when the test says so. */
+function twoPeers(): { a: Peer; b: Peer; finishDial(dialer: 'a' | 'b'): Wire } {
+  const peers: Record<string, Peer> = {};
+  const make = (id: string): Peer => {
+    const peer = {} as Peer;
+    const connector: Connector = {
+      dial: () =>
+        new Promise<Channel>((resolve) => {
+          peer.dial = resolve;
+        }),
+      onIncoming: (handler) => {
+        peer.incoming = handler;
+      },
+      onDirectory: (handler) => {
+        peer.directory = handler;
+      },
+      onCoordinator: () => undefined,
+      close: async () => undefined,
+    };
+    // Heartbeats far apart: a link is quiet for seconds yet alive.
+    const options = { selfId: id, session: `s-${id}`, room: 'r', capabilities: {} };
+    peer.mesh = new Mesh(id, { ...options, heartbeatMs: 60_000, deadAfterMs: 120_000 }, connector);
+    meshes.push(peer.mesh);
+    peers[id] = peer;
+    return peer;
+  };
+  const a = make('a');
+  const b = make('b');
+  a.directory?.({ type: 'members', members: [{ id: 'b', session: 's-b' }] });
+  b.directory?.({ type: 'members', members: [{ id: 'a', session: 's-a' }] });
+  return {
+    a,
+    b,
+    finishDial(dialer) {
+      const [mine, theirs, wire] = pair();
+      const other = dialer === 'a' ? 'b' : 'a';
+      const dial = (peers[dialer] as Peer).dial;
+      if (dial === undefined) throw new Error(`${dialer} is not dialling`);
+      dial(mine);
+      (peers[other] as Peer).incoming?.(dialer, theirs);
+      return wire;
+    },
+  };
+}
+
+/**
+ * The race seen on slow machines: a's dial (the preferred one, a < b) takes so long that b's
+ * fallback dial starts too; a's channel wins, and b's arrives much later, while the link is
+ * quiet (one side busy sending).
+ */
+async function lateDuplicate() {
+  vi.useFakeTimers();
+  const peers = twoPeers();
+  await vi.advanceTimersByTimeAsync(3100); // b's fallback dial is now in flight
+  expect(peers.b.dial).toBeDefined();
+  const first = peers.finishDial('a');
+  await vi.advanceTimersByTimeAsync(10);
+  expect(peers.a.mesh.peers().map((p) => p.id)).toEqual(['b']);
+  await vi.advanceTimersByTimeAsync(1700); // quiet for longer than 1.5 s
+  return { ...peers, first };
+}
+
+describe('a duplicate channel meets a quiet link', () => {
+  it('keeps the link when it answers: nobody leaves, messages go on', async () => {
+    const { a, b, finishDial } = await lateDuplicate();
+    const left: string[] = [];
+    a.mesh.on('peer:leave', (p) => left.push(p.id));
+    b.mesh.on('peer:leave', (p) => left.push(p.id));
+    finishDial('b');
+    await vi.advanceTimersByTimeAsync(1300); // the probe's answer, and the decision
+    expect(left).toEqual([]);
+    const got: unknown[] = [];
+    b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
+    await a.mesh.send('b', { v: 1, t: 'msg', topic: 't', body: 'still here' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(got).toEqual(['still here']);
+  });
+
+  it('replaces the link when it does not answer', async () => {
+    const { a, first, finishDial } = await lateDuplicate();
+    const events: string[] = [];
+    a.mesh.on('peer:leave', (p) => events.push(`leave ${p.id}: ${p.reason}`));
+    a.mesh.on('peer:join', (p) => events.push(`join ${p.id}`));
+    first.cut = true; // dead without a word
+    finishDial('b');
+    await vi.advanceTimersByTimeAsync(1300);
+    expect(events).toEqual(['leave b: a new channel came and this one did not answer', 'join b']);
+  });
+});
