@@ -44,6 +44,7 @@ export type {
   HandoutNode,
   NodeEvents,
   NodeOptions,
+  ResultOptions,
   StorageEstimate,
   TaskRan,
 } from './runtime/node-api.ts';

@@ -131,11 +131,15 @@ export class StorageError extends HandoutError<'storage'> {
   }
 }
 
-/** A DAG with this id is already running on this node; runs are never merged. */
+/** A DAG with this id is already running, here or elsewhere in the room; runs are never merged. */
 export class DagRunningError extends HandoutError<'dag_running'> {
   override name = 'DagRunningError';
-  constructor(readonly dagId: string) {
-    super('dag_running', `DAG ${dagId} is already running on this node`);
+  constructor(
+    readonly dagId: string,
+    /** Where or why, e.g. `it runs on peer B`. @default 'it runs on this node' */
+    where = 'it runs on this node',
+  ) {
+    super('dag_running', `DAG ${dagId} is already running: ${where}`);
   }
 }
 

@@ -11,13 +11,23 @@ import type { Task, TaskSpec } from './types.ts';
  * dag.add({ id: 'src', fn: 'identity', extraArgs: [42] });
  * dag.add({ id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2] });
  */
+/** DAGs whose id `new Dag()` generated: no run of that id can have happened before. */
+const generated = new WeakSet<Dag>();
+
+/** Whether the DAG's id was generated (rather than given by the caller). */
+export function hasGeneratedId(dag: Dag): boolean {
+  return generated.has(dag);
+}
+
 export class Dag {
   /** `crypto.randomUUID()` unless given; a caller who gives one owns its uniqueness. */
   readonly id: string;
   readonly #tasks = new Map<string, Task>();
   #plan: Plan | undefined;
 
-  constructor(id: string = crypto.randomUUID()) {
+  constructor(given?: string) {
+    const id = given ?? crypto.randomUUID();
+    if (given === undefined) generated.add(this);
     if (typeof id !== 'string' || id.length === 0 || id.startsWith('\u0000')) {
       throw new DagValidationError(
         'invalid_task',

@@ -1,10 +1,18 @@
+interface Entry {
+  readonly dagId: string;
+  readonly value: unknown;
+  readonly bytes: number;
+}
+
 /**
  * Recent values by `[dagId, dataId]`, in memory, bounded by (estimated) bytes: the hot path in
  * front of the result store, so a value produced a moment ago is read without a transaction.
- * Least recently used entries go first.
+ * Least recently used entries go first; a DAG's entries go at once when its run is over.
  */
 export class ValueCache {
-  readonly #entries = new Map<string, { dagId: string; value: unknown; bytes: number }>();
+  readonly #entries = new Map<string, Entry>();
+  /** The keys of each DAG's entries, so dropping a DAG never scans the others. */
+  readonly #byDag = new Map<string, Set<string>>();
   #bytes = 0;
 
   constructor(readonly maxBytes = 64 << 20) {}
@@ -23,11 +31,13 @@ export class ValueCache {
     this.#forget(key);
     if (bytes > this.maxBytes) return;
     this.#entries.set(key, { dagId, value, bytes });
+    const keys = this.#byDag.get(dagId) ?? new Set<string>();
+    keys.add(key);
+    this.#byDag.set(dagId, keys);
     this.#bytes += bytes;
-    for (const [oldest, entry] of this.#entries) {
+    for (const oldest of this.#entries.keys()) {
       if (this.#bytes <= this.maxBytes) break;
-      this.#entries.delete(oldest);
-      this.#bytes -= entry.bytes;
+      this.#forget(oldest);
     }
   }
 
@@ -36,11 +46,16 @@ export class ValueCache {
   }
 
   clearDag(dagId: string): void {
-    for (const [key, entry] of this.#entries) if (entry.dagId === dagId) this.#forget(key);
+    for (const key of this.#byDag.get(dagId) ?? []) this.#forget(key);
   }
 
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Values held. */
+  get size(): number {
+    return this.#entries.size;
   }
 
   #forget(key: string): void {
@@ -48,6 +63,9 @@ export class ValueCache {
     if (entry === undefined) return;
     this.#entries.delete(key);
     this.#bytes -= entry.bytes;
+    const keys = this.#byDag.get(entry.dagId);
+    keys?.delete(key);
+    if (keys?.size === 0) this.#byDag.delete(entry.dagId);
   }
 }
 

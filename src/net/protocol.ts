@@ -75,7 +75,9 @@ export type DropReason =
   | 'wrong-version'
   | 'oversized'
   | 'unexpected'
-  | 'unauthenticated';
+  | 'unauthenticated'
+  /** A peer asked for what only a run's orchestrator may do (clear or cancel a live run). */
+  | 'unauthorized';
 
 export type Parsed =
   | { readonly ok: true; readonly message: Message }

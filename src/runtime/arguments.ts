@@ -11,10 +11,11 @@ export interface ArgumentPorts {
   readonly id: string;
   readonly cache: ValueCache;
   readonly store: ResultStore;
-  /** A value from a peer that holds it; with `serialize`, as that hook turns it there. */
+  /** A value of run `epoch` from a peer that holds it; with `serialize`, as that hook turns it there. */
   fetch(
     peer: string,
     dagId: string,
+    epoch: number,
     dataId: string,
     serialize?: { fn: string; consumerTaskId: string },
     /** Wait there until the value exists, rather than failing to find it. */
@@ -22,8 +23,8 @@ export interface ArgumentPorts {
   ): Promise<unknown>;
   /** Where the orchestrator knows a result to be. */
   locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
-  /** Keeps a fetched value here (cache and store). */
-  keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void>;
+  /** Keeps a fetched value of run `epoch` here (cache and store). */
+  keep(dagId: string, epoch: number, dataId: string, value: unknown, bytes: number): Promise<void>;
   /** Resolves when the value is kept here. */
   waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown>;
 }
@@ -100,13 +101,13 @@ async function argument(
     if (signal.aborted) throw signal.reason;
     const started = performance.now();
     try {
-      const value = await ports.fetch(holder, dagId, edge.from, serialize, wait);
+      const value = await ports.fetch(holder, dagId, job.order.epoch, edge.from, serialize, wait);
       if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
       const bytes = sizeOf(value);
       fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
       // A value turned by the producer's serialize hook is this edge's own: not cached.
       if (serialize === undefined)
-        ports.keep(dagId, edge.from, value, bytes).catch(() => undefined);
+        ports.keep(dagId, job.order.epoch, edge.from, value, bytes).catch(() => undefined);
       return { value, from: holder, serialized: serialize !== undefined };
     } catch (error) {
       if (signal.aborted || !isLoss(error)) throw error; // a serialize hook that threw

@@ -2,29 +2,34 @@ import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
-import { DagRunningError } from '../errors.ts';
+import { DagRunningError, UnknownDagError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
-import { DataService, FIND_TIMEOUT_MS, WAIT_TIMEOUT_MS } from './data-service.ts';
+import { DataService, WAIT_TIMEOUT_MS } from './data-service.ts';
+import { Epochs } from './epochs.ts';
 import type { Expiry } from './expiry.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { LoadBook } from './load-book.ts';
 import {
   type Load,
   Method,
+  parseClaim,
   parseDagId,
   parseKey,
   parseLoad,
   parseOrders,
   parseReports,
+  parseRun,
   type TaskOrder,
   type TaskReport,
   Topic,
 } from './messages.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { Outbox } from './outbox.ts';
-import type { RunHandle, SubmitOptions } from './run-handle.ts';
+import { RoomRuns } from './room-runs.ts';
+import { RunClaims } from './run-claims.ts';
+import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { Worker } from './worker.ts';
 
 export interface ClusterOptions {
@@ -50,6 +55,9 @@ export class Cluster {
   readonly book = new LoadBook();
   readonly cache = new ValueCache();
   readonly data: DataService;
+  readonly epochs: Epochs;
+  readonly claims: RunClaims;
+  readonly room: RoomRuns;
   /** Bodies that passed the transport's checks but not the runtime's. */
   readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
   /** Runs orchestrated here, finished ones included, so their registries answer `locate`. */
@@ -63,21 +71,29 @@ export class Cluster {
   constructor(readonly options: ClusterOptions) {
     const { id, transport, store } = options;
     this.rpc = new Rpc(transport, 60_000);
+    // A later run of a DAG reaching this node first wipes what it holds of earlier ones.
+    this.epochs = new Epochs(store, async (dagId, epoch) => {
+      this.worker.cancel(dagId, epoch - 1);
+      this.cache.clearDag(dagId);
+      await store.clearDag(dagId);
+    });
     this.worker = new Worker({
       id,
       functions: options.functions,
       store,
       cache: this.cache,
+      epochs: this.epochs,
       capabilities: options.capabilities,
       ports: {
         report: (orchestrator, report) => this.#outbox.report(orchestrator, report),
-        fetch: (peer, dagId, dataId, serialize, wait) =>
+        fetch: (peer, dagId, epoch, dataId, serialize, wait) =>
           this.rpc.request(
             peer,
             Method.get,
             {
               wait: wait === true,
               dagId,
+              epoch,
               dataId,
               serialize: serialize?.fn,
               consumerTaskId: serialize?.consumerTaskId,
@@ -113,17 +129,36 @@ export class Cluster {
       rpc: this.rpc,
       cache: this.cache,
       store,
+      epochs: this.epochs,
       functions: options.functions,
       waitFor: (dagId, dataId, signal) => this.worker.waitFor(dagId, dataId, signal),
       knows: (dagId) => this.#knows(dagId),
       peers: () => transport.peers().map((p) => p.id),
     });
+    const peers = () => transport.peers().map((p) => p.id);
+    this.claims = new RunClaims({
+      rpc: this.rpc,
+      epochs: this.epochs,
+      peers,
+      running: (dagId) => this.#started(dagId),
+    });
+    this.room = new RoomRuns({
+      id,
+      rpc: this.rpc,
+      peers,
+      local: (dagId) => this.#localStatus(dagId),
+    });
     this.#listen();
   }
 
-  submit(dag: Dag, options: SubmitOptions): RunHandle {
+  /**
+   * Starts a run of the DAG from this node. A DAG whose id `new Dag()` generated, run for the
+   * first time, starts at once (epoch 0); any other first asks the room (see {@link RunClaims}).
+   */
+  submit(dag: Dag, options: SubmitOptions, fresh: boolean): RunHandle {
     const running = this.#runs.get(dag.id);
-    if (running?.state === 'running') throw new DagRunningError(dag.id);
+    if (running?.state === 'running' || this.claims.claiming(dag.id))
+      throw new DagRunningError(dag.id);
     const plan = dag.validate();
     this.#known.add(dag.id);
     if (options.ttl !== undefined) this.options.expiry?.touch(dag.id, options.ttl);
@@ -134,15 +169,16 @@ export class Cluster {
         self: this.options.id,
         book: this.book,
         dispatch: (peer, order) => this.#outbox.order(peer, order),
-        cancel: (peers, dagId) => {
+        over: (peers, dagId, epoch) => {
           for (const peer of peers) {
-            if (peer === this.options.id) this.#over(peer, dagId);
-            else void this.rpc.notify(peer, Topic.cancel, { dagId }).catch(() => undefined);
+            if (peer === this.options.id) this.#over(peer, dagId, epoch);
+            else void this.rpc.notify(peer, Topic.cancel, { dagId, epoch }).catch(() => undefined);
           }
         },
-        fetch: (peer, dagId, dataId) => this.data.get(peer, dagId, dataId),
+        fetch: (peer, dagId, epoch, dataId) => this.data.get(peer, dagId, epoch, dataId),
       },
       options,
+      fresh ? 0 : this.claims.claim(dag.id).then((epoch) => this.#announce(dag.id, epoch)),
     );
     this.#runs.delete(dag.id); // re-inserted last, so the oldest runs come first
     this.#runs.set(dag.id, run);
@@ -156,8 +192,15 @@ export class Cluster {
     };
   }
 
-  status(dagId: string) {
-    return this.#runs.get(dagId)?.status();
+  /** The latest run of the DAG in the room: this node's, else the one its orchestrator reports. */
+  status(dagId: string): Promise<RunStatus> {
+    const here = this.#runs.get(dagId);
+    // A started run here is the latest: nobody else may run this DAG meanwhile.
+    if (here !== undefined && this.#started(dagId)) return Promise.resolve(here.status());
+    return this.room.status(dagId).then((found) => {
+      if (found === undefined) throw new UnknownDagError(dagId);
+      return found;
+    });
   }
 
   isRunning(dagId: string): boolean {
@@ -169,28 +212,22 @@ export class Cluster {
     return this.isRunning(dagId) || this.worker.busyWith(dagId);
   }
 
-  /** A result from anywhere in the room: here, else from a peer that holds it. */
-  result(dagId: string, taskId: string): Promise<unknown> {
-    return this.data.result(dagId, taskId);
+  /** A result of the DAG's latest run, from anywhere in the room. */
+  result(dagId: string, taskId: string, timeoutMs?: number): Promise<unknown> {
+    return this.data.result(dagId, taskId, timeoutMs);
   }
 
-  /** Removes a DAG's data here and on every peer; resolves with each peer's outcome. */
-  async clear(dagId: string): Promise<Record<string, 'cleared' | 'unreachable'>> {
-    if (this.isRunning(dagId)) throw new DagRunningError(dagId);
+  /**
+   * Removes a DAG's data here and on every peer. Refused with `DagRunningError` while a run of
+   * it goes on anywhere in the room: only its orchestrator ends a run.
+   */
+  async clear(dagId: string): Promise<void> {
+    if (this.isRunning(dagId) || this.claims.claiming(dagId)) throw new DagRunningError(dagId);
+    const where = await this.room.runningAt(dagId);
+    if (where !== undefined) throw new DagRunningError(dagId, `it runs on peer ${where}`);
     await this.#clearHere(dagId);
     this.#runs.delete(dagId);
-    const peers = this.options.transport.peers().map((p) => p.id);
-    const outcomes = await Promise.all(
-      peers.map(async (peer): Promise<[string, 'cleared' | 'unreachable']> => {
-        try {
-          await this.rpc.request(peer, Method.clear, { dagId }, { timeoutMs: FIND_TIMEOUT_MS });
-          return [peer, 'cleared'];
-        } catch {
-          return [peer, 'unreachable'];
-        }
-      }),
-    );
-    return Object.fromEntries(outcomes);
+    await this.room.clearEverywhere(dagId);
   }
 
   close(): void {
@@ -216,6 +253,8 @@ export class Cluster {
         }
         handle(from, parsed);
       };
+    const refuse = (from: string, detail: string) =>
+      this.dropped.emit('dropped', { from, reason: 'unauthorized', detail });
     this.#off.push(
       rpc.onNotify(
         Topic.tasks,
@@ -233,7 +272,14 @@ export class Cluster {
       ),
       rpc.onNotify(
         Topic.cancel,
-        guard((from, dagId) => this.#over(from, dagId), parseDagId),
+        guard((from, { dagId, epoch }) => {
+          if (!this.#over(from, dagId, epoch))
+            refuse(from, `cancel of DAG ${dagId}, whose run here another peer orchestrates`);
+        }, parseRun),
+      ),
+      rpc.onNotify(
+        Topic.begin,
+        guard((_from, { dagId, epoch }) => this.#adopt(dagId, epoch), parseRun),
       ),
       rpc.onNotify(
         Topic.load,
@@ -244,21 +290,72 @@ export class Cluster {
       ),
     );
     this.data.serve();
-    rpc.handle(Method.clear, async (body) => {
-      await this.#clearHere(parseDagId(body));
+    rpc.handle(Method.clear, async (body, from) => {
+      const dagId = parseDagId(body);
+      // Only a run's orchestrator ends it: a clear from anyone else waits for the run to end.
+      if (this.isRunning(dagId) || this.claims.claiming(dagId))
+        throw new DagRunningError(dagId, `it runs on peer ${this.options.id}`);
+      const origin = this.worker.origin(dagId);
+      if (origin !== undefined && origin.from !== from && (await this.room.live(origin, dagId))) {
+        refuse(from, `clear of DAG ${dagId}, whose run peer ${origin.from} orchestrates`);
+        throw new DagRunningError(dagId, `it runs on peer ${origin.from}`);
+      }
+      await this.#clearHere(dagId);
       return true;
     });
+    rpc.handle(Method.claim, (body) => {
+      const { dagId, ticket } = parseClaim(body);
+      return this.claims.answer(dagId, ticket);
+    });
+    rpc.handle(Method.status, (body) => this.#localStatus(parseDagId(body)) ?? null);
     rpc.handle(Method.locate, (body) => {
       const { dagId, dataId } = parseKey(body);
       return this.#locate(dagId, dataId);
     });
   }
 
-  /** A run is over (its orchestrator said so): its work here stops, its data's ttl starts. */
-  #over(from: string, dagId: string): void {
-    if (from !== this.options.id && this.worker.origin(dagId) !== from) return; // not theirs
-    this.worker.cancel(dagId);
+  /**
+   * A run is over (its orchestrator said so): its work here stops, its values leave the cache
+   * (they stay in the store) and its data's ttl starts. False when `from` is not the run's
+   * orchestrator, who alone may end it.
+   */
+  #over(from: string, dagId: string, epoch: number): boolean {
+    const origin = this.worker.origin(dagId);
+    if (from !== this.options.id && origin !== undefined && origin.from !== from) return false;
+    if (origin === undefined && from !== this.options.id) return true; // over here already
+    this.worker.cancel(dagId, epoch);
+    if (this.worker.origin(dagId) === undefined) this.cache.clearDag(dagId);
     this.options.expiry?.restart(dagId);
+    return true;
+  }
+
+  /**
+   * A new run of a named DAG begins: every peer drops what it holds of earlier runs now, not
+   * only the peers the run happens to reach (a peer away now does so when it next hears of it).
+   */
+  #announce(dagId: string, epoch: number): number {
+    this.#adopt(dagId, epoch);
+    for (const peer of this.options.transport.peers())
+      void this.rpc.notify(peer.id, Topic.begin, { dagId, epoch }).catch(() => undefined);
+    return epoch;
+  }
+
+  /** Drops what this node holds of runs of the DAG before `epoch` (a failing store: kept). */
+  #adopt(dagId: string, epoch: number): void {
+    Promise.resolve(this.epochs.check(dagId, epoch)).catch(() => undefined);
+  }
+
+  /** Whether a run of the DAG has started here (not one still asking the room). */
+  #started(dagId: string): boolean {
+    const run = this.#runs.get(dagId);
+    return run?.state === 'running' && run.epoch >= 0;
+  }
+
+  /** The status of the latest run of the DAG this node orchestrated, with its epoch. */
+  #localStatus(dagId: string): (RunStatus & { epoch: number }) | undefined {
+    const run = this.#runs.get(dagId);
+    if (run === undefined) return undefined;
+    return { ...run.status(), epoch: run.epoch };
   }
 
   /** Forgets the oldest finished runs beyond what is kept (their data stays where it is). */
@@ -293,10 +390,11 @@ export class Cluster {
   async #clearHere(dagId: string): Promise<void> {
     this.options.expiry?.forget(dagId);
     if (this.#runs.get(dagId)?.state !== 'running') this.#runs.delete(dagId);
-    this.worker.cancel(dagId);
+    this.worker.cancel(dagId, await this.epochs.current(dagId));
     this.cache.clearDag(dagId);
     this.#known.delete(dagId);
     await this.options.store.clearDag(dagId);
+    await this.epochs.forget(dagId);
   }
 
   /** Hands a batch to its peer: the local worker and runs directly, others over the wire. */

@@ -1,7 +1,8 @@
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
-import { DataNotFoundError, RemoteError, UnknownDagError } from '../errors.ts';
+import { DataNotFoundError, RemoteError, RequestTimeoutError, UnknownDagError } from '../errors.ts';
 import type { Rpc } from '../net/rpc.ts';
+import type { Epochs } from './epochs.ts';
 import { callHook, type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
 import { Method, parseGet, parseKey } from './messages.ts';
 
@@ -15,6 +16,7 @@ export interface DataPorts {
   readonly rpc: Rpc;
   readonly cache: ValueCache;
   readonly store: ResultStore;
+  readonly epochs: Epochs;
   readonly functions: FunctionRegistry;
   /** Resolves when the value is kept here. */
   waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown>;
@@ -32,38 +34,59 @@ export interface DataPorts {
 export class DataService {
   constructor(readonly ports: DataPorts) {}
 
-  /** A result from anywhere in the room: here, else from a peer that holds it. */
-  async result(dagId: string, taskId: string): Promise<unknown> {
+  /**
+   * A result of the latest run of the DAG the room knows: here, else from a peer that holds it.
+   * Peers holding only an earlier run's value are never asked for it. With `timeoutMs`, fails
+   * with `RequestTimeoutError` once that much time has passed.
+   */
+  async result(dagId: string, taskId: string, timeoutMs?: number): Promise<unknown> {
+    if (timeoutMs === undefined) return this.#result(dagId, taskId);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new RequestTimeoutError(this.ports.id, `result ${dagId}/${taskId}`, timeoutMs)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.#result(dagId, taskId), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #result(dagId: string, taskId: string): Promise<unknown> {
+    const mine = await this.ports.epochs.current(dagId);
     const local = await this.read(dagId, taskId);
-    if (local !== undefined) return local.value;
-    const peers = this.ports.peers();
     const answers = await Promise.all(
-      peers.map(async (peer) => {
+      this.ports.peers().map(async (peer) => {
         try {
-          const found = (await this.ports.rpc.request(
+          const found = await this.ports.rpc.request(
             peer,
             Method.find,
             { dagId, dataId: taskId },
             { timeoutMs: FIND_TIMEOUT_MS },
-          )) as {
-            has: boolean;
-            knowsDag: boolean;
-          };
-          return { peer, has: found.has === true, knowsDag: found.knowsDag === true };
+          );
+          return { peer, ...parseFound(found) };
         } catch {
-          return { peer, has: false, knowsDag: false };
+          return { peer, has: false, knowsDag: false, epoch: 0 };
         }
       }),
     );
-    for (const { peer, has } of answers) {
-      if (!has) continue;
+    const knowing = answers.filter((a) => a.knowsDag);
+    // The latest run anyone here knows of is the one whose values count.
+    const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
+    if (local !== undefined && mine === latest) return local.value;
+    for (const { peer, has, epoch } of answers) {
+      if (!has || epoch !== latest) continue;
       try {
-        return await this.get(peer, dagId, taskId);
+        return await this.get(peer, dagId, latest, taskId);
       } catch {
         // it went away or lost it meanwhile: try the next holder
       }
     }
-    if (this.ports.knows(dagId) || answers.some((a) => a.knowsDag))
+    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0)
       throw new DataNotFoundError(dagId, taskId);
     throw new UnknownDagError(dagId);
   }
@@ -72,7 +95,15 @@ export class DataService {
   serve(): void {
     const { rpc, cache, store, functions, id } = this.ports;
     rpc.handle(Method.get, async (body, from) => {
-      const { dagId, dataId, serialize, consumerTaskId, wait } = parseGet(body);
+      const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = parseGet(body);
+      // Only values of the run asked about; asking about a later run than the one here first
+      // wipes what is here of earlier ones.
+      if ((await this.ports.epochs.check(dagId, epoch)) === 'stale')
+        throw new DataNotFoundError(
+          dagId,
+          dataId,
+          'it belongs to a later run than the one asked for',
+        );
       // A waiting request goes straight to the waiter, which asks the store itself.
       let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);
       if (found === undefined && wait) {
@@ -102,6 +133,7 @@ export class DataService {
       return {
         has: (await this.read(dagId, dataId)) !== undefined,
         knowsDag: this.ports.knows(dagId) || (await store.keys(dagId)).length > 0,
+        epoch: await this.ports.epochs.current(dagId),
       };
     });
   }
@@ -121,15 +153,19 @@ export class DataService {
       : new UnknownDagError(dagId);
   }
 
-  /** A value from a peer (or here), with the peer's typed "not found" errors kept typed. */
-  async get(peer: string, dagId: string, dataId: string): Promise<unknown> {
+  /**
+   * A value of run `epoch` from a peer (or here), with the peer's typed "not found" errors kept
+   * typed.
+   */
+  async get(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown> {
     if (peer === this.ports.id) {
-      const found = await this.read(dagId, dataId);
+      const here = await this.ports.epochs.current(dagId);
+      const found = here === epoch ? await this.read(dagId, dataId) : undefined;
       if (found === undefined) throw this.missing(dagId, dataId);
       return found.value;
     }
     try {
-      return await this.ports.rpc.request(peer, Method.get, { dagId, dataId });
+      return await this.ports.rpc.request(peer, Method.get, { dagId, epoch, dataId });
     } catch (error) {
       if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
         throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);
@@ -138,4 +174,15 @@ export class DataService {
       throw error;
     }
   }
+}
+
+/** A `data.find` answer, checked where it arrives. */
+function parseFound(value: unknown): { has: boolean; knowsDag: boolean; epoch: number } {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const epoch = v.epoch;
+  return {
+    has: v.has === true,
+    knowsDag: v.knowsDag === true,
+    epoch: typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0,
+  };
 }

@@ -19,10 +19,12 @@ export const Topic = {
   tasks: 'run.tasks',
   /** worker -> orchestrator: TaskReport[] */
   reports: 'run.reports',
-  /** orchestrator -> workers: { dagId } */
+  /** orchestrator -> workers: { dagId, epoch }: that run is over (done, failed or cancelled) */
   cancel: 'run.cancel',
   /** worker -> everyone: Load */
   load: 'peer.load',
+  /** orchestrator -> everyone: { dagId, epoch }: a new run of a DAG given by name begins */
+  begin: 'run.begin',
 } as const;
 
 export const Method = {
@@ -34,11 +36,17 @@ export const Method = {
   clear: 'data.clear',
   /** { dagId, dataId } -> holders the orchestrator's registry knows */
   locate: 'data.locate',
+  /** { dagId, ticket } -> { running, epoch }: may the asker start a run of this DAG? */
+  claim: 'run.claim',
+  /** { dagId } -> the status of the run this peer orchestrates (or orchestrated), or null */
+  status: 'run.status',
 } as const;
 
 /** A task as dispatched: everything the worker needs, no code. */
 export interface TaskOrder {
   readonly dagId: string;
+  /** Which run of the DAG (see `Epochs`). */
+  readonly epoch: number;
   readonly attempt: number;
   readonly task: Task;
   /** Inline producers the task evaluates itself (transitively). */
@@ -174,6 +182,7 @@ function list(value: unknown, what: string, max = 100_000): unknown[] {
 export function parseGet(body: unknown): {
   dagId: string;
   dataId: string;
+  epoch: number;
   serialize: string | undefined;
   consumerTaskId: string | undefined;
   wait: boolean;
@@ -182,6 +191,7 @@ export function parseGet(body: unknown): {
   const hook = b.serialize === undefined ? undefined : text(b.serialize, 'serialize');
   return {
     ...parseKey(b),
+    epoch: b.epoch === undefined ? 0 : count(b.epoch, 'epoch'),
     serialize: hook,
     consumerTaskId:
       b.consumerTaskId === undefined ? undefined : text(b.consumerTaskId, 'consumerTaskId'),
@@ -196,6 +206,18 @@ export function parseKey(body: unknown): { dagId: string; dataId: string } {
 
 export function parseDagId(body: unknown): string {
   return text(record(body, 'request').dagId, 'dagId');
+}
+
+/** `{ dagId, epoch }`: a run of a DAG. */
+export function parseRun(body: unknown): { dagId: string; epoch: number } {
+  const b = record(body, 'request');
+  return { dagId: text(b.dagId, 'dagId'), epoch: count(b.epoch, 'epoch') };
+}
+
+/** `{ dagId, ticket }`: a claim to start a run of a DAG. */
+export function parseClaim(body: unknown): { dagId: string; ticket: string } {
+  const b = record(body, 'request');
+  return { dagId: text(b.dagId, 'dagId'), ticket: text(b.ticket, 'ticket') };
 }
 
 function parseTask(value: unknown): Task {
@@ -215,6 +237,7 @@ export function parseOrders(body: unknown): TaskOrder[] {
     }
     return {
       dagId: text(o.dagId, 'dagId'),
+      epoch: count(o.epoch, 'epoch'),
       attempt: count(o.attempt, 'attempt'),
       task: parseTask(o.task),
       inline: list(o.inline, 'inline').map(parseTask),

@@ -67,6 +67,12 @@ export interface StorageEstimate {
   readonly quota: number | undefined;
 }
 
+/** Options of {@link HandoutNode.result}. */
+export interface ResultOptions {
+  /** Milliseconds to wait for the room's answer before `RequestTimeoutError`. @default none */
+  readonly timeout?: number | undefined;
+}
+
 /** A Handout node: runs DAGs and keeps their results. Made by {@link createNode}. */
 export interface HandoutNode {
   readonly id: string;
@@ -81,14 +87,22 @@ export interface HandoutNode {
   execute(dag: Dag, options?: SubmitOptions): Promise<RunResult>;
   /** Starts a run and returns its handle at once: progress events, status, cancel. */
   submit(dag: Dag, options?: SubmitOptions): RunHandle;
-  /** Per-task state and peer of a run this node orchestrates (finished ones until cleared). */
-  status(dagId: string): RunStatus | undefined;
   /**
-   * A result, read here or fetched from the peer that holds it. Rejects with `UnknownDagError`
-   * or `DataNotFoundError`.
+   * Per-task state and peer of the DAG's latest run, from any peer of the room: this node's own
+   * run, else the one its orchestrator reports (finished runs too, until cleared). Rejects with
+   * `UnknownDagError` when no peer orchestrated it.
    */
-  result(dagId: string, taskId: string): Promise<unknown>;
-  /** Removes a DAG's results and cached arguments here and on every peer; others untouched. */
+  status(dagId: string): Promise<RunStatus>;
+  /**
+   * A result of the DAG's latest run, read here or fetched from the peer that holds it (never a
+   * value of an earlier run of the same id). Rejects with `UnknownDagError`,
+   * `DataNotFoundError`, or `RequestTimeoutError` past `timeout`.
+   */
+  result(dagId: string, taskId: string, options?: ResultOptions): Promise<unknown>;
+  /**
+   * Removes a DAG's results and cached arguments here and on every peer; others untouched.
+   * Refused with `DagRunningError` while a run of it goes on anywhere in the room.
+   */
   clear(dagId: string): Promise<void>;
   /** Ids of the DAGs with data in this node's store. */
   dags(): Promise<string[]>;

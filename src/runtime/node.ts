@@ -1,4 +1,4 @@
-import type { Dag, Plan } from '../dag/index.ts';
+import { type Dag, hasGeneratedId, type Plan } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { Emitter } from '../emitter.ts';
 import {
@@ -12,10 +12,17 @@ import {
 } from '../errors.ts';
 import type { DroppedMessage, PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
 import { Cluster } from './cluster.ts';
+import { RUNS_DAG } from './epochs.ts';
 import { EXPIRY_DAG, Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunResult } from './local-run.ts';
-import type { HandoutNode, NodeEvents, NodeOptions, StorageEstimate } from './node-api.ts';
+import type {
+  HandoutNode,
+  NodeEvents,
+  NodeOptions,
+  ResultOptions,
+  StorageEstimate,
+} from './node-api.ts';
 import type { Platform } from './platform.ts';
 import { FunctionPool, type PoolWorker } from './pool.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
@@ -69,6 +76,9 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
   node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
   return node;
 }
+
+/** DAG objects submitted in this realm: a generated id is fresh only for its first run. */
+const submitted = new WeakSet<Dag>();
 
 function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPool> {
   const size = options.workers ?? platform.cores;
@@ -154,9 +164,18 @@ class Node implements HandoutNode {
       given.ttl === undefined && this.ttl !== undefined ? { ...given, ttl: this.ttl } : given;
     const plan = dag.validate();
     this.#checkFunctions(plan);
-    if (this.cluster !== undefined) return this.cluster.submit(dag, options);
+    // The first run of a generated id needs nobody's leave: no earlier run of it exists.
+    const fresh = hasGeneratedId(dag) && !submitted.has(dag);
+    if (this.cluster !== undefined) {
+      const handle = this.cluster.submit(dag, options, fresh);
+      submitted.add(dag);
+      return handle;
+    }
     this.#checkPins(plan);
     if (this.#runs.get(dag.id)?.state === 'running') throw new DagRunningError(dag.id);
+    submitted.add(dag);
+    // A re-run starts from nothing: no value of an earlier run of this id may be read as its.
+    const cleared = fresh ? undefined : this.store.clearDag(dag.id);
     const env = {
       dagId: dag.id,
       nodeId: this.id,
@@ -176,7 +195,7 @@ class Node implements HandoutNode {
     }
     this.#known.add(dag.id);
     const collect = options.collect ?? 'all';
-    const done = run.done.then((result) => {
+    const done = Promise.all([cleared, run.done]).then(([, result]) => {
       if (collect === 'all') return result;
       const keep = (id: string) =>
         collect === 'sinks' && (plan.dependents.get(id)?.length ?? 0) === 0;
@@ -192,12 +211,18 @@ class Node implements HandoutNode {
     };
   }
 
-  status(dagId: string): RunStatus | undefined {
-    return this.cluster?.status(dagId) ?? this.#runs.get(dagId)?.status();
+  async status(dagId: string): Promise<RunStatus> {
+    if (this.cluster !== undefined) return this.cluster.status(dagId);
+    const run = this.#runs.get(dagId);
+    if (run === undefined) throw new UnknownDagError(dagId);
+    return run.status();
   }
 
-  async result(dagId: string, taskId: string): Promise<unknown> {
-    if (this.cluster !== undefined) return this.cluster.result(dagId, taskId);
+  async result(dagId: string, taskId: string, options: ResultOptions = {}): Promise<unknown> {
+    const { timeout } = options;
+    if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
+      throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+    if (this.cluster !== undefined) return this.cluster.result(dagId, taskId, timeout);
     try {
       return await this.store.get(dagId, taskId);
     } catch (error) {
@@ -237,7 +262,7 @@ class Node implements HandoutNode {
   }
 
   async dags(): Promise<string[]> {
-    return (await this.store.dags()).filter((id) => id !== EXPIRY_DAG);
+    return (await this.store.dags()).filter((id) => id !== EXPIRY_DAG && id !== RUNS_DAG);
   }
 
   async storageEstimate(): Promise<StorageEstimate> {

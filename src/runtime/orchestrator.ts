@@ -14,8 +14,9 @@ export interface OrchestratorPorts {
   readonly self: string;
   readonly book: LoadBook;
   dispatch(peer: string, order: TaskOrder): void;
-  cancel(peers: readonly string[], dagId: string): void;
-  fetch(peer: string, dagId: string, dataId: string): Promise<unknown>;
+  /** Tells the peers the run is over (done, failed or cancelled). */
+  over(peers: readonly string[], dagId: string, epoch: number): void;
+  fetch(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown>;
 }
 
 /** Times a task may find an input gone before the run gives up on it. */
@@ -40,12 +41,19 @@ export class Orchestrator {
   #resolve!: (result: RunResult) => void;
   #reject!: (error: unknown) => void;
   #unlisten: () => void = () => undefined;
+  /** Which run of the DAG this is; -1 while the room is asked whether it may start. */
+  #epoch = -1;
 
+  /**
+   * Starts at once with `epoch`, or once `claim` (the room's leave to run this DAG) resolves
+   * with one; a claim that rejects fails the run with its error.
+   */
   constructor(
     readonly dagId: string,
     readonly plan: Plan,
     readonly ports: OrchestratorPorts,
     readonly options: SubmitOptions = {},
+    claim: number | Promise<number> = 0,
   ) {
     this.#maxRetries = options.maxRetries ?? 0;
     this.#groups = new GroupPlacement(plan, this.registry);
@@ -67,7 +75,18 @@ export class Orchestrator {
       signal.addEventListener('abort', onAbort, { once: true });
       this.#unlisten = () => signal.removeEventListener('abort', onAbort);
     }
-    const peers = ports.book.peers();
+    if (typeof claim === 'number') this.#begin(claim);
+    else
+      claim.then(
+        (epoch) => this.#begin(epoch),
+        (error: unknown) => this.#fail(error, 'failed'),
+      );
+  }
+
+  #begin(epoch: number): void {
+    if (this.#state !== 'running') return; // cancelled while the room was asked
+    this.#epoch = epoch;
+    const peers = this.ports.book.peers();
     const impossible = this.#groups.unplaceable(peers, [...this.#table.slots.keys()]);
     if (impossible !== undefined) {
       this.#fail(impossible, 'failed');
@@ -82,6 +101,11 @@ export class Orchestrator {
 
   get state(): RunState {
     return this.#state;
+  }
+
+  /** Which run of the DAG this is (-1 until the room let it start). */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   status(): RunStatus {
@@ -100,7 +124,7 @@ export class Orchestrator {
 
   /** Places and dispatches every ready task that can go now. */
   pump(): void {
-    if (this.#state !== 'running' || this.#table.ready.length === 0) return;
+    if (this.#state !== 'running' || this.#epoch < 0 || this.#table.ready.length === 0) return;
     let peers = this.ports.book.peers();
     const ready = this.#table.ready;
     this.#table.ready = [];
@@ -198,6 +222,7 @@ export class Orchestrator {
     const inline = inlineClosure(this.plan, task);
     this.ports.dispatch(peer, {
       dagId: this.dagId,
+      epoch: this.#epoch,
       attempt: slot.attempt,
       task,
       inline,
@@ -332,6 +357,7 @@ export class Orchestrator {
   #maybeFinish(): void {
     if (
       this.#state !== 'running' ||
+      this.#epoch < 0 ||
       this.#collecting ||
       this.#table.finished < this.#table.slots.size ||
       this.#table.unstored > 0
@@ -354,10 +380,9 @@ export class Orchestrator {
         }
         this.#state = 'done';
         this.#unlisten();
-        // Workers hear the run is over when they have something to do about it: drop abandoned
-        // early attempts, or start the data's time-to-live.
-        if (this.#table.stragglers || this.options.ttl !== undefined)
-          this.ports.cancel([...this.#participants], this.dagId);
+        // Workers hear the run is over: they drop abandoned early attempts, forget the run's
+        // orchestrator (only it could clear the DAG while it ran) and start the data's ttl.
+        this.ports.over([...this.#participants], this.dagId, this.#epoch);
         this.#resolve(result);
       },
       (error: unknown) => {
@@ -369,7 +394,7 @@ export class Orchestrator {
 
   /** Gathers what was asked for; undefined when some result turned out lost (made again). */
   async #collect(): Promise<RunResult | undefined> {
-    const fetch = (peer: string, id: string) => this.ports.fetch(peer, this.dagId, id);
+    const fetch = (peer: string, id: string) => this.ports.fetch(peer, this.dagId, this.#epoch, id);
     const { results, lost } = await this.#table.gather(fetch);
     if (this.#state === 'running') for (const id of lost) this.#table.lost(id);
     if (lost.length > 0) return undefined;
@@ -389,7 +414,8 @@ export class Orchestrator {
       if (slot.state === 'placed' || slot.state === 'running')
         this.ports.book.release(slot.peer as string, slot.task.cost);
     }
-    if (this.#participants.size > 0) this.ports.cancel([...this.#participants], this.dagId);
+    if (this.#participants.size > 0)
+      this.ports.over([...this.#participants], this.dagId, this.#epoch);
     this.#reject(error);
   }
 }

@@ -7,12 +7,15 @@ import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/place
 import { type ArgumentPorts, attemptEnv, LostInputError, resolveArguments } from './arguments.ts';
 import { Arrivals } from './arrivals.ts';
 import { attempt, isPromise } from './attempt.ts';
+import type { Epochs } from './epochs.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
 const MAX_ORIGINS = 10_000;
+/** Ended runs remembered, so late work of theirs is discarded. */
+const MAX_ENDED = 1000;
 
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
@@ -28,6 +31,8 @@ export interface WorkerOptions {
   readonly functions: FunctionRegistry;
   readonly store: ResultStore;
   readonly cache: ValueCache;
+  /** Which run of each DAG this node's data belongs to. */
+  readonly epochs: Epochs;
   readonly capabilities: Resources;
   /** Tasks running at once here, whatever their cost. @default 64 */
   readonly maxConcurrency?: number | undefined;
@@ -50,11 +55,12 @@ interface Job {
 export class Worker {
   readonly #queue: Job[] = [];
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
-  readonly #cancelled = new Set<string>();
-  /** The orchestrator of each DAG this worker has had work for, until that run is over. */
-  readonly #origins = new Map<string, string>();
+  /** The last run of each DAG that ended here (its late work is discarded), by dagId. */
+  readonly #ended = new Map<string, number>();
+  /** The orchestrator and run of each DAG this worker has work for, until that run is over. */
+  readonly #origins = new Map<string, { from: string; epoch: number }>();
   /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
-  readonly #waiting = new Map<string, AbortController>();
+  readonly #waiting = new Map<string, { order: TaskOrder; controller: AbortController }>();
   #used: Resources = {};
   /** Each task this worker ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
@@ -72,7 +78,8 @@ export class Worker {
       store,
       fetch: ports.fetch,
       locate: ports.locate,
-      keep: (dagId, dataId, value, bytes) => this.#keep(dagId, dataId, value, bytes),
+      keep: (dagId, epoch, dataId, value, bytes) =>
+        this.#keep(dagId, epoch, dataId, value, bytes) ?? Promise.resolve(),
       waitFor: (dagId, dataId, signal) => this.waitFor(dagId, dataId, signal),
     };
   }
@@ -83,10 +90,23 @@ export class Worker {
 
   accept(from: string, orders: readonly TaskOrder[]): void {
     for (const order of orders) {
-      this.#cancelled.delete(order.dagId);
-      if (!this.#origins.has(order.dagId)) {
-        this.#origins.set(order.dagId, from);
-        // Runs over without a word (no ttl, no stragglers) are forgotten oldest first.
+      // A later run of the DAG first wipes what this node holds of earlier ones; an order of
+      // an earlier run than the one here is dropped.
+      const epoch = this.options.epochs.check(order.dagId, order.epoch);
+      if (epoch === 'stale') continue;
+      if (epoch !== 'current') {
+        epoch.then(
+          (e) => e === 'current' && this.accept(from, [order]),
+          (error: unknown) =>
+            this.#report(from, order, { kind: 'failed', error: errorInfo(error), retryable: true }),
+        );
+        continue;
+      }
+      if (this.#isEnded(order)) continue;
+      const origin = this.#origins.get(order.dagId);
+      if (origin === undefined || origin.epoch !== order.epoch) {
+        this.#origins.set(order.dagId, { from, epoch: order.epoch });
+        // Bounded: a run is normally over with a word from its orchestrator.
         if (this.#origins.size > MAX_ORIGINS)
           this.#origins.delete(this.#origins.keys().next().value as string);
       }
@@ -114,8 +134,8 @@ export class Worker {
   async #prefetch(job: Job): Promise<void> {
     const controller = new AbortController();
     const key = `${job.order.dagId}\u0000${job.order.task.id}`;
-    this.#waiting.get(key)?.abort(new Error('replaced by a newer attempt'));
-    this.#waiting.set(key, controller);
+    this.#waiting.get(key)?.controller.abort(new Error('replaced by a newer attempt'));
+    this.#waiting.set(key, { order: job.order, controller });
     try {
       job.prefetched = (
         await resolveArguments(this.#argumentPorts, job, controller.signal, true)
@@ -124,9 +144,9 @@ export class Worker {
       if (!controller.signal.aborted) this.#reportFailure(job, error);
       return;
     } finally {
-      if (this.#waiting.get(key) === controller) this.#waiting.delete(key);
+      if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
     }
-    if (controller.signal.aborted || this.#cancelled.has(job.order.dagId)) return;
+    if (controller.signal.aborted || this.#isEnded(job.order)) return;
     this.#queue.push(job);
     this.#pump();
   }
@@ -137,29 +157,39 @@ export class Worker {
   }
 
   /**
-   * The run is over (cancelled, failed or done): drops the DAG's queued tasks and aborts its
+   * A run is over (cancelled, failed or done), or the DAG's data is going: drops the queued
+   * tasks of that run (of every run up to `epoch`; of all when it is not given) and aborts its
    * running ones; their results are not kept.
    */
-  cancel(dagId: string): void {
-    this.#cancelled.add(dagId);
-    this.#origins.delete(dagId);
+  cancel(dagId: string, epoch = Number.MAX_SAFE_INTEGER): void {
+    const ends = (order: TaskOrder) => order.dagId === dagId && order.epoch <= epoch;
+    this.#ended.delete(dagId);
+    this.#ended.set(dagId, Math.max(epoch, this.#ended.get(dagId) ?? 0));
+    if (this.#ended.size > MAX_ENDED) this.#ended.delete(this.#ended.keys().next().value as string);
+    const origin = this.#origins.get(dagId);
+    if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
     for (let i = this.#queue.length - 1; i >= 0; i--) {
-      if (this.#queue[i]?.order.dagId === dagId) this.#queue.splice(i, 1);
+      if (ends((this.#queue[i] as Job).order)) this.#queue.splice(i, 1);
     }
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, controller } of this.#running.values()) {
-      if (job.order.dagId === dagId) controller.abort(reason);
+      if (ends(job.order)) controller.abort(reason);
     }
-    for (const [key, controller] of this.#waiting) {
-      if (key.startsWith(`${dagId}\u0000`)) controller.abort(reason);
+    for (const { order, controller } of this.#waiting.values()) {
+      if (ends(order)) controller.abort(reason);
     }
-    this.#arrivals.drop(dagId, reason);
+    if (this.#origins.get(dagId) === undefined) this.#arrivals.drop(dagId, reason);
     this.options.ports.loadChanged(this.load);
   }
 
-  /** The orchestrator of a DAG's run going on here. */
-  origin(dagId: string): string | undefined {
+  /** The orchestrator of a DAG's run going on here, and which run it is. */
+  origin(dagId: string): { readonly from: string; readonly epoch: number } | undefined {
     return this.#origins.get(dagId);
+  }
+
+  /** Whether the order's run ended here already. */
+  #isEnded(order: TaskOrder): boolean {
+    return (this.#ended.get(order.dagId) ?? -1) >= order.epoch;
   }
 
   /** Whether the DAG's run is going on (its orchestrator is here and has not ended it). */
@@ -174,7 +204,8 @@ export class Worker {
 
   /** An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. */
   forget(orchestrator: string): void {
-    for (const [dagId, from] of [...this.#origins]) if (from === orchestrator) this.cancel(dagId);
+    for (const [dagId, { from, epoch }] of [...this.#origins])
+      if (from === orchestrator) this.cancel(dagId, epoch);
   }
 
   #pump(): void {
@@ -217,10 +248,11 @@ export class Worker {
         ),
         controller.signal,
       );
-      if (controller.signal.aborted || this.#cancelled.has(order.dagId)) return;
+      if (controller.signal.aborted || this.#isEnded(order)) return;
       this.#ran(order, started);
       const bytes = sizeOf(value);
-      const write = this.#keep(order.dagId, order.task.id, value, bytes);
+      const write = this.#keep(order.dagId, order.epoch, order.task.id, value, bytes);
+      if (write === undefined) return; // a later run of the DAG began here meanwhile
       const small = bytes <= SMALL_RESULT_BYTES;
       this.#report(job.from, order, {
         kind: 'done',
@@ -270,8 +302,19 @@ export class Worker {
     });
   }
 
-  /** Stores a value here: in the hot cache at once, in the store behind it. */
-  #keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
+  /**
+   * Stores a value of run `epoch` here: in the hot cache at once, in the store behind it. Not
+   * at all (undefined) when this node holds a later run of the DAG by now.
+   */
+  #keep(
+    dagId: string,
+    epoch: number,
+    dataId: string,
+    value: unknown,
+    bytes: number,
+  ): Promise<void> | undefined {
+    const here = this.options.epochs.known(dagId) ?? 0;
+    if (here !== epoch && !(here === 0 && epoch > 0)) return undefined;
     this.options.cache.set(dagId, dataId, value, bytes);
     this.#arrivals.kept(dagId, dataId, value);
     const write = this.options.store.put(dagId, dataId, value);

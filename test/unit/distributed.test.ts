@@ -276,7 +276,7 @@ describe('distributed execution over the in-memory transport', () => {
       'task:started t@c',
       'task:finished t@c',
     ]);
-    expect(byId('a').status(dag.id)).toMatchObject({
+    expect(await byId('a').status(dag.id)).toMatchObject({
       state: 'done',
       tasks: { s: { state: 'done', peer: 'b' }, t: { state: 'done', peer: 'c' } },
     });

@@ -67,6 +67,7 @@ describe('a rogue peer in the room (it passed the handshake)', () => {
       await rogue.notify(peer, Topic.tasks, [
         {
           dagId: 'rogue-dag',
+          epoch: 0,
           attempt: 1,
           task: { id: 'x', fn: 'eval', extraArgs: ['alert(1)'] },
           inline: [],
@@ -87,7 +88,7 @@ describe('a rogue peer in the room (it passed the handshake)', () => {
             fetched: [],
           },
         ]);
-        await rogue.notify(peer, Topic.cancel, { dagId });
+        await rogue.notify(peer, Topic.cancel, { dagId, epoch: 0 });
       }
       // Made-up ids get typed answers, never a hang or another DAG's data.
       const answer = await rejection(
@@ -102,9 +103,15 @@ describe('a rogue peer in the room (it passed the handshake)', () => {
     expect(results[0]?.results.t29).toBe(129);
     expect(results[1]?.results.t29).toBe(229);
     expect(Object.values(results[0]?.allocations ?? {})).not.toContain('r');
-    // Every malformed body was dropped and reported; well-formed spoofs are ignored quietly.
-    expect(drops.length).toBe(sent);
-    expect(drops.every((d) => d.from === 'r')).toBe(true);
+    // Every malformed body was dropped and reported; spoofed reports are ignored quietly; a
+    // cancel of a run a peer works for, not from its orchestrator, is refused and reported.
+    expect(drops.filter((d) => d.reason === 'malformed').length).toBe(sent);
+    expect(drops.filter((d) => d.reason !== 'malformed').map((d) => d.reason)).not.toContain(
+      'malformed',
+    );
+    expect(
+      drops.every((d) => d.from === 'r' && ['malformed', 'unauthorized'].includes(d.reason)),
+    ).toBe(true);
     await expect(s.byId('c').result('made-up', 't0')).rejects.toBeInstanceOf(UnknownDagError);
     rogue.close();
   });
