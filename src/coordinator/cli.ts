@@ -28,9 +28,10 @@ if (values.help) {
       '                           [--log text|json] [--trust-proxy] [--flush-ms 25]',
       '',
       'limits (0 turns a count off):',
-      ...limitNames.map(
-        (name) => `  --${kebab(name)} N`.padEnd(36) + `default ${DEFAULT_LIMITS[name]}`,
-      ),
+      ...limitNames.map((name) => {
+        const flag = `  --${kebab(name)} N`;
+        return `${flag.padEnd(36)}default ${DEFAULT_LIMITS[name]}`;
+      }),
       '',
       'GET <path>/health answers with uptime, clients, rooms and dropped counts.',
       'SIGTERM or SIGINT closes every socket with 1001 (going away), then exits.',

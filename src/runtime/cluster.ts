@@ -6,28 +6,17 @@ import { DagRunningError, UnknownDagError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
-import { DataService, WAIT_TIMEOUT_MS } from './data-service.ts';
+import { listen, workerPorts } from './cluster-wire.ts';
+import { DataService } from './data-service.ts';
 import { Epochs } from './epochs.ts';
 import type { Expiry } from './expiry.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { LoadBook } from './load-book.ts';
-import {
-  type Load,
-  Method,
-  parseClaim,
-  parseDagId,
-  parseKey,
-  parseLoad,
-  parseOrders,
-  parseReports,
-  parseRun,
-  type TaskOrder,
-  type TaskReport,
-  Topic,
-} from './messages.ts';
+import { type AttemptKey, type Load, Method, type TaskReport, Topic } from './messages.ts';
 import { Orchestrator } from './orchestrator.ts';
-import { Outbox } from './outbox.ts';
+import { type Batch, Outbox } from './outbox.ts';
 import { RoomRuns } from './room-runs.ts';
+import { RunBook } from './run-book.ts';
 import { RunClaims } from './run-claims.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
 import { Worker } from './worker.ts';
@@ -42,8 +31,9 @@ export interface ClusterOptions {
   readonly expiry?: Expiry | undefined;
 }
 
-/** Finished runs whose registries are kept for `status` (the oldest go first). */
-const FINISHED_RUNS_KEPT = 1000;
+/** How often live runs look for attempts no worker has spoken of for {@link SILENT_MS}. */
+const SWEEP_MS = 5000;
+const SILENT_MS = 10_000;
 
 /**
  * A node in a swarm: it orchestrates the runs submitted to it, works for every orchestrator in
@@ -58,14 +48,13 @@ export class Cluster {
   readonly epochs: Epochs;
   readonly claims: RunClaims;
   readonly room: RoomRuns;
+  /** The runs orchestrated here (the last finished ones too), and the DAGs known here. */
+  readonly runs = new RunBook();
   /** Bodies that passed the transport's checks but not the runtime's. */
   readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
-  /** Runs orchestrated here, finished ones included, so their registries answer `locate`. */
-  readonly #runs = new Map<string, Orchestrator>();
-  /** DAGs this node has any part in, so it can tell an unknown DAG from a missing item. */
-  readonly #known = new Set<string>();
-  readonly #outbox = new Outbox((peer, orders, reports) => this.#deliver(peer, orders, reports));
+  readonly #outbox = new Outbox((peer, batch) => this.#deliver(peer, batch));
   #loadTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #off: (() => void)[] = [];
 
   constructor(readonly options: ClusterOptions) {
@@ -84,46 +73,9 @@ export class Cluster {
       cache: this.cache,
       epochs: this.epochs,
       capabilities: options.capabilities,
-      ports: {
-        report: (orchestrator, report) => this.#outbox.report(orchestrator, report),
-        fetch: (peer, dagId, epoch, dataId, serialize, wait) =>
-          this.rpc.request(
-            peer,
-            Method.get,
-            {
-              wait: wait === true,
-              dagId,
-              epoch,
-              dataId,
-              serialize: serialize?.fn,
-              consumerTaskId: serialize?.consumerTaskId,
-            },
-            // A waiting fetch lasts as long as its producer takes (a cancel ends it sooner).
-            { timeoutMs: wait === true ? WAIT_TIMEOUT_MS : undefined },
-          ),
-        locate: async (orchestrator, dagId, dataId) =>
-          orchestrator === id
-            ? this.#locate(dagId, dataId)
-            : ((await this.rpc.request(orchestrator, Method.locate, {
-                dagId,
-                dataId,
-              })) as string[]),
-        loadChanged: (load) => this.#loadChanged(load),
-      },
+      ports: workerPorts(this, (orchestrator, report) => this.#outbox.report(orchestrator, report)),
     });
-    this.book.setPeer(id, options.capabilities);
-    for (const peer of transport.peers()) this.book.setPeer(peer.id, peer.capabilities);
-    this.#off.push(
-      transport.on('peer:join', (peer) => {
-        this.book.setPeer(peer.id, peer.capabilities);
-        this.#pumpAll();
-      }),
-      transport.on('peer:leave', (peer) => {
-        this.book.removePeer(peer.id);
-        for (const run of this.#runs.values()) run.onPeerLeave(peer.id);
-        this.worker.forget(peer.id); // its runs' work here is for nobody now
-      }),
-    );
+    const peers = () => transport.peers().map((p) => p.id);
     this.data = new DataService({
       id,
       rpc: this.rpc,
@@ -132,23 +84,38 @@ export class Cluster {
       epochs: this.epochs,
       functions: options.functions,
       waitFor: (dagId, dataId, signal) => this.worker.waitFor(dagId, dataId, signal),
-      knows: (dagId) => this.#knows(dagId),
-      peers: () => transport.peers().map((p) => p.id),
+      knows: (dagId) => this.runs.knows(dagId),
+      peers,
     });
-    const peers = () => transport.peers().map((p) => p.id);
     this.claims = new RunClaims({
       rpc: this.rpc,
       epochs: this.epochs,
       peers,
-      running: (dagId) => this.#started(dagId),
+      running: (dagId) => this.runs.started(dagId),
     });
     this.room = new RoomRuns({
       id,
       rpc: this.rpc,
       peers,
-      local: (dagId) => this.#localStatus(dagId),
+      local: (dagId) => this.runs.status(dagId),
     });
-    this.#listen();
+    this.book.setPeer(id, options.capabilities);
+    for (const peer of transport.peers()) this.book.setPeer(peer.id, peer.capabilities);
+    this.#off.push(
+      transport.on('peer:join', (peer) => {
+        this.book.setPeer(peer.id, peer.capabilities);
+        this.pumpAll();
+      }),
+      transport.on('peer:leave', (peer) => {
+        this.book.removePeer(peer.id);
+        for (const run of this.runs.running()) run.onPeerLeave(peer.id);
+        this.worker.forget(peer.id); // its runs' work here is for nobody now
+      }),
+      ...listen(this),
+    );
+    // A deadline, not the hot path: it may fire late (a hidden tab) without harm.
+    this.#sweeper = setInterval(() => this.#sweep(), SWEEP_MS);
+    (this.#sweeper as { unref?: () => void }).unref?.();
   }
 
   /**
@@ -156,11 +123,9 @@ export class Cluster {
    * first time, starts at once (epoch 0); any other first asks the room (see {@link RunClaims}).
    */
   submit(dag: Dag, options: SubmitOptions, fresh: boolean): RunHandle {
-    const running = this.#runs.get(dag.id);
-    if (running?.state === 'running' || this.claims.claiming(dag.id))
+    if (this.runs.live(dag.id) !== undefined || this.claims.claiming(dag.id))
       throw new DagRunningError(dag.id);
     const plan = dag.validate();
-    this.#known.add(dag.id);
     if (options.ttl !== undefined) this.options.expiry?.touch(dag.id, options.ttl);
     const run = new Orchestrator(
       dag.id,
@@ -170,19 +135,14 @@ export class Cluster {
         book: this.book,
         dispatch: (peer, order) => this.#outbox.order(peer, order),
         over: (peers, dagId, epoch) => {
-          for (const peer of peers) {
-            if (peer === this.options.id) this.#over(peer, dagId, epoch);
-            else void this.rpc.notify(peer, Topic.cancel, { dagId, epoch }).catch(() => undefined);
-          }
+          for (const peer of peers) this.#outbox.over(peer, { dagId, epoch });
         },
         fetch: (peer, dagId, epoch, dataId) => this.data.get(peer, dagId, epoch, dataId),
       },
       options,
       fresh ? 0 : this.claims.claim(dag.id).then((epoch) => this.#announce(dag.id, epoch)),
     );
-    this.#runs.delete(dag.id); // re-inserted last, so the oldest runs come first
-    this.#runs.set(dag.id, run);
-    this.#prune();
+    this.runs.add(dag.id, run);
     return {
       dagId: dag.id,
       done: run.done,
@@ -193,18 +153,16 @@ export class Cluster {
   }
 
   /** The latest run of the DAG in the room: this node's, else the one its orchestrator reports. */
-  status(dagId: string): Promise<RunStatus> {
-    const here = this.#runs.get(dagId);
+  async status(dagId: string): Promise<RunStatus> {
     // A started run here is the latest: nobody else may run this DAG meanwhile.
-    if (here !== undefined && this.#started(dagId)) return Promise.resolve(here.status());
-    return this.room.status(dagId).then((found) => {
-      if (found === undefined) throw new UnknownDagError(dagId);
-      return found;
-    });
+    const here = this.runs.started(dagId) ? this.runs.live(dagId) : undefined;
+    const found = here?.status() ?? (await this.room.status(dagId));
+    if (found === undefined) throw new UnknownDagError(dagId);
+    return found;
   }
 
   isRunning(dagId: string): boolean {
-    return this.#runs.get(dagId)?.state === 'running';
+    return this.runs.live(dagId) !== undefined;
   }
 
   /** Whether the DAG has any work here: orchestrated or worked for. */
@@ -225,93 +183,22 @@ export class Cluster {
     if (this.isRunning(dagId) || this.claims.claiming(dagId)) throw new DagRunningError(dagId);
     const where = await this.room.runningAt(dagId);
     if (where !== undefined) throw new DagRunningError(dagId, `it runs on peer ${where}`);
-    await this.#clearHere(dagId);
-    this.#runs.delete(dagId);
+    await this.clearHere(dagId);
     await this.room.clearEverywhere(dagId);
+  }
+
+  /** Removes a DAG's data on this node only (its time-to-live passed). */
+  expire(dagId: string): Promise<void> {
+    return this.clearHere(dagId);
   }
 
   close(): void {
     clearTimeout(this.#loadTimer);
+    clearInterval(this.#sweeper);
     this.#outbox.close();
     for (const off of this.#off) off();
-    for (const run of this.#runs.values()) if (run.state === 'running') run.cancel('node closed');
+    for (const run of [...this.runs.running()]) run.cancel('node closed');
     this.rpc.close();
-  }
-
-  #listen(): void {
-    const { rpc, worker } = this;
-    const guard =
-      <T>(handle: (from: string, body: T) => void, parse: (body: unknown) => T) =>
-      ({ from, body }: { from: string; body: unknown }) => {
-        let parsed: T;
-        try {
-          parsed = parse(body);
-        } catch (error) {
-          // Malformed: dropped and reported, nothing runs.
-          this.dropped.emit('dropped', { from, reason: 'malformed', detail: String(error) });
-          return;
-        }
-        handle(from, parsed);
-      };
-    const refuse = (from: string, detail: string) =>
-      this.dropped.emit('dropped', { from, reason: 'unauthorized', detail });
-    this.#off.push(
-      rpc.onNotify(
-        Topic.tasks,
-        guard((from, orders) => {
-          for (const order of orders) {
-            this.#known.add(order.dagId);
-            if (order.ttl !== undefined) this.options.expiry?.touch(order.dagId, order.ttl);
-          }
-          worker.accept(from, orders);
-        }, parseOrders),
-      ),
-      rpc.onNotify(
-        Topic.reports,
-        guard((from, reports) => this.#route(from, reports), parseReports),
-      ),
-      rpc.onNotify(
-        Topic.cancel,
-        guard((from, { dagId, epoch }) => {
-          if (!this.#over(from, dagId, epoch))
-            refuse(from, `cancel of DAG ${dagId}, whose run here another peer orchestrates`);
-        }, parseRun),
-      ),
-      rpc.onNotify(
-        Topic.begin,
-        guard((_from, { dagId, epoch }) => this.#adopt(dagId, epoch), parseRun),
-      ),
-      rpc.onNotify(
-        Topic.load,
-        guard((from, load) => {
-          this.book.advertise(from, load);
-          this.#pumpAll();
-        }, parseLoad),
-      ),
-    );
-    this.data.serve();
-    rpc.handle(Method.clear, async (body, from) => {
-      const dagId = parseDagId(body);
-      // Only a run's orchestrator ends it: a clear from anyone else waits for the run to end.
-      if (this.isRunning(dagId) || this.claims.claiming(dagId))
-        throw new DagRunningError(dagId, `it runs on peer ${this.options.id}`);
-      const origin = this.worker.origin(dagId);
-      if (origin !== undefined && origin.from !== from && (await this.room.live(origin, dagId))) {
-        refuse(from, `clear of DAG ${dagId}, whose run peer ${origin.from} orchestrates`);
-        throw new DagRunningError(dagId, `it runs on peer ${origin.from}`);
-      }
-      await this.#clearHere(dagId);
-      return true;
-    });
-    rpc.handle(Method.claim, (body) => {
-      const { dagId, ticket } = parseClaim(body);
-      return this.claims.answer(dagId, ticket);
-    });
-    rpc.handle(Method.status, (body) => this.#localStatus(parseDagId(body)) ?? null);
-    rpc.handle(Method.locate, (body) => {
-      const { dagId, dataId } = parseKey(body);
-      return this.#locate(dagId, dataId);
-    });
   }
 
   /**
@@ -319,7 +206,7 @@ export class Cluster {
    * (they stay in the store) and its data's ttl starts. False when `from` is not the run's
    * orchestrator, who alone may end it.
    */
-  #over(from: string, dagId: string, epoch: number): boolean {
+  over(from: string, dagId: string, epoch: number): boolean {
     const origin = this.worker.origin(dagId);
     if (from !== this.options.id && origin !== undefined && origin.from !== from) return false;
     if (origin === undefined && from !== this.options.id) return true; // over here already
@@ -329,90 +216,28 @@ export class Cluster {
     return true;
   }
 
-  /**
-   * A new run of a named DAG begins: every peer drops what it holds of earlier runs now, not
-   * only the peers the run happens to reach (a peer away now does so when it next hears of it).
-   */
-  #announce(dagId: string, epoch: number): number {
-    this.#adopt(dagId, epoch);
-    for (const peer of this.options.transport.peers())
-      void this.rpc.notify(peer.id, Topic.begin, { dagId, epoch }).catch(() => undefined);
-    return epoch;
-  }
-
   /** Drops what this node holds of runs of the DAG before `epoch` (a failing store: kept). */
-  #adopt(dagId: string, epoch: number): void {
+  adopt(dagId: string, epoch: number): void {
     Promise.resolve(this.epochs.check(dagId, epoch)).catch(() => undefined);
   }
 
-  /** Whether a run of the DAG has started here (not one still asking the room). */
-  #started(dagId: string): boolean {
-    const run = this.#runs.get(dagId);
-    return run?.state === 'running' && run.epoch >= 0;
-  }
-
-  /** The status of the latest run of the DAG this node orchestrated, with its epoch. */
-  #localStatus(dagId: string): (RunStatus & { epoch: number }) | undefined {
-    const run = this.#runs.get(dagId);
-    if (run === undefined) return undefined;
-    return { ...run.status(), epoch: run.epoch };
-  }
-
-  /** Forgets the oldest finished runs beyond what is kept (their data stays where it is). */
-  #prune(): void {
-    let excess = this.#runs.size - FINISHED_RUNS_KEPT;
-    for (const [dagId, run] of this.#runs) {
-      if (excess <= 0) return;
-      if (run.state === 'running') continue;
-      this.#runs.delete(dagId);
-      this.#known.add(dagId); // still known, for typed errors
-      excess--;
-    }
-  }
-
-  #route(from: string, reports: readonly TaskReport[]): void {
-    for (const report of reports) this.#runs.get(report.dagId)?.onReport(from, report);
-  }
-
-  #locate(dagId: string, dataId: string): string[] {
-    return [...(this.#runs.get(dagId)?.registry.holders.get(dataId) ?? [])];
-  }
-
-  #knows(dagId: string): boolean {
-    return this.#known.has(dagId) || this.#runs.has(dagId);
-  }
-
-  /** Removes a DAG's data on this node only (its time-to-live passed). */
-  expire(dagId: string): Promise<void> {
-    return this.#clearHere(dagId);
-  }
-
-  async #clearHere(dagId: string): Promise<void> {
+  /** Removes a DAG's data on this node only. */
+  async clearHere(dagId: string): Promise<void> {
     this.options.expiry?.forget(dagId);
-    if (this.#runs.get(dagId)?.state !== 'running') this.#runs.delete(dagId);
+    this.runs.forget(dagId);
     this.worker.cancel(dagId, await this.epochs.current(dagId));
     this.cache.clearDag(dagId);
-    this.#known.delete(dagId);
     await this.options.store.clearDag(dagId);
     await this.epochs.forget(dagId);
   }
 
-  /** Hands a batch to its peer: the local worker and runs directly, others over the wire. */
-  #deliver(peer: string, orders: TaskOrder[], reports: TaskReport[]): void {
-    const self = this.options.id;
-    if (peer === self) {
-      if (orders.length > 0) this.worker.accept(self, orders);
-      if (reports.length > 0) this.#route(self, reports);
-      return;
-    }
-    // A peer that is gone: its tasks are placed again when its leave is noticed.
-    if (orders.length > 0) void this.rpc.notify(peer, Topic.tasks, orders).catch(() => undefined);
-    if (reports.length > 0)
-      void this.rpc.notify(peer, Topic.reports, reports).catch(() => undefined);
+  /** Reports reach their runs. */
+  route(from: string, reports: readonly TaskReport[]): void {
+    for (const report of reports) this.runs.live(report.dagId)?.onReport(from, report);
   }
 
   /** Tells the room how busy this worker is, at most every 25 ms. */
-  #loadChanged(load: Load): void {
+  loadChanged(load: Load): void {
     this.book.advertise(this.options.id, load);
     if (this.#loadTimer !== undefined) return;
     this.#loadTimer = setTimeout(() => {
@@ -421,11 +246,49 @@ export class Cluster {
       for (const peer of this.options.transport.peers()) {
         void this.rpc.notify(peer.id, Topic.load, current).catch(() => undefined);
       }
-      this.#pumpAll();
+      this.pumpAll();
     }, 25);
   }
 
-  #pumpAll(): void {
-    for (const run of this.#runs.values()) run.pump();
+  pumpAll(): void {
+    for (const run of this.runs.running()) run.pump();
+  }
+
+  /**
+   * A new run of a named DAG begins: every peer drops what it holds of earlier runs now, not
+   * only the peers the run happens to reach (a peer away now does so when it next hears of it).
+   */
+  #announce(dagId: string, epoch: number): number {
+    this.adopt(dagId, epoch);
+    for (const peer of this.options.transport.peers())
+      void this.rpc.notify(peer.id, Topic.begin, { dagId, epoch }).catch(() => undefined);
+    return epoch;
+  }
+
+  /** Asks after attempts that went silent, so no run waits forever on a lost order or report. */
+  #sweep(): void {
+    const has = async (peer: string, key: AttemptKey): Promise<boolean> =>
+      peer === this.options.id
+        ? this.worker.has(key)
+        : (await this.rpc.request(peer, Method.has, key, { timeoutMs: SWEEP_MS })) === true;
+    for (const run of this.runs.running()) run.sweep(SILENT_MS, has);
+  }
+
+  /** Hands a batch to its peer: the local worker and runs directly, others over the wire. */
+  #deliver(peer: string, { orders, reports, over }: Batch): void {
+    const self = this.options.id;
+    if (peer === self) {
+      if (orders.length > 0) this.worker.accept(self, orders);
+      if (reports.length > 0) this.route(self, reports);
+      for (const run of over) this.over(self, run.dagId, run.epoch);
+      return;
+    }
+    // One message; a peer that is gone has its tasks placed again when its leave is noticed.
+    const body = {
+      ...(orders.length > 0 ? { orders } : {}),
+      ...(reports.length > 0 ? { reports } : {}),
+      ...(over.length > 0 ? { over } : {}),
+    };
+    void this.rpc.notify(peer, Topic.batch, body).catch(() => undefined);
   }
 }

@@ -15,12 +15,11 @@ import type { RemoteErrorInfo } from '../net/protocol.ts';
  * is reported as dropped; nothing in it runs.
  */
 export const Topic = {
-  /** orchestrator -> worker: TaskOrder[] */
-  tasks: 'run.tasks',
-  /** worker -> orchestrator: TaskReport[] */
-  reports: 'run.reports',
-  /** orchestrator -> workers: { dagId, epoch }: that run is over (done, failed or cancelled) */
-  cancel: 'run.cancel',
+  /**
+   * Between orchestrators and workers, everything one peer sends another in one turn:
+   * `{ orders?: TaskOrder[], reports?: TaskReport[], over?: RunKey[] }` (runs that are over).
+   */
+  batch: 'run.batch',
   /** worker -> everyone: Load */
   load: 'peer.load',
   /** orchestrator -> everyone: { dagId, epoch }: a new run of a DAG given by name begins */
@@ -40,7 +39,27 @@ export const Method = {
   claim: 'run.claim',
   /** { dagId } -> the status of the run this peer orchestrates (or orchestrated), or null */
   status: 'run.status',
+  /** AttemptKey -> boolean: does this worker still have that attempt (queued, waiting, running)? */
+  has: 'run.has',
 } as const;
+
+/** One attempt of one task of one run. */
+export interface AttemptKey {
+  readonly dagId: string;
+  readonly epoch: number;
+  readonly taskId: string;
+  readonly attempt: number;
+}
+
+export function parseAttempt(body: unknown): AttemptKey {
+  const b = record(body, 'request');
+  return {
+    dagId: text(b.dagId, 'dagId'),
+    epoch: count(b.epoch, 'epoch'),
+    taskId: text(b.taskId, 'taskId'),
+    attempt: count(b.attempt, 'attempt'),
+  };
+}
 
 /** A task as dispatched: everything the worker needs, no code. */
 export interface TaskOrder {
@@ -208,10 +227,33 @@ export function parseDagId(body: unknown): string {
   return text(record(body, 'request').dagId, 'dagId');
 }
 
+/** One run of a DAG. */
+export interface RunKey {
+  readonly dagId: string;
+  readonly epoch: number;
+}
+
 /** `{ dagId, epoch }`: a run of a DAG. */
-export function parseRun(body: unknown): { dagId: string; epoch: number } {
+export function parseRun(body: unknown): RunKey {
   const b = record(body, 'request');
   return { dagId: text(b.dagId, 'dagId'), epoch: count(b.epoch, 'epoch') };
+}
+
+/** A `run.batch` body: orders, reports and ends of runs, each list optional. */
+export function parseBatch(body: unknown): {
+  orders: TaskOrder[];
+  reports: TaskReport[];
+  over: RunKey[];
+} {
+  const b = record(body, 'batch');
+  const keys = Object.keys(b);
+  if (keys.length === 0 || keys.some((k) => k !== 'orders' && k !== 'reports' && k !== 'over'))
+    throw new BadMessage('a batch holds orders, reports and over, and nothing else');
+  return {
+    orders: b.orders === undefined ? [] : parseOrders(b.orders),
+    reports: b.reports === undefined ? [] : parseReports(b.reports),
+    over: b.over === undefined ? [] : list(b.over, 'over').map(parseRun),
+  };
 }
 
 /** `{ dagId, ticket }`: a claim to start a run of a DAG. */

@@ -4,7 +4,7 @@ import { CancelledError, RemoteError, StorageError, TaskFailedError } from '../e
 import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
-import type { LostInput, TaskOrder, TaskReport } from './messages.ts';
+import type { AttemptKey, LostInput, TaskOrder, TaskReport } from './messages.ts';
 import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
 import { hold, inlineClosure, type Registry } from './run-plan.ts';
 import { type Slot, TaskTable } from './task-table.ts';
@@ -19,7 +19,7 @@ export interface OrchestratorPorts {
   fetch(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown>;
 }
 
-/** Times a task may find an input gone before the run gives up on it. */
+/** Times a task may find an input gone (or its attempt vanish) before the run gives up on it. */
 const MAX_LOST_INPUTS = 8;
 
 /**
@@ -160,6 +160,7 @@ export class Orchestrator {
       slot.attempt !== report.attempt
     )
       return;
+    slot.heardAt = Date.now();
     if (report.kind === 'stored' || report.kind === 'unstored') {
       if (slot.state === 'done') this.#stored(slot, report);
       return;
@@ -191,6 +192,42 @@ export class Orchestrator {
   }
 
   /**
+   * Asks the worker of each attempt not heard of for `silentMs` whether it still has it; one it
+   * does not have (its order or its report went missing) goes again, so no run waits forever on
+   * a peer that is there but lost track of its task. Each such loss counts as a lost input.
+   */
+  sweep(silentMs: number, has: (peer: string, order: AttemptKey) => Promise<boolean>): void {
+    if (this.#state !== 'running') return;
+    const now = Date.now();
+    for (const slot of this.#table.slots.values()) {
+      if (slot.state !== 'placed' && slot.state !== 'running') continue;
+      if (now - slot.heardAt < silentMs) continue;
+      const { peer, attempt } = slot;
+      const key = { dagId: this.dagId, epoch: this.#epoch, taskId: slot.task.id, attempt };
+      slot.heardAt = now; // one question at a time
+      has(peer as string, key).then(
+        (there) => {
+          const same = slot.peer === peer && slot.attempt === attempt;
+          if (there || !same || (slot.state !== 'placed' && slot.state !== 'running')) return;
+          this.#vanished(slot, peer as string);
+        },
+        () => undefined, // no answer: its leave, or the next sweep, decides
+      );
+    }
+  }
+
+  #vanished(slot: Slot, peer: string): void {
+    slot.lostInputs++;
+    const cause = new RemoteError(
+      peer,
+      'attempt_vanished',
+      `peer ${peer} no longer has the task`,
+      undefined,
+    );
+    this.#afterFailure(slot, peer, cause, slot.lostInputs <= MAX_LOST_INPUTS, slot.failures + 1);
+  }
+
+  /**
    * A peer left: its tasks in flight go back to be placed again (costing no retry), and results
    * that lived only there are made again from their inputs if anything still needs them.
    */
@@ -209,6 +246,7 @@ export class Orchestrator {
     slot.peer = peer;
     slot.early = early;
     slot.attempt++;
+    slot.heardAt = Date.now();
     this.#table.inFlight++;
     this.#participants.add(peer);
     this.ports.book.claim(peer, task.cost);

@@ -1,19 +1,27 @@
-import type { TaskOrder, TaskReport } from './messages.ts';
+import type { RunKey, TaskOrder, TaskReport } from './messages.ts';
 
-/** Hands one peer's gathered orders and reports over, in one go. */
-export type Deliver = (peer: string, orders: TaskOrder[], reports: TaskReport[]) => void;
+/** What one peer is sent in one turn. */
+export interface Batch {
+  readonly orders: TaskOrder[];
+  readonly reports: TaskReport[];
+  /** Runs that are over (see `Topic.over`). */
+  readonly over: RunKey[];
+}
+
+/** Hands one peer's gathered orders, reports and ends of runs over, in one go. */
+export type Deliver = (peer: string, batch: Batch) => void;
 
 const key = (r: TaskReport) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`;
 
 /**
- * Batches what a node sends each peer. Orders and reports leave together once per turn of the
- * event loop. `started` and `stored` reports are off every critical path: they wait up to 5 ms
+ * Batches what a node sends each peer. Orders, reports and ends of runs leave together once per
+ * turn of the event loop. `started` and `stored` reports are off every critical path: they wait up to 5 ms
  * and leave in one message, and a `started` still waiting when its task's `done` goes is dropped
  * (done implies it).
  */
 export class Outbox {
-  readonly #boxes = new Map<string, { orders: TaskOrder[]; reports: TaskReport[] }>();
-  readonly #lazy = new Map<string, TaskReport[]>();
+  readonly #boxes = new Map<string, Batch>();
+  readonly #lazy = new Map<string, (TaskReport | RunKey)[]>();
   #scheduled = false;
   #lazyTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -21,6 +29,14 @@ export class Outbox {
 
   order(peer: string, order: TaskOrder): void {
     this.#box(peer).orders.push(order);
+  }
+
+  /**
+   * The run is over: the peer stops its work and forgets its orchestrator. Nobody waits for it,
+   * so it travels with the lazy reports.
+   */
+  over(peer: string, run: RunKey): void {
+    this.#later(peer, run);
   }
 
   report(peer: string, report: TaskReport): void {
@@ -36,7 +52,7 @@ export class Outbox {
   }
 
   #box(peer: string) {
-    const box = this.#boxes.get(peer) ?? { orders: [], reports: [] };
+    const box = this.#boxes.get(peer) ?? { orders: [], reports: [], over: [] };
     this.#boxes.set(peer, box);
     if (!this.#scheduled) {
       this.#scheduled = true;
@@ -45,22 +61,26 @@ export class Outbox {
     return box;
   }
 
-  #later(peer: string, report: TaskReport): void {
+  #later(peer: string, item: TaskReport | RunKey): void {
     const list = this.#lazy.get(peer) ?? [];
     this.#lazy.set(peer, list);
-    list.push(report);
+    list.push(item);
     this.#lazyTimer ??= setTimeout(() => {
       this.#lazyTimer = undefined;
-      for (const [to, reports] of this.#lazy) {
+      for (const [to, items] of this.#lazy) {
         this.#lazy.delete(to);
-        this.#box(to).reports.push(...reports);
+        const box = this.#box(to);
+        for (const i of items)
+          if ('taskId' in i) box.reports.push(i);
+          else box.over.push(i);
       }
     }, 5);
   }
 
   #flush(): void {
     this.#scheduled = false;
-    for (const [peer, { orders, reports }] of this.#boxes) {
+    for (const [peer, batch] of this.#boxes) {
+      const { reports } = batch;
       this.#boxes.delete(peer);
       const lazy = this.#lazy.get(peer);
       if (lazy !== undefined) {
@@ -68,10 +88,10 @@ export class Outbox {
         if (done.size > 0)
           this.#lazy.set(
             peer,
-            lazy.filter((r) => !(r.kind === 'started' && done.has(key(r)))),
+            lazy.filter((r) => !('taskId' in r && r.kind === 'started' && done.has(key(r)))),
           );
       }
-      this.deliver(peer, orders, reports);
+      this.deliver(peer, batch);
     }
   }
 }

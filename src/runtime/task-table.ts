@@ -19,6 +19,8 @@ export interface Slot {
   early: boolean;
   /** Attempts that failed because an input could not be fetched (they cost no retry). */
   lostInputs: number;
+  /** When the attempt in flight was sent or last reported on (ms, `Date.now()`). */
+  heardAt: number;
 }
 
 export interface TableHooks {
@@ -48,8 +50,6 @@ export class TaskTable {
   unstored = 0;
   /** Tasks placed or running. */
   inFlight = 0;
-  /** Early attempts were abandoned: workers are told to drop them when the run ends. */
-  stragglers = false;
 
   constructor(
     readonly plan: Plan,
@@ -70,6 +70,7 @@ export class TaskTable {
         stored: false,
         early: false,
         lostInputs: 0,
+        heardAt: 0,
       };
       this.slots.set(id, slot);
       if (deps.length === 0) this.makeReady(slot);
@@ -105,7 +106,6 @@ export class TaskTable {
   requeue(slot: Slot): void {
     this.hooks.release(slot.peer as string, slot.task.cost);
     this.inFlight--;
-    if (slot.early) this.stragglers = true;
     if (slot.waitingFor > 0) {
       slot.state = 'waiting'; // it goes again once its inputs are placed
       slot.peer = undefined;

@@ -9,7 +9,14 @@ import { Arrivals } from './arrivals.ts';
 import { attempt, isPromise } from './attempt.ts';
 import type { Epochs } from './epochs.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { type Fetch, type Load, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
+import {
+  type AttemptKey,
+  type Fetch,
+  type Load,
+  sizeOf,
+  type TaskOrder,
+  type TaskReport,
+} from './messages.ts';
 import type { TaskRan } from './node-api.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
@@ -185,6 +192,16 @@ export class Worker {
   /** The orchestrator of a DAG's run going on here, and which run it is. */
   origin(dagId: string): { readonly from: string; readonly epoch: number } | undefined {
     return this.#origins.get(dagId);
+  }
+
+  /** Whether this worker has the attempt: queued, waiting for its inputs, or running. */
+  has({ dagId, epoch, taskId, attempt }: AttemptKey): boolean {
+    const same = (o: TaskOrder) =>
+      o.dagId === dagId && o.epoch === epoch && o.task.id === taskId && o.attempt === attempt;
+    if (this.#queue.some((job) => same(job.order))) return true;
+    for (const { job } of this.#running.values()) if (same(job.order)) return true;
+    for (const { order } of this.#waiting.values()) if (same(order)) return true;
+    return false;
   }
 
   /** Whether the order's run ended here already. */

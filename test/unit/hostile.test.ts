@@ -64,31 +64,35 @@ describe('a rogue peer in the room (it passed the handshake)', () => {
         }
       }
       // Orders naming functions nobody registered: refused as failed tasks, reported to the rogue.
-      await rogue.notify(peer, Topic.tasks, [
-        {
-          dagId: 'rogue-dag',
-          epoch: 0,
-          attempt: 1,
-          task: { id: 'x', fn: 'eval', extraArgs: ['alert(1)'] },
-          inline: [],
-          locations: {},
-        },
-      ]);
+      await rogue.notify(peer, Topic.batch, {
+        orders: [
+          {
+            dagId: 'rogue-dag',
+            epoch: 0,
+            attempt: 1,
+            task: { id: 'x', fn: 'eval', extraArgs: ['alert(1)'] },
+            inline: [],
+            locations: {},
+          },
+        ],
+      });
       // Spoofed reports for honest runs: a wrong value for a real task, as if done.
       for (const dagId of ids) {
-        await rogue.notify(peer, Topic.reports, [
-          {
-            dagId,
-            taskId: 't29',
-            attempt: 1,
-            kind: 'done',
-            bytes: 1,
-            hasValue: true,
-            value: -1,
-            fetched: [],
-          },
-        ]);
-        await rogue.notify(peer, Topic.cancel, { dagId, epoch: 0 });
+        await rogue.notify(peer, Topic.batch, {
+          reports: [
+            {
+              dagId,
+              taskId: 't29',
+              attempt: 1,
+              kind: 'done',
+              bytes: 1,
+              hasValue: true,
+              value: -1,
+              fetched: [],
+            },
+          ],
+        });
+        await rogue.notify(peer, Topic.batch, { over: [{ dagId, epoch: 0 }] });
       }
       // Made-up ids get typed answers, never a hang or another DAG's data.
       const answer = await rejection(

@@ -216,3 +216,22 @@ describe('status and results from anywhere', () => {
     await expect(byId('a').result('daily', 'x', { timeout: -1 })).rejects.toThrow(RangeError);
   });
 });
+
+describe('no run waits forever on a peer that is there', () => {
+  it('an order lost on the way is asked after and sent again', async () => {
+    const { byId, hub } = await three();
+    hub.partition(['a'], ['b']); // long enough to lose the order, too short to lose the peer
+    const run = byId('a').submit(
+      new Dag().add({ id: 'p', fn: 'identity', extraArgs: [9], node: 'b' }),
+    );
+    await new Promise((r) => setTimeout(r, 60));
+    hub.heal();
+    const failures: string[] = [];
+    run.on('task:failed', (f) => failures.push(f.error));
+    const started = Date.now();
+    expect((await run.done).results).toEqual({ p: 9 });
+    expect(failures).toEqual([expect.stringContaining('peer b no longer has the task')]);
+    // The sweep asks after attempts silent for 10 s.
+    expect(Date.now() - started).toBeGreaterThan(5000);
+  }, 30_000);
+});

@@ -35,18 +35,33 @@ async function outsider(s: SwarmOf, id: string): Promise<Rpc> {
 
 describe('scoping by DAG id', () => {
   it('the location registry keeps two DAGs with the same task ids apart', async () => {
-    const s = await swarm(['a', 'b', 'c'], arithmetic);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const later = async (x: number) => {
+      await gate;
+      return x;
+    };
+    const functions = { ...arithmetic, later };
+    const s = await swarm(['a', 'b', 'c'], functions);
     current = s;
-    const one = twoStep(1, 'b');
-    const two = twoStep(2, 'c');
-    const [r1, r2] = await Promise.all([s.byId('a').execute(one), s.byId('a').execute(two)]);
-    expect(r1.results).toEqual({ p: 1, q: 2 });
-    expect(r2.results).toEqual({ p: 2, q: 4 });
+    // p on b (one) or c (two), then a task on a that waits, so both runs are live when asked.
+    const dag = (p: number, pOn: string) =>
+      twoStep(p, pOn).add({ id: 'r', fn: 'later', args: ['q'], node: 'a' });
+    const [one, two] = [dag(1, 'b'), dag(2, 'c')];
+    const runs = [s.byId('a').submit(one), s.byId('a').submit(two)];
     const asker = await outsider(s, 'z');
     const where = (dagId: string) => asker.request('a', Method.locate, { dagId, dataId: 'p' });
-    expect(await where(one.id)).toEqual(['b', 'c']); // made on b, fetched (and kept) by c
-    expect(await where(two.id)).toEqual(['c']);
+    await vi.waitFor(async () => {
+      expect(await where(one.id)).toEqual(['b', 'c']); // made on b, fetched (and kept) by c
+      expect(await where(two.id)).toEqual(['c']);
+    });
     expect(await where('no-such-dag')).toEqual([]);
+    open();
+    const [r1, r2] = await Promise.all(runs.map((r) => r.done));
+    expect(r1?.results).toEqual({ p: 1, q: 2, r: 2 });
+    expect(r2?.results).toEqual({ p: 2, q: 4, r: 4 });
   });
 
   it('the node-local argument cache never hands one DAG another DAG’s argument', async () => {
@@ -90,17 +105,21 @@ describe('the pull path', () => {
       return ['b'];
     });
     const reports: TaskReport[] = [];
-    orchestrator.onNotify(Topic.reports, ({ body }) => reports.push(...(body as TaskReport[])));
-    await orchestrator.notify('c', Topic.tasks, [
-      {
-        dagId: made.id,
-        epoch: 0,
-        attempt: 1,
-        task: { id: 'y', fn: 'multiply', args: ['x'], extraArgs: [3] },
-        inline: [],
-        locations: {},
-      },
-    ]);
+    orchestrator.onNotify(Topic.batch, ({ body }) =>
+      reports.push(...((body as { reports?: TaskReport[] }).reports ?? [])),
+    );
+    await orchestrator.notify('c', Topic.batch, {
+      orders: [
+        {
+          dagId: made.id,
+          epoch: 0,
+          attempt: 1,
+          task: { id: 'y', fn: 'multiply', args: ['x'], extraArgs: [3] },
+          inline: [],
+          locations: {},
+        },
+      ],
+    });
     await vi.waitFor(() =>
       expect(reports).toContainEqual(
         expect.objectContaining({ taskId: 'y', kind: 'done', value: 21 }),
