@@ -71,10 +71,10 @@ const harness = {
   /** Submits a DAG built from plain task specs on node `id`, keeping its handle in `runs`. */
   submit(
     id: string,
-    dagId: string,
+    dagId: string | undefined,
     tasks: handout.TaskSpec[],
     options: handout.SubmitOptions = {},
-  ) {
+  ): string {
     const node = nodes.get(id);
     if (node === undefined) throw new Error(`no node ${id}`);
     const dag = new handout.Dag(dagId);
@@ -93,8 +93,23 @@ const harness = {
         cause: e.cause instanceof Error ? { ...e.cause, message: e.cause.message } : e.cause,
       }),
     );
-    harness.runs.set(dagId, { handle, outcome });
-    return dagId;
+    harness.runs.set(dag.id, { handle, outcome });
+    return dag.id;
+  },
+  /** What a promise gave, as plain data: its value, or its error's code and message. */
+  async outcome(
+    work: Promise<unknown>,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; code: string; message: string }> {
+    try {
+      return { ok: true, value: await work };
+    } catch (e) {
+      const error = e as { code?: string; name?: string; message?: string };
+      return {
+        ok: false,
+        code: error?.code ?? error?.name ?? 'error',
+        message: String(error?.message ?? e),
+      };
+    }
   },
   async node(options: Omit<handout.NodeOptions, 'functions'> = {}) {
     const node = await handout.createNode({ functions, ...options });
@@ -238,6 +253,22 @@ const harness = {
       }
     }
     return { sent, answers };
+  },
+  /** Resolves once node `id` has completed its handshake with every one of `peers`. */
+  waitForIds(id: string, peers: string[]): Promise<void> {
+    const node = nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return new Promise((resolve) => {
+      const check = () => {
+        const seen = new Set(node.peers().map((p) => p.id));
+        if (peers.every((p) => seen.has(p))) {
+          off();
+          resolve();
+        }
+      };
+      const off = node.on('peer:join', check);
+      check();
+    });
   },
   /** Resolves once `count` peers completed their handshake with node `id`. */
   waitForPeers(id: string, count: number): Promise<string[]> {
