@@ -13,6 +13,7 @@ import { runDask, withDask } from './dask.ts';
 import { edgeScenarios } from './edge.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
+import { soakHeapScenarios } from './soak-heap.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
 import { swarmScenarios } from './swarm.ts';
 import { transferScenarios } from './transfer.ts';
@@ -37,7 +38,7 @@ const outFile = resolve(
 /** Which scenario groups to run: `--only=local,transfer,edge,swarm,recovery,coordinator`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,recovery,coordinator'
+  'local,transfer,edge,swarm,recovery,soak,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -83,6 +84,12 @@ async function main(): Promise<void> {
       const openTabs = async () =>
         Promise.all([serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)));
       scenarios.push(...(await recoveryScenarios(openTabs, coordinator.url, config)));
+    }
+    if (only.includes('soak')) {
+      const tabs = await Promise.all(
+        [serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)),
+      );
+      scenarios.push(...(await soakHeapScenarios(tabs, coordinator.url, config)));
     }
     if (only.includes('coordinator')) scenarios.push(...(await coordinatorScenarios(config)));
   } finally {

@@ -71,6 +71,31 @@ async function manyDags(count: number): Promise<{ ms: number; correct: boolean }
   return { ms: performance.now() - started, correct };
 }
 
+/**
+ * `count` DAGs of 5 tasks, at most `inFlight` at once, every other one with `collect: 'none'`
+ * (its results stay where they were made): the long life `soak-heap` measures.
+ */
+async function soak(count: number, inFlight: number, offset: number): Promise<boolean> {
+  let next = 0;
+  let correct = true;
+  const lane = async () => {
+    while (next < count) {
+      const i = offset + next++;
+      const dag = new Dag()
+        .add({ id: 'src', fn: 'add', extraArgs: [i] })
+        .add({ id: 'a', fn: 'inc', args: ['src'] })
+        .add({ id: 'b', fn: 'inc', args: ['src'] })
+        .add({ id: 'c', fn: 'inc', args: ['src'] })
+        .add({ id: 'sum', fn: 'add', args: ['a', 'b', 'c'] });
+      const none = i % 2 === 1;
+      const { results } = await self().execute(dag, { collect: none ? 'none' : 'sinks' });
+      if (!none && results.sum !== 3 * i + 3) correct = false;
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, lane));
+  return correct;
+}
+
 declare global {
   interface Window {
     swarm: {
@@ -79,7 +104,8 @@ declare global {
       dispatch: typeof dispatch;
       chain: typeof chain;
       manyDags: typeof manyDags;
+      soak: typeof soak;
     };
   }
 }
-window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags };
+window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags, soak };
