@@ -96,14 +96,18 @@ export class DataService {
     const { rpc, cache, store, functions, id } = this.ports;
     rpc.handle(Method.get, async (body, from) => {
       const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = parseGet(body);
-      // Only values of the run asked about; asking about a later run than the one here first
-      // wipes what is here of earlier ones.
-      if ((await this.ports.epochs.check(dagId, epoch)) === 'stale')
-        throw new DataNotFoundError(
-          dagId,
-          dataId,
-          'it belongs to a later run than the one asked for',
-        );
+      // Only values of the run asked about. Of a later run than the one here, only a waiting
+      // request (an early consumer, whose producer's order is on its way) waits for it to come;
+      // a request never wipes anything (only a run's orders and its start do).
+      const here = await this.ports.epochs.here(dagId, epoch);
+      if (epoch < here)
+        throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      if (epoch > here) {
+        if (!wait) throw this.missing(dagId, dataId);
+        await this.ports.epochs.reached(dagId, epoch, AbortSignal.timeout(WAIT_TIMEOUT_MS));
+        if ((await this.ports.epochs.current(dagId)) !== epoch)
+          throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      }
       // A waiting request goes straight to the waiter, which asks the store itself.
       let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);
       if (found === undefined && wait) {
@@ -159,7 +163,7 @@ export class DataService {
    */
   async get(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown> {
     if (peer === this.ports.id) {
-      const here = await this.ports.epochs.current(dagId);
+      const here = await this.ports.epochs.here(dagId, epoch);
       const found = here === epoch ? await this.read(dagId, dataId) : undefined;
       if (found === undefined) throw this.missing(dagId, dataId);
       return found.value;

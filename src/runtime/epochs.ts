@@ -55,6 +55,18 @@ export class Epochs {
   }
 
   /**
+   * The DAG's epoch here, as needed to answer about run `epoch`: from memory when it knows, and
+   * 0 without reading the store for a run of epoch 0 (a generated id's first run: no record of a
+   * later run can exist), so the hot path of such runs never waits for a store read.
+   */
+  here(dagId: string, epoch: number): number | Promise<number> {
+    const known = this.#known.get(dagId);
+    if (known !== undefined && !this.#adopting.has(dagId)) return known;
+    if (epoch === 0 && known === undefined && !this.#adopting.has(dagId)) return 0;
+    return this.current(dagId);
+  }
+
+  /**
    * Whether something of run `epoch` of the DAG may be kept, used or served here: `current`
    * (after adopting it first if it is later than what is here) or `stale` (an earlier run). Sync
    * when memory can tell, which is always so on the hot path.
