@@ -1,9 +1,6 @@
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 
-/** A wait for a value lasting longer than this also looks in the store. */
-const STORE_CHECK_MS = 50;
-
 interface Waiter {
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -20,6 +17,8 @@ export class Arrivals {
   constructor(
     readonly cache: ValueCache,
     readonly store: ResultStore,
+    /** Whether this node is about to make the value (a job of its task is held here). */
+    readonly making: (dagId: string, dataId: string) => boolean = () => false,
   ) {}
 
   /**
@@ -35,11 +34,11 @@ export class Arrivals {
       const key = `${dagId}\u0000${dataId}`;
       const waiter = { resolve, reject };
       this.#waiters.set(key, [...(this.#waiters.get(key) ?? []), waiter]);
-      // Usually the value is being made right now and arrives through `kept`; only a wait that
-      // lasts asks the store (a read there queues behind pending writes).
+      // A value being made here arrives through `kept`; only one that is not may already be
+      // in the store (no timer: a hidden tab would run it a second late). A read there queues
+      // behind pending writes, so it is not made for values about to come anyway.
       const stillWaiting = () => (this.#waiters.get(key) ?? []).includes(waiter);
-      setTimeout(() => {
-        if (!stillWaiting()) return;
+      if (!this.making(dagId, dataId)) {
         this.store.has(dagId, dataId).then(
           async (has) => {
             if (!has || !stillWaiting()) return;
@@ -49,7 +48,7 @@ export class Arrivals {
           },
           () => undefined, // a failing store: the value may still be kept later
         );
-      }, STORE_CHECK_MS);
+      }
       signal?.addEventListener(
         'abort',
         () => {

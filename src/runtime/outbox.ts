@@ -1,10 +1,11 @@
 import type { RunKey, TaskOrder, TaskReport } from './messages.ts';
+import { nextTask } from './next-task.ts';
 
 /** What one peer is sent in one turn. */
 export interface Batch {
   readonly orders: TaskOrder[];
   readonly reports: TaskReport[];
-  /** Runs that are over (see `Topic.over`). */
+  /** Runs that are over (see `Topic.batch`). */
   readonly over: RunKey[];
 }
 
@@ -15,15 +16,17 @@ const key = (r: TaskReport) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`;
 
 /**
  * Batches what a node sends each peer. Orders, reports and ends of runs leave together once per
- * turn of the event loop. `started` and `stored` reports are off every critical path: they wait up to 5 ms
- * and leave in one message, and a `started` still waiting when its task's `done` goes is dropped
- * (done implies it).
+ * turn of the event loop (a microtask). `started` and `stored` reports and ends of runs are off
+ * every critical path: they wait for the next task (never a timer, which a hidden tab delays by
+ * up to a second) and leave in one message, and a `started` still waiting when its task's `done`
+ * goes is dropped (done implies it).
  */
 export class Outbox {
   readonly #boxes = new Map<string, Batch>();
   readonly #lazy = new Map<string, (TaskReport | RunKey)[]>();
   #scheduled = false;
-  #lazyTimer: ReturnType<typeof setTimeout> | undefined;
+  #lazyPosted = false;
+  #closed = false;
 
   constructor(readonly deliver: Deliver) {}
 
@@ -48,7 +51,7 @@ export class Outbox {
   }
 
   close(): void {
-    clearTimeout(this.#lazyTimer);
+    this.#closed = true;
   }
 
   #box(peer: string) {
@@ -65,8 +68,11 @@ export class Outbox {
     const list = this.#lazy.get(peer) ?? [];
     this.#lazy.set(peer, list);
     list.push(item);
-    this.#lazyTimer ??= setTimeout(() => {
-      this.#lazyTimer = undefined;
+    if (this.#lazyPosted) return;
+    this.#lazyPosted = true;
+    nextTask(() => {
+      this.#lazyPosted = false;
+      if (this.#closed) return;
       for (const [to, items] of this.#lazy) {
         this.#lazy.delete(to);
         const box = this.#box(to);
@@ -74,7 +80,7 @@ export class Outbox {
           if ('taskId' in i) box.reports.push(i);
           else box.over.push(i);
       }
-    }, 5);
+    });
   }
 
   #flush(): void {

@@ -52,6 +52,8 @@ interface Job {
   readonly cost: Resources;
   /** Arguments an early task fetched while it waited, reported with its result. */
   prefetched?: Fetch[];
+  /** It ended here (ran, failed, dropped): counted out of `making`. */
+  released?: boolean;
 }
 
 /**
@@ -68,6 +70,8 @@ export class Worker {
   readonly #origins = new Map<string, { from: string; epoch: number }>();
   /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
   readonly #waiting = new Map<string, { order: TaskOrder; controller: AbortController }>();
+  /** Jobs held here (waiting, queued or running), by `dagId\0taskId`: values about to be made. */
+  readonly #making = new Map<string, number>();
   #used: Resources = {};
   /** Each task this worker ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
@@ -78,7 +82,9 @@ export class Worker {
 
   constructor(readonly options: WorkerOptions) {
     const { id, cache, store, ports } = options;
-    this.#arrivals = new Arrivals(cache, store);
+    this.#arrivals = new Arrivals(cache, store, (dagId, dataId) =>
+      this.#making.has(`${dagId}\u0000${dataId}`),
+    );
     this.#argumentPorts = {
       id,
       cache,
@@ -128,6 +134,7 @@ export class Worker {
         continue;
       }
       const job: Job = { from, order, cost };
+      this.#hold(job);
       if (order.early) void this.#prefetch(job);
       else this.#queue.push(job);
     }
@@ -148,12 +155,16 @@ export class Worker {
         await resolveArguments(this.#argumentPorts, job, controller.signal, true)
       ).fetched;
     } catch (error) {
+      this.#release(job);
       if (!controller.signal.aborted) this.#reportFailure(job, error);
       return;
     } finally {
       if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
     }
-    if (controller.signal.aborted || this.#isEnded(job.order)) return;
+    if (controller.signal.aborted || this.#isEnded(job.order)) {
+      this.#release(job);
+      return;
+    }
     this.#queue.push(job);
     this.#pump();
   }
@@ -176,7 +187,10 @@ export class Worker {
     const origin = this.#origins.get(dagId);
     if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
     for (let i = this.#queue.length - 1; i >= 0; i--) {
-      if (ends((this.#queue[i] as Job).order)) this.#queue.splice(i, 1);
+      const job = this.#queue[i] as Job;
+      if (!ends(job.order)) continue;
+      this.#queue.splice(i, 1);
+      this.#release(job);
     }
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, controller } of this.#running.values()) {
@@ -202,6 +216,20 @@ export class Worker {
     for (const { job } of this.#running.values()) if (same(job.order)) return true;
     for (const { order } of this.#waiting.values()) if (same(order)) return true;
     return false;
+  }
+
+  #hold(job: Job): void {
+    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    this.#making.set(key, (this.#making.get(key) ?? 0) + 1);
+  }
+
+  #release(job: Job): void {
+    if (job.released === true) return;
+    job.released = true;
+    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    const left = (this.#making.get(key) ?? 1) - 1;
+    if (left > 0) this.#making.set(key, left);
+    else this.#making.delete(key);
   }
 
   /** Whether the order's run ended here already. */
@@ -290,6 +318,7 @@ export class Worker {
       this.#reportFailure(job, error);
     } finally {
       this.#running.delete(key);
+      this.#release(job);
       this.#used = addCosts(this.#used, negate(job.cost));
       this.#pump();
     }

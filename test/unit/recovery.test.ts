@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CancelledError,
+  createMemoryStore,
   Dag,
   type RunEvents,
   TaskFailedError,
@@ -177,13 +178,26 @@ describe('a worker that leaves mid-run', () => {
   });
 
   it('finishes a run whose sink was reported done but never stored there', async () => {
-    const s = await room();
+    // The first peer to store x never confirms the write (its disk hangs), then vanishes.
+    let hung = false;
+    const s = await swarm(['a', 'b', 'c', 'd'], functions, { a: { cpu: 0 } }, 'r', (id) => {
+      const store = createMemoryStore(`memory:${id}`);
+      return {
+        ...store,
+        put: (dagId, dataId, value) => {
+          if (dataId !== 'x' || hung) return store.put(dagId, dataId, value);
+          hung = true;
+          return new Promise<void>(() => undefined);
+        },
+      };
+    });
+    current = s;
     const dag = new Dag().add({ id: 'x', fn: 'bytes', extraArgs: [100_000], cost: cpu });
     const run = s.byId('a').submit(dag, { collect: 'none' });
     const finished = deferred<string>();
     run.on('task:finished', ({ peer }) => finished.resolve(peer));
     const peer = await finished.promise;
-    s.hub.vanish(peer); // likely before its store confirmed the write; either way x must survive
+    s.hub.vanish(peer); // before its store confirmed the write: x is made again elsewhere
     const { allocations } = await run.done;
     expect(allocations.x).not.toBe(peer);
     expect(await s.byId('a').result(dag.id, 'x')).toHaveLength(100_000);

@@ -6,6 +6,7 @@ import {
   type FunctionRegistry,
   type HandoutNode,
   MemoryHub,
+  type ResultStore,
 } from '../../src/index.ts';
 
 export interface SwarmOf {
@@ -24,6 +25,7 @@ export async function swarm(
   functions: FunctionRegistry,
   capabilities: Record<string, Capabilities> = {},
   room = 'r',
+  store: (id: string) => ResultStore = (id) => createMemoryStore(`memory:${id}`),
 ): Promise<SwarmOf> {
   const hub = new MemoryHub();
   const nodes: HandoutNode[] = [];
@@ -41,7 +43,7 @@ export async function swarm(
         functions,
         transport,
         capabilities: caps,
-        store: createMemoryStore(`memory:${id}`),
+        store: store(id),
       }),
     );
   }
