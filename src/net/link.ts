@@ -41,6 +41,9 @@ export interface LinkEvents {
 
 type State = 'handshake' | 'ready' | 'closed';
 
+/** A timer this much past its time ran in a throttled (hidden) tab. */
+const LATE_MS = 1000;
+
 /**
  * One channel to one peer, after the handshake: `hello` both ways (ids, room, nonces), then
  * with a secret `auth` both ways, then `ready` with capabilities. Heartbeats run from the first
@@ -59,6 +62,8 @@ export class Link {
   /** Handshake messages are handled one after another, as verifying a proof is async. */
   #inbox: Promise<void> = Promise.resolve();
   #lastHeard = Date.now();
+  /** The watchdog ran late and asked the peer once; reset by anything heard. */
+  #askedLate = false;
   /** Bytes this link handed to and took from its channel, framing included. */
   readonly traffic = { sent: 0, received: 0 };
   #pings = 0;
@@ -94,6 +99,7 @@ export class Link {
     );
     channel.onMessage((data) => {
       this.#lastHeard = Date.now();
+      this.#askedLate = false;
       this.traffic.received += data.byteLength;
       try {
         this.#reader.push(data);
@@ -130,11 +136,24 @@ export class Link {
   /**
    * Closes the link the moment the peer has been silent for `deadAfter` ms: a timer set for that
    * instant, not a check on the next heartbeat, which would add up to a beat to the detection.
+   * A timer that fires more than a second late means this tab was throttled (hidden: once a
+   * second, or once a minute after five minutes): its own pings were late too, so the peer's
+   * silence proves nothing yet. The peer is asked once, answers on receipt (a message, not a
+   * timer), and is declared gone only if the next deadline passes with nothing heard.
    */
-  #watch(deadAfter: number): void {
-    const left = this.#lastHeard + deadAfter - Date.now();
-    if (left < 0) this.close('no heartbeat', false);
-    else this.#watchdog = setTimeout(() => this.#watch(deadAfter), left + 1);
+  #watch(deadAfter: number, due?: number): void {
+    const now = Date.now();
+    const left = this.#lastHeard + deadAfter - now;
+    const arm = (ms: number) => {
+      this.#watchdog = setTimeout(() => this.#watch(deadAfter, now + ms), ms);
+    };
+    if (left >= 0) return arm(left + 1);
+    if (due !== undefined && now - due > LATE_MS && !this.#askedLate) {
+      this.#askedLate = true;
+      this.#send(message({ t: 'ping', n: this.#pings++ }));
+      return arm(deadAfter);
+    }
+    this.close('no heartbeat', false);
   }
 
   /** Milliseconds since anything arrived from the peer. */

@@ -161,6 +161,58 @@ describe('link heartbeats', () => {
   });
 });
 
+describe('link heartbeats in a throttled tab', () => {
+  function silentLink() {
+    const ch = new FakeChannel();
+    const closed: string[] = [];
+    const link = new Link(
+      ch,
+      'p',
+      { selfId: 's', session: 'x', room: 'r', capabilities: {} },
+      {
+        ready: () => undefined,
+        message: () => undefined,
+        dropped: () => undefined,
+        closed: (reason) => closed.push(reason),
+      },
+    );
+    links.push(link);
+    return { ch, closed };
+  }
+
+  it('a watchdog that fires a minute late asks the peer before it declares it gone', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    try {
+      const { ch, closed } = silentLink();
+      // The tab sleeps: a minute passes for the clock while no timer runs...
+      vi.setSystemTime(Date.now() + 60_000);
+      const sent = ch.sent.length;
+      await vi.advanceTimersByTimeAsync(3501); // ...then the watchdog wakes, a minute late
+      expect(closed).toEqual([]);
+      expect(ch.sent.length).toBeGreaterThan(sent); // it asked (a ping)
+      ch.receive(new Uint8Array([1, 2, 3]).buffer); // the peer answers on receipt
+      await vi.advanceTimersByTimeAsync(3400);
+      expect(closed).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a peer that does not answer the question is declared gone at the next deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    try {
+      const { closed } = silentLink();
+      vi.setSystemTime(Date.now() + 60_000);
+      await vi.advanceTimersByTimeAsync(3501);
+      expect(closed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(3501);
+      expect(closed).toEqual(['no heartbeat']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
 function frame(value: unknown): ArrayBuffer {
   const { head } = encode(value);
   const out = new Uint8Array(head.length + 2);
