@@ -65,6 +65,16 @@ function showPeers(node: HandoutNode): void {
   $('peer-count').textContent = String(node.peers().length);
 }
 
+// A tab in the background keeps working at full speed: say which this one is.
+const showVisibility = () => {
+  $('visibility').textContent =
+    document.visibilityState === 'visible'
+      ? 'this tab is in front'
+      : 'this tab is in the background';
+};
+document.addEventListener('visibilitychange', showVisibility);
+showVisibility();
+
 $('room').textContent = room;
 const node = await start();
 $('node-id').textContent = node.id;

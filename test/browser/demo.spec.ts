@@ -37,6 +37,7 @@ test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right,
   const tabs = await threeTabs(browser, 'demo', errors);
   const [first, second] = tabs as [Page, Page];
   await expect(first.locator('#connection')).toHaveText('connected');
+  await expect(first.locator('#visibility')).toHaveText('this tab is in front');
 
   // A timer on the page's thread, to prove it kept firing while the tiles computed.
   await first.evaluate(() => {

@@ -21,3 +21,15 @@ if (found === undefined) {
   }
 }
 console.log(`Browser tests use ${found.path ?? "Playwright's Chromium"} (${found.source}).`);
+
+// The hidden-tab tests run Chromium headful under a virtual X display (see real-window.ts).
+const xvfb = spawnSync('which', ['xvfb-run'], { encoding: 'utf8' });
+if (xvfb.status !== 0) {
+  console.error(
+    [
+      'The hidden-tab browser tests need xvfb-run (a virtual X display for a headful Chromium).',
+      'Install it and try again, e.g. on Debian/Ubuntu: apt-get install -y xvfb xauth',
+    ].join('\n'),
+  );
+  process.exit(1);
+}
