@@ -11,6 +11,7 @@ import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
 import { coordinatorScenarios } from './coordinator-load.ts';
 import { runDask, withDask } from './dask.ts';
 import { edgeScenarios } from './edge.ts';
+import { hiddenScenarios } from './hidden.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
 import { soakHeapScenarios } from './soak-heap.ts';
@@ -38,7 +39,7 @@ const outFile = resolve(
 /** Which scenario groups to run: `--only=local,transfer,edge,swarm,recovery,coordinator`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,recovery,soak,coordinator'
+  'local,transfer,edge,swarm,recovery,hidden,soak,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
         Promise.all([serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)));
       scenarios.push(...(await recoveryScenarios(openTabs, coordinator.url, config)));
     }
+    if (only.includes('hidden'))
+      scenarios.push(...(await hiddenScenarios(pageUrl, coordinator.url, config)));
     if (only.includes('soak')) {
       const tabs = await Promise.all(
         [serverA, serverB, serverA, serverB].map((s) => openPage(s, pageUrl)),
