@@ -212,7 +212,7 @@ export class TaskTable {
     const results = await Promise.all(
       wanted.map(async (id): Promise<[string, unknown]> => {
         if (this.values.has(id)) return [id, this.values.get(id)];
-        for (const holder of [...(this.registry.holders.get(id) ?? [])]) {
+        for (const holder of this.#byProducer(id)) {
           try {
             return [id, await fetch(holder, id)];
           } catch (error) {
@@ -225,5 +225,17 @@ export class TaskTable {
       }),
     );
     return { results, lost };
+  }
+
+  /**
+   * A result's holders, the peer that made it first: which consumer's report arrived first
+   * must not decide whose link carries the result home.
+   */
+  #byProducer(id: string): string[] {
+    const holders = [...(this.registry.holders.get(id) ?? [])];
+    const maker = this.slots.get(id)?.peer;
+    return maker !== undefined && holders.includes(maker)
+      ? [maker, ...holders.filter((h) => h !== maker)]
+      : holders;
   }
 }
