@@ -28,7 +28,7 @@ const MAX_ENDED = 1000;
 export const SMALL_RESULT_BYTES = 16 * 1024;
 
 /** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
-export interface WorkerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate'> {
+export interface WorkerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
   report(orchestrator: string, report: TaskReport): void;
   loadChanged(load: Load): void;
 }
@@ -91,6 +91,7 @@ export class Worker {
       store,
       fetch: ports.fetch,
       locate: ports.locate,
+      ...(ports.laneTo === undefined ? {} : { laneTo: ports.laneTo }),
       keep: (dagId, epoch, dataId, value, bytes) =>
         this.#keep(dagId, epoch, dataId, value, bytes) ?? Promise.resolve(),
       waitFor: (dagId, dataId, signal) => this.waitFor(dagId, dataId, signal),
@@ -179,11 +180,14 @@ export class Worker {
    * tasks of that run (of every run up to `epoch`; of all when it is not given) and aborts its
    * running ones; their results are not kept.
    */
-  cancel(dagId: string, epoch = Number.MAX_SAFE_INTEGER): void {
+  cancel(dagId: string, epoch = Number.MAX_SAFE_INTEGER, ended = true): void {
     const ends = (order: TaskOrder) => order.dagId === dagId && order.epoch <= epoch;
-    this.#ended.delete(dagId);
-    this.#ended.set(dagId, Math.max(epoch, this.#ended.get(dagId) ?? 0));
-    if (this.#ended.size > MAX_ENDED) this.#ended.delete(this.#ended.keys().next().value as string);
+    if (ended) {
+      this.#ended.delete(dagId);
+      this.#ended.set(dagId, Math.max(epoch, this.#ended.get(dagId) ?? 0));
+      if (this.#ended.size > MAX_ENDED)
+        this.#ended.delete(this.#ended.keys().next().value as string);
+    }
     const origin = this.#origins.get(dagId);
     if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
     for (let i = this.#queue.length - 1; i >= 0; i--) {
@@ -247,10 +251,14 @@ export class Worker {
     );
   }
 
-  /** An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. */
+  /**
+   * An orchestrator left: nobody will collect its runs' work, so it stops; its data stays. The
+   * run is not ended here: only its link may have dropped, and orders it sends once it is back
+   * (over WebRTC after a broken lane, say) are taken.
+   */
   forget(orchestrator: string): void {
     for (const [dagId, { from, epoch }] of [...this.#origins])
-      if (from === orchestrator) this.cancel(dagId, epoch);
+      if (from === orchestrator) this.cancel(dagId, epoch, false);
   }
 
   #pump(): void {

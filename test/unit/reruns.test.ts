@@ -234,4 +234,18 @@ describe('no run waits forever on a peer that is there', () => {
     // The sweep asks after attempts silent for 10 s.
     expect(Date.now() - started).toBeGreaterThan(5000);
   }, 30_000);
+
+  it('a worker whose link to the orchestrator dropped and came back takes the run again', async () => {
+    const { byId, hub } = await three();
+    const left = new Promise<void>((resolve) => byId('b').on('peer:leave', () => resolve()));
+    const run = byId('a').submit(
+      new Dag().add({ id: 'p', fn: 'gated', extraArgs: ['flap', 4], node: 'b' }),
+    );
+    await vi.waitFor(() => expect(gates.has('flap')).toBe(true));
+    hub.partition(['a'], ['b']); // the link drops (both see the other leave), the room still lists both
+    await left;
+    hub.heal();
+    gates.get('flap')?.resolve(); // the attempt it stopped ends; the order sent again must run
+    expect((await run.done).results).toEqual({ p: 4 });
+  }, 30_000);
 });
