@@ -26,6 +26,8 @@ export {
   UnknownDagError,
   UnknownFunctionError,
 } from './errors.ts';
+export type { Lane } from './net/channel.ts';
+export type { SameBrowserOption } from './net/lanes.ts';
 export type { MemoryPeerOptions } from './net/memory-transport.ts';
 export { MemoryHub } from './net/memory-transport.ts';
 export type { Capabilities, DropReason } from './net/protocol.ts';

@@ -1,9 +1,17 @@
+import type { FramingOptions } from './framing.ts';
+
+/** The kind of pipe under a link: a MessagePort between tabs of one browser, or WebRTC. */
+export type Lane = 'same-browser' | 'webrtc' | 'memory';
+
 /**
- * One ordered, reliable, message-oriented pipe to one peer: what an RTCDataChannel is, and
- * what the in-memory transport imitates. Everything above it (framing, handshake, heartbeats)
- * is shared by both transports.
+ * One ordered, reliable, message-oriented pipe to one peer: an RTCDataChannel, a MessagePort
+ * between tabs of one browser, or the in-memory imitation. Everything above it (framing,
+ * handshake, heartbeats) is shared by all of them.
  */
 export interface Channel {
+  readonly lane: Lane;
+  /** Framing this pipe carries best (a MessagePort takes 1 MiB frames); over the link's own. */
+  readonly framing?: FramingOptions | undefined;
   /** Sends one binary message. The bytes are copied before `send` returns. */
   send(data: Uint8Array): void;
   /** Bytes queued but not yet sent (RTCDataChannel.bufferedAmount). */
@@ -13,5 +21,6 @@ export interface Channel {
   onMessage(listener: (data: ArrayBuffer) => void): void;
   /** Called once, when the channel closes from either side. */
   onClose(listener: () => void): void;
-  close(): void;
+  /** Closes it; `reason` tells a pipe that can say why (a lane that broke is not tried again). */
+  close(reason?: string): void;
 }

@@ -79,6 +79,7 @@ export class Link {
     this.#verified = options.secret === undefined;
     const traffic = this.traffic;
     const counted: Channel = {
+      lane: channel.lane,
       send(data) {
         traffic.sent += data.byteLength;
         channel.send(data);
@@ -89,13 +90,15 @@ export class Link {
       onDrain: (threshold, listener) => channel.onDrain(threshold, listener),
       onMessage: (listener) => channel.onMessage(listener),
       onClose: (listener) => channel.onClose(listener),
-      close: () => channel.close(),
+      close: (reason) => channel.close(reason),
     };
-    this.#writer = new FrameWriter(counted, options.framing);
+    // The pipe's framing (a MessagePort takes 1 MiB frames), unless the caller chose its own.
+    const framing = { ...channel.framing, ...options.framing };
+    this.#writer = new FrameWriter(counted, framing);
     this.#reader = new FrameReader(
       (head, attachments) => this.#receive(head, attachments),
       (reason, detail) => events.dropped(reason, detail),
-      options.framing,
+      framing,
     );
     channel.onMessage((data) => {
       this.#lastHeard = Date.now();
@@ -190,7 +193,7 @@ export class Link {
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#watchdog);
     this.#writer.close();
-    this.channel.close();
+    this.channel.close(reason);
     this.events.closed(reason);
   }
 

@@ -152,6 +152,7 @@ export class MemoryHub {
         schedule();
       };
       const channel: Channel = {
+        lane: 'memory',
         send(data) {
           if (end.state.closed) throw new Error('channel closed');
           const copy = data.slice().buffer as ArrayBuffer;

@@ -239,7 +239,7 @@ export class Mesh implements Transport {
       info: undefined,
       link: new Link(channel, peerId, this.options, {
         ready: (capabilities) => {
-          entry.info = { id: peerId, capabilities };
+          entry.info = { id: peerId, capabilities, lane: channel.lane };
           this.#events.emit('peer:join', entry.info);
           const waiting = this.#waiting.get(peerId) ?? [];
           this.#waiting.delete(peerId);

@@ -4,6 +4,8 @@ import { CoordinatorError, PeerGoneError } from '../errors.ts';
 import { importSecret, roomKey } from './auth.ts';
 import type { Channel } from './channel.ts';
 import type { FramingOptions } from './framing.ts';
+import { claimIdentity, type Identity } from './identity.ts';
+import { openLanes, type SameBrowserOption } from './lanes.ts';
 import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
 import type { Capabilities } from './protocol.ts';
 import { RoomClient } from './room-client.ts';
@@ -31,6 +33,12 @@ export interface PeerJsTransportOptions {
   readonly framing?: FramingOptions | undefined;
   /** Give up connecting to the coordinator after this long. @default 10000 */
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * Tabs of this browser in the room talk over MessagePorts, not WebRTC (see `openLanes`);
+   * `false` keeps every peer on WebRTC, a function makes the broker's SharedWorker.
+   * @default true where SharedWorker exists
+   */
+  readonly sameBrowser?: SameBrowserOption;
 }
 
 const DIAL_TIMEOUT_MS = 15_000;
@@ -96,29 +104,38 @@ export async function createPeerJsTransport(options: PeerJsTransportOptions): Pr
     (up, reason) => onStatus(up, `${reason}${refusal}`),
   );
 
+  const lanes = await openLanes({
+    room,
+    id: identity.id,
+    session,
+    sameBrowser: options.sameBrowser,
+  });
+  const webrtc = (peerId: string) =>
+    new Promise<Channel>((resolve, reject) => {
+      const conn = peer.connect(peerId, { reliable: true, serialization: 'raw' });
+      const fail = (error: Error) => {
+        clearTimeout(timer);
+        dials.delete(peerId);
+        conn.close();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new PeerGoneError(peerId, 'connection timed out')),
+        DIAL_TIMEOUT_MS,
+      );
+      dials.set(peerId, fail);
+      conn.on('open', () => {
+        clearTimeout(timer);
+        dials.delete(peerId);
+        resolve(channelOf(conn));
+      });
+      conn.on('error', (error) => fail(error));
+    });
   const connector: Connector = {
-    dial: (peerId) =>
-      new Promise<Channel>((resolve, reject) => {
-        const conn = peer.connect(peerId, { reliable: true, serialization: 'raw' });
-        const fail = (error: Error) => {
-          clearTimeout(timer);
-          dials.delete(peerId);
-          conn.close();
-          reject(error);
-        };
-        const timer = setTimeout(
-          () => fail(new PeerGoneError(peerId, 'connection timed out')),
-          DIAL_TIMEOUT_MS,
-        );
-        dials.set(peerId, fail);
-        conn.on('open', () => {
-          clearTimeout(timer);
-          dials.delete(peerId);
-          resolve(channelOf(conn));
-        });
-        conn.on('error', (error) => fail(error));
-      }),
+    // A tab of this browser over its lane; everyone else, and a lane that broke, over WebRTC.
+    dial: async (peerId) => (await lanes?.dial(peerId)) ?? webrtc(peerId),
     onIncoming: (handler) => {
+      lanes?.onIncoming(handler);
       peer.on('connection', (conn: DataConnection) => {
         // Only channels as Handout opens them; anything else is not ours to speak to.
         if (!conn.reliable || conn.serialization !== 'raw') {
@@ -135,6 +152,7 @@ export async function createPeerJsTransport(options: PeerJsTransportOptions): Pr
       onStatus = handler;
     },
     close: async () => {
+      lanes?.close();
       rooms.close();
       identity.release();
       peer.destroy();
@@ -168,6 +186,7 @@ function channelOf(conn: DataConnection): Channel {
   const dc = conn.dataChannel;
   dc.binaryType = 'arraybuffer';
   return {
+    lane: 'webrtc',
     send: (data) => dc.send(data as Uint8Array<ArrayBuffer>),
     get bufferedAmount() {
       return dc.bufferedAmount;
@@ -259,65 +278,5 @@ function keepConnected(
   peer.on('open', () => {
     attempt = 0;
     reopened();
-  });
-}
-
-interface Identity {
-  readonly id: string;
-  readonly token: string;
-}
-
-interface ClaimedIdentity extends Identity {
-  /** Stops answering other tabs' questions about this id. */
-  release(): void;
-}
-
-/**
- * The node id (and PeerJS token) kept per tab in sessionStorage, so a reload comes back as the
- * same peer and takes over its own signalling seat. A node holds a Web Lock named after its id
- * while it lives: a duplicated tab (which copies sessionStorage) finds the saved id locked and
- * takes a fresh one, and a second node given an id already in use here does not reuse the saved
- * token, so it cannot silently steal the first one's seat (the coordinator refuses it instead).
- */
-async function claimIdentity(
-  explicit: string | undefined,
-  scope: string,
-): Promise<ClaimedIdentity> {
-  const key = `handout:identity:${scope}`;
-  const storage = typeof sessionStorage === 'undefined' ? undefined : sessionStorage;
-  let saved: Partial<Identity> | undefined;
-  try {
-    saved = JSON.parse(storage?.getItem(key) ?? 'null') ?? undefined;
-  } catch {
-    saved = undefined;
-  }
-  const token = () => crypto.randomUUID().replaceAll('-', '');
-  const id = explicit ?? saved?.id ?? crypto.randomUUID();
-  let release = await lock(id);
-  let identity: Identity;
-  if (release !== undefined && saved?.id === id && saved.token) {
-    identity = { id, token: saved.token };
-  } else if (release === undefined && explicit === undefined) {
-    identity = { id: crypto.randomUUID(), token: token() }; // a duplicated tab
-    release = await lock(identity.id);
-  } else {
-    identity = { id, token: token() };
-  }
-  if (release !== undefined) storage?.setItem(key, JSON.stringify(identity));
-  return { ...identity, release: release ?? (() => undefined) };
-}
-
-/** Holds the Web Lock for an id; undefined when another node of this origin holds it. */
-async function lock(id: string): Promise<(() => void) | undefined> {
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  if (locks === undefined) return () => undefined;
-  return new Promise((resolve) => {
-    void locks.request(`handout:node:${id}`, { ifAvailable: true }, (held) => {
-      if (held === null) {
-        resolve(undefined);
-        return undefined;
-      }
-      return new Promise<void>((release) => resolve(() => release()));
-    });
   });
 }

@@ -1,3 +1,4 @@
+import type { Lane } from './channel.ts';
 import type { AppMessage } from './link.ts';
 import type { Capabilities, DropReason } from './protocol.ts';
 
@@ -5,6 +6,8 @@ import type { Capabilities, DropReason } from './protocol.ts';
 export interface PeerInfo {
   readonly id: string;
   readonly capabilities: Capabilities;
+  /** The pipe to it: a MessagePort to a tab of this browser, or WebRTC. */
+  readonly lane: Lane;
 }
 
 /** A message refused on receipt: counted, reported, never acted on. */

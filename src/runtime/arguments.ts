@@ -21,6 +21,8 @@ export interface ArgumentPorts {
     /** Wait there until the value exists, rather than failing to find it. */
     wait?: boolean,
   ): Promise<unknown>;
+  /** The kind of pipe to a peer, for the fetch log. */
+  laneTo?(peer: string): string | undefined;
   /** Where the orchestrator knows a result to be. */
   locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
   /** Keeps a fetched value of run `epoch` here (cache and store). */
@@ -104,7 +106,9 @@ async function argument(
       const value = await ports.fetch(holder, dagId, job.order.epoch, edge.from, serialize, wait);
       if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
       const bytes = sizeOf(value);
-      fetched.push({ argId: edge.from, from: holder, bytes, ms: performance.now() - started });
+      const ms = performance.now() - started;
+      const lane = ports.laneTo?.(holder) ?? '';
+      fetched.push({ argId: edge.from, from: holder, bytes, ms, lane });
       // A value turned by the producer's serialize hook is this edge's own: not cached.
       if (serialize === undefined)
         ports.keep(dagId, job.order.epoch, edge.from, value, bytes).catch(() => undefined);

@@ -117,6 +117,7 @@ export function workerPorts(
       const holders = await rpc.request(orchestrator, Method.locate, { dagId, dataId });
       return Array.isArray(holders) ? holders.filter((h) => typeof h === 'string') : [];
     },
+    laneTo: (peer) => options.transport.peers().find((p) => p.id === peer)?.lane,
     loadChanged: (load) => cluster.loadChanged(load),
   };
 }

@@ -88,6 +88,8 @@ export interface Fetch {
   readonly from: string;
   readonly bytes: number;
   readonly ms: number;
+  /** The pipe it came over: 'same-browser', 'webrtc', 'memory'; '' when not known. */
+  readonly lane: string;
 }
 
 export type TaskReport =
@@ -320,6 +322,7 @@ export function parseReports(body: unknown): TaskReport[] {
               from: text(x.from, 'from'),
               bytes: count(x.bytes, 'bytes'),
               ms: Number(x.ms) || 0,
+              lane: typeof x.lane === 'string' ? x.lane.slice(0, 32) : '',
             };
           }),
         };

@@ -307,6 +307,7 @@ export class Orchestrator {
         to: from,
         bytes: f.bytes,
         ms: f.ms,
+        lane: f.lane,
       });
     }
     this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });

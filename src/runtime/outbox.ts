@@ -1,5 +1,5 @@
+import { nextTask } from '../next-task.ts';
 import type { RunKey, TaskOrder, TaskReport } from './messages.ts';
-import { nextTask } from './next-task.ts';
 
 /** What one peer is sent in one turn. */
 export interface Batch {

@@ -32,6 +32,8 @@ export interface RunEvents {
     readonly to: string;
     readonly bytes: number;
     readonly ms: number;
+    /** The pipe it came over: 'same-browser' (a MessagePort), 'webrtc' or 'memory'. */
+    readonly lane: string;
   };
   /** A finished task's result was lost with the peers holding it and will be made again. */
   'task:lost': { readonly taskId: string; readonly peer: string };

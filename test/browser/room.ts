@@ -39,7 +39,12 @@ export async function room(
 }
 
 /** Runs a DAG built in the page from a plain description; resolves with the run's result. */
-export function run(tab: Tab, dagId: string, tasks: unknown[], collect: 'all' | 'none' = 'all') {
+export function run(
+  tab: Tab,
+  dagId: string,
+  tasks: unknown[],
+  collect: 'all' | 'sinks' | 'none' = 'all',
+) {
   return tab.page.evaluate(
     async ({ id, dagId, tasks, collect }) => {
       const dag = new window.harness.Dag(dagId);

@@ -18,3 +18,5 @@ export const runtime = withContext((ctx, x: unknown) => ({
   on: ctx.nodeId,
   in: typeof (globalThis as { document?: unknown }).document === 'undefined' ? 'node' : 'browser',
 }));
+/** Each byte x becomes 255 - x: a pipeline stage that hands on as much as it got. */
+export const invertBytes = (b: Uint8Array) => b.map((x) => 255 - x);

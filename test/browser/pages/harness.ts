@@ -2,6 +2,7 @@
 // tests drive real nodes with `page.evaluate` while code itself never crosses any wire.
 import * as handout from '../../../src/index.ts';
 import { importSecret, roomKey } from '../../../src/net/auth.ts';
+import { openLanes } from '../../../src/net/lanes.ts';
 import { Link } from '../../../src/net/link.ts';
 import type { Mesh } from '../../../src/net/mesh.ts';
 import {
@@ -181,11 +182,23 @@ const harness = {
    * A rogue that learned a room's coordinator key (but not its secret) dials `target` directly
    * and runs the handshake with a wrong secret. Resolves with what it got out of it.
    */
-  async rogueDial(coordinator: string, target: string, room: string, realSecret: string) {
+  async rogueDial(
+    coordinator: string,
+    target: string,
+    room: string,
+    realSecret: string,
+    via: 'webrtc' | 'same-browser' = 'webrtc',
+  ) {
     const mesh = (await createPeerJsTransport({ coordinator, room: 'rogue-corner' })) as Mesh;
     const leakedRoom = await roomKey(room, await importSecret(realSecret));
     const wrongSecret = await importSecret('a guess');
-    const channel = await mesh.connector.dial(target);
+    // Over the lane, the rogue even joins this browser's broker under the leaked room key.
+    const lanes =
+      via === 'same-browser'
+        ? await openLanes({ room: leakedRoom, id: mesh.id, session: 'rogue', sameBrowser: true })
+        : undefined;
+    const channel = lanes ? await lanes.dial(target) : await mesh.connector.dial(target);
+    if (channel === undefined) throw new Error('the broker did not hand out a lane');
     const outcome = { ready: false, capabilities: null as unknown, closed: '' };
     await new Promise<void>((resolve) => {
       setTimeout(() => {
@@ -216,8 +229,9 @@ const harness = {
         },
       );
     });
+    lanes?.close();
     await mesh.close();
-    return outcome;
+    return { ...outcome, lane: channel.lane };
   },
   /**
    * A rogue raw transport `id` (in the room, so past the handshake) sends every peer junk:

@@ -5,6 +5,7 @@ import type { Channel } from '../../../src/net/channel.ts';
  * bufferedAmount: lets a test watch framing and backpressure step by step.
  */
 export class FakeChannel implements Channel {
+  readonly lane = 'memory' as const;
   readonly sent: ArrayBuffer[] = [];
   buffered = 0;
   closed = false;

@@ -18,6 +18,7 @@ function pair(): [Channel, Channel, Wire] {
   const closers: (() => void)[][] = [[], []];
   let closed = false;
   const end = (i: 0 | 1): Channel => ({
+    lane: 'memory',
     send(data) {
       if (closed) throw new Error('closed');
       const copy = data.slice().buffer as ArrayBuffer;

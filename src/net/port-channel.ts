@@ -1,0 +1,125 @@
+import { nextTask } from '../next-task.ts';
+import type { Channel } from './channel.ts';
+
+/** The Web Lock a node holds for its whole life; peers in its browser wait on it. */
+export const livenessLock = (session: string) => `handout:live:${session}`;
+
+/** Frames of up to 1 MiB: a MessagePort moves whole buffers and needs no 64 KiB chunks. */
+const FRAMING = {
+  chunkBytes: 1 << 20,
+  maxFrameBytes: (1 << 20) + 64,
+  highWater: 8 << 20,
+  lowWater: 2 << 20,
+} as const;
+/** The receiver acknowledges at least every this many bytes (and at the end of each task). */
+const ACK_BYTES = 512 << 10;
+
+/** Why a lane closed when its peer's liveness lock was released: the tab is gone. */
+export const TAB_GONE = 'the tab closed';
+
+/**
+ * A {@link Channel} over a MessagePort to a tab of the same browser. On the port go frames
+ * (transferred ArrayBuffers), acknowledgements (a number: bytes taken so far), which give
+ * `bufferedAmount` and backpressure as an RTCDataChannel has them, and `{ close }` when one side
+ * closes. A MessagePort has no close event: the peer's liveness lock says when its tab is gone,
+ * closed, crashed or reloaded, within a moment.
+ */
+export function portChannel(
+  port: MessagePort,
+  peerSession: string,
+  /** Told once, with the reason, when the channel closes from either side. */
+  ended: (reason: string) => void,
+): Channel {
+  let sent = 0;
+  let acked = 0;
+  let received = 0;
+  let ackedOut = 0;
+  let ackQueued = false;
+  let closed = false;
+  const drains: { threshold: number; listener: () => void }[] = [];
+  const messages: ((data: ArrayBuffer) => void)[] = [];
+  const closes: (() => void)[] = [];
+  const stop = new AbortController();
+
+  const ack = () => {
+    ackQueued = false;
+    if (closed || ackedOut === received) return;
+    ackedOut = received;
+    port.postMessage(received);
+  };
+  const finish = (reason: string) => {
+    if (closed) return;
+    closed = true;
+    stop.abort();
+    port.onmessage = null;
+    port.close();
+    ended(reason);
+    for (const listener of closes.splice(0)) listener();
+  };
+  port.onmessage = (event: MessageEvent) => {
+    const data: unknown = event.data;
+    if (data instanceof ArrayBuffer) {
+      received += data.byteLength;
+      for (const listener of messages) listener(data);
+      if (received - ackedOut >= ACK_BYTES) ack();
+      else if (!ackQueued) {
+        ackQueued = true;
+        nextTask(ack);
+      }
+    } else if (typeof data === 'number') {
+      const before = sent - acked;
+      if (data > acked && data <= sent) acked = data;
+      const after = sent - acked;
+      for (const d of drains) if (before > d.threshold && after <= d.threshold) d.listener();
+    } else if (typeof data === 'object' && data !== null && 'close' in data) {
+      finish(`peer closed the lane: ${String((data as { close: unknown }).close)}`);
+    }
+  };
+  port.start();
+  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  locks
+    ?.request(livenessLock(peerSession), { signal: stop.signal }, () => finish(TAB_GONE))
+    .catch(() => undefined); // aborted: this side closed first
+
+  const channel: Channel = {
+    lane: 'same-browser',
+    framing: FRAMING,
+    send(data) {
+      if (closed) return;
+      // A copy of exactly these bytes, handed over rather than cloned again.
+      const copy = data.slice();
+      try {
+        port.postMessage(copy.buffer, [copy.buffer]);
+      } catch (error) {
+        // The lane broke: what was in flight fails as with a lost peer, and the peer is
+        // reached over WebRTC from now on.
+        channel.close(`send failed: ${String(error)}`);
+        return;
+      }
+      sent += copy.byteLength;
+    },
+    get bufferedAmount() {
+      return sent - acked;
+    },
+    onDrain(threshold, listener) {
+      drains.push({ threshold, listener });
+    },
+    onMessage(listener) {
+      messages.push(listener);
+    },
+    onClose(listener) {
+      if (closed) queueMicrotask(listener);
+      else closes.push(listener);
+    },
+    close(reason = 'closed') {
+      if (closed) return;
+      try {
+        port.postMessage({ close: reason });
+      } catch {
+        // the port cannot carry even that: the peer learns from its heartbeat
+      }
+      finish(reason);
+    },
+  };
+  return channel;
+}
