@@ -40,7 +40,7 @@ async function start(): Promise<HandoutNode> {
 }
 
 function showPeers(node: HandoutNode): void {
-  const row = (id: string, caps: Record<string, number>, self: boolean) => {
+  const row = (id: string, caps: Record<string, number>, self: boolean, lane?: string) => {
     const load = node.load(id);
     const [r, g, b] = peerColour(id);
     const swatch = h('span', { className: 'swatch' });
@@ -54,12 +54,22 @@ function showPeers(node: HandoutNode): void {
       swatch,
       h('code', { textContent: short(id), title: id }),
       self ? ' (this tab)' : '',
+      lane === undefined
+        ? ''
+        : h('span', {
+            className: `lane lane-${lane}`,
+            textContent: lane === 'same-browser' ? 'same browser' : 'WebRTC',
+            title:
+              lane === 'same-browser'
+                ? 'a tab of this browser: a MessagePort, no WebRTC'
+                : 'another browser, machine or Node.js process: a WebRTC data channel',
+          }),
       `${capabilities} · ${load.tasks} task${load.tasks === 1 ? '' : 's'} running`,
     );
   };
   const items = [
     row(node.id, {}, true),
-    ...node.peers().map((p) => row(p.id, p.capabilities as Record<string, number>, false)),
+    ...node.peers().map((p) => row(p.id, p.capabilities as Record<string, number>, false, p.lane)),
   ];
   $('peers').replaceChildren(...items);
   $('peer-count').textContent = String(node.peers().length);

@@ -114,6 +114,7 @@ export function fetchRow(dagId: string, f: RunEvents['task:fetched']): HTMLTable
     dagId,
     f.argId,
     `${short(f.from)} → ${short(f.to)}`,
+    f.lane === 'same-browser' ? 'same browser' : f.lane === 'webrtc' ? 'WebRTC' : f.lane,
     formatBytes(f.bytes),
     `${f.ms.toFixed(1)} ms`,
     mbps,

@@ -1,13 +1,18 @@
-import type { Browser, Page } from '@playwright/test';
+import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { colour, iterations, VIEW } from '../../demo/mandelbrot.ts';
 import { ALICE } from '../../demo/text.ts';
 import { countWords, topWords } from '../../demo/words.ts';
 import { expect, test } from './fixtures.ts';
 import { DEMO_PORT } from './ports.ts';
 
-/** Opens the demo in a fresh context; console errors and page errors are collected. */
-async function open(browser: Browser, room: string, errors: string[]): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+/** Opens the demo in a context (a fresh one unless given); console and page errors are collected. */
+async function open(
+  browser: Browser,
+  room: string,
+  errors: string[],
+  given?: BrowserContext,
+): Promise<Page> {
+  const context = given ?? (await browser.newContext({ viewport: { width: 1280, height: 800 } }));
   const page = await context.newPage();
   page.on('console', (msg) => msg.type() === 'error' && errors.push(msg.text()));
   page.on('pageerror', (error) => errors.push(error.message));
@@ -17,13 +22,24 @@ async function open(browser: Browser, room: string, errors: string[]): Promise<P
   return page;
 }
 
-/** Three demo tabs in one fresh room, each seeing the two others. */
-async function threeTabs(browser: Browser, prefix: string, errors: string[]): Promise<Page[]> {
+/**
+ * Three demo tabs in one fresh room, each seeing the two others: in three browsers, or as a
+ * person opens them, in one.
+ */
+async function threeTabs(
+  browser: Browser,
+  prefix: string,
+  errors: string[],
+  oneBrowser = false,
+): Promise<Page[]> {
   const room = `${prefix}-${Date.now()}`;
+  const context = oneBrowser
+    ? await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    : undefined;
   const tabs = [
-    await open(browser, room, errors),
-    await open(browser, room, errors),
-    await open(browser, room, errors),
+    await open(browser, room, errors, context),
+    await open(browser, room, errors, context),
+    await open(browser, room, errors, context),
   ];
   for (const tab of tabs) await expect(tab.locator('#peer-count')).toHaveText('2');
   return tabs;
@@ -38,6 +54,8 @@ test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right,
   const [first, second] = tabs as [Page, Page];
   await expect(first.locator('#connection')).toHaveText('connected');
   await expect(first.locator('#visibility')).toHaveText('this tab is in front');
+  // Tabs of separate browsers: WebRTC.
+  await expect(first.locator('#peers .lane')).toHaveText(['WebRTC', 'WebRTC']);
 
   // A timer on the page's thread, to prove it kept firing while the tiles computed.
   await first.evaluate(() => {
@@ -119,13 +137,15 @@ test('the demo in 3 tabs: Mandelbrot tiles spread over the tabs and drawn right,
   expect(errors).toEqual([]);
 });
 
-test('the typed-array pipeline moves tens of MiB between pinned tabs, logged in the fetch log', async ({
+test('the typed-array pipeline moves tens of MiB between pinned tabs of one browser over their lane, logged in the fetch log', async ({
   browser,
 }) => {
   test.setTimeout(120_000);
   const errors: string[] = [];
-  const tabs = await threeTabs(browser, 'pipe', errors);
+  const tabs = await threeTabs(browser, 'pipe', errors, true);
   const [first] = tabs as [Page];
+  // Tabs of one browser: the peers panel says so.
+  await expect(first.locator('#peers .lane')).toHaveText(['same browser', 'same browser']);
   await first.getByLabel('MiB').fill('16');
   await first.getByRole('button', { name: 'Typed-array pipeline' }).click();
   const card = first.locator('.run').filter({ hasText: 'Typed-array pipeline' });
@@ -135,5 +155,6 @@ test('the typed-array pipeline moves tens of MiB between pinned tabs, logged in 
   await expect(rows).toHaveCount(2);
   await expect(rows.filter({ hasText: 'signal' })).toContainText('16.0 MiB');
   await expect(rows.filter({ hasText: 'smooth' })).toContainText('16.0 MiB');
+  for (const row of await rows.all()) await expect(row).toContainText('same browser');
   expect(errors).toEqual([]);
 });
