@@ -91,5 +91,10 @@ export function withDask<S extends { name: string; median: number; note?: string
       note: `the same payload between two Dask ${dask.version} worker processes over loopback TCP; Handout moves it at ${round(ours.median / transfer.median)}x this`,
     } as (typeof out)[number]);
   }
+  const same = out.find((s) => s.name === 'transfer-same-browser');
+  if (transfer !== undefined && same !== undefined)
+    Object.assign(same, {
+      note: `${same.note}; ${round(same.median / transfer.median)}x Dask's transfer-dask`,
+    });
   return out;
 }

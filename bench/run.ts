@@ -4,7 +4,13 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserServer, chromium, type Page } from '@playwright/test';
+import {
+  type Browser,
+  type BrowserContext,
+  type BrowserServer,
+  chromium,
+  type Page,
+} from '@playwright/test';
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
@@ -14,6 +20,7 @@ import { edgeScenarios } from './edge.ts';
 import { hiddenScenarios } from './hidden.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
+import { sameBrowserScenarios } from './same-browser.ts';
 import { soakHeapScenarios } from './soak-heap.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
 import { swarmScenarios } from './swarm.ts';
@@ -39,7 +46,7 @@ const outFile = resolve(
 /** Which scenario groups to run: `--only=local,transfer,edge,swarm,recovery,coordinator`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,recovery,hidden,soak,coordinator'
+  'local,transfer,edge,swarm,same-browser,recovery,hidden,soak,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -79,6 +86,18 @@ async function main(): Promise<void> {
         await openPage(serverB, pageUrl),
       ];
       scenarios.push(...(await swarmScenarios(tabs, coordinator.url, config)));
+    }
+    if (only.includes('same-browser')) {
+      // Tabs of one context of browser A: tabs of one browser.
+      const open = async (n: number) => {
+        const browser = await chromium.connect(serverA.wsEndpoint());
+        connections.push(browser);
+        const context = await browser.newContext();
+        return Promise.all(Array.from({ length: n }, () => readyPage(context, pageUrl)));
+      };
+      scenarios.push(
+        ...(await sameBrowserScenarios(open, serverA, coordinator.url, config, scenarios)),
+      );
     }
     if (only.includes('recovery')) {
       // Fresh tabs each time: one of them is closed in every run.
@@ -138,7 +157,12 @@ const connections: Browser[] = [];
 async function openPage(server: BrowserServer, url: string): Promise<Page> {
   const browser = await chromium.connect(server.wsEndpoint());
   connections.push(browser);
-  const page = await (await browser.newContext()).newPage();
+  return readyPage(await browser.newContext(), url);
+}
+
+/** A new page of the context, ready to run scenarios. */
+async function readyPage(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(url);
   await page.waitForFunction(

@@ -18,6 +18,17 @@ async function swarmWait(count: number): Promise<void> {
   while ((node?.peers().length ?? 0) < count) await new Promise((r) => setTimeout(r, 20));
 }
 
+/** Resolves with the time this tab learns that peer `id` left. */
+function leftAt(id: string): Promise<number> {
+  return new Promise((resolve) => {
+    const off = self().on('peer:leave', (p) => {
+      if (p.id !== id) return;
+      off();
+      resolve(Date.now());
+    });
+  });
+}
+
 function self(): HandoutNode {
   if (node === undefined) throw new Error('join first');
   return node;
@@ -105,7 +116,8 @@ declare global {
       chain: typeof chain;
       manyDags: typeof manyDags;
       soak: typeof soak;
+      leftAt: typeof leftAt;
     };
   }
 }
-window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags, soak };
+window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags, soak, leftAt };

@@ -12,7 +12,12 @@ export interface Channel {
   readonly lane: Lane;
   /** Framing this pipe carries best (a MessagePort takes 1 MiB frames); over the link's own. */
   readonly framing?: FramingOptions | undefined;
-  /** Sends one binary message. The bytes are copied before `send` returns. */
+  /**
+   * `send` may take a Uint8Array's whole buffer rather than copy it (a MessagePort transfers
+   * it): the writer then hands it fresh frames and never touches them again.
+   */
+  readonly takes?: boolean | undefined;
+  /** Sends one binary message. The bytes are copied (or taken, see `takes`) before it returns. */
   send(data: Uint8Array): void;
   /** Bytes queued but not yet sent (RTCDataChannel.bufferedAmount). */
   readonly bufferedAmount: number;

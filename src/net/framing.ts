@@ -46,6 +46,8 @@ export class FrameWriter {
   readonly #chunk: number;
   readonly #high: number;
   readonly #scratch: Uint8Array;
+  /** The channel takes the frames it is given: each is a fresh buffer. */
+  readonly #fresh: boolean;
   readonly #urgent: Uint8Array[] = [];
   #transfers: Outgoing[] = [];
   #next = 0;
@@ -56,7 +58,8 @@ export class FrameWriter {
     this.#channel = channel;
     this.#chunk = options.chunkBytes ?? 65_536;
     this.#high = options.highWater ?? 4 << 20;
-    this.#scratch = new Uint8Array(this.#chunk);
+    this.#fresh = channel.takes === true;
+    this.#scratch = this.#fresh ? new Uint8Array(0) : new Uint8Array(this.#chunk);
     channel.onDrain(options.lowWater ?? 1 << 20, () => this.#pump());
   }
 
@@ -121,9 +124,9 @@ export class FrameWriter {
     }
   }
 
-  /** The next frame of a transfer. The scratch buffer is reused: `send` copies. */
+  /** The next frame of a transfer. The scratch buffer is reused (`send` copies) unless taken. */
   #frame(t: Outgoing): Uint8Array {
-    const out = this.#scratch;
+    const out = this.#fresh ? new Uint8Array(this.#frameSize(t)) : this.#scratch;
     const view = new DataView(out.buffer);
     if (!t.started) {
       t.started = true;
@@ -153,6 +156,15 @@ export class FrameWriter {
       this.#skipEmpty(t);
     }
     return out.subarray(0, at);
+  }
+
+  /** The size of a transfer's next frame: a START frame's header, or a DATA frame's bytes. */
+  #frameSize(t: Outgoing): number {
+    if (!t.started) return 12 + 4 * (t.segments.length - 1);
+    let left = 0;
+    for (let i = t.segment; i < t.segments.length && left < this.#chunk; i++)
+      left += (t.segments[i] as Uint8Array).length - (i === t.segment ? t.offset : 0);
+    return Math.min(this.#chunk, DATA_HEADER + left);
   }
 
   #skipEmpty(t: Outgoing): void {

@@ -80,6 +80,7 @@ export class Link {
     const traffic = this.traffic;
     const counted: Channel = {
       lane: channel.lane,
+      takes: channel.takes,
       send(data) {
         traffic.sent += data.byteLength;
         channel.send(data);

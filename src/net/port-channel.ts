@@ -84,10 +84,13 @@ export function portChannel(
   const channel: Channel = {
     lane: 'same-browser',
     framing: FRAMING,
+    takes: true,
     send(data) {
       if (closed) return;
-      // A copy of exactly these bytes, handed over rather than cloned again.
-      const copy = data.slice();
+      // A whole buffer is handed over as it is (the writer gives fresh frames); a part of one
+      // is copied first, as cloning a view would clone all of its buffer.
+      const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+      const copy = whole ? data : data.slice();
       try {
         port.postMessage(copy.buffer, [copy.buffer]);
       } catch (error) {

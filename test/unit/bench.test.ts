@@ -22,6 +22,10 @@ const NAMES = [
   'small-dag-hidden',
   'chain-hop-hidden',
   'dispatch-hidden',
+  'transfer-same-browser',
+  'chain-hop-same-browser',
+  'dispatch-same-browser',
+  'leave-same-browser',
   'coordinator-load-1-room',
   'coordinator-load-100-rooms',
 ];
