@@ -29,3 +29,22 @@ export interface Channel {
   /** Closes it; `reason` tells a pipe that can say why (a lane that broke is not tried again). */
   close(reason?: string): void;
 }
+
+/** The channel, counting in `traffic.sent` the bytes handed to it. */
+export function counting(channel: Channel, traffic: { sent: number }): Channel {
+  return {
+    lane: channel.lane,
+    takes: channel.takes,
+    send(data) {
+      traffic.sent += data.byteLength;
+      channel.send(data);
+    },
+    get bufferedAmount() {
+      return channel.bufferedAmount;
+    },
+    onDrain: (threshold, listener) => channel.onDrain(threshold, listener),
+    onMessage: (listener) => channel.onMessage(listener),
+    onClose: (listener) => channel.onClose(listener),
+    close: (reason) => channel.close(reason),
+  };
+}

@@ -2,6 +2,7 @@
  * A node's id in a browser: kept per tab in sessionStorage, guarded by a Web Lock while the node
  * lives.
  */
+import { holdLock, webLocks } from './locks.ts';
 
 export interface Identity {
   readonly id: string;
@@ -50,15 +51,7 @@ export async function claimIdentity(
 
 /** Holds the Web Lock for an id; undefined when another node of this origin holds it. */
 async function lock(id: string): Promise<(() => void) | undefined> {
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  const locks = webLocks();
   if (locks === undefined) return () => undefined;
-  return new Promise((resolve) => {
-    void locks.request(`handout:node:${id}`, { ifAvailable: true }, (held) => {
-      if (held === null) {
-        resolve(undefined);
-        return undefined;
-      }
-      return new Promise<void>((release) => resolve(() => release()));
-    });
-  });
+  return holdLock(locks, `handout:node:${id}`, true);
 }

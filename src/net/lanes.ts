@@ -1,5 +1,6 @@
 import type { Channel } from './channel.ts';
 import type { BrokerReply, BrokerRequest } from './lane-broker.ts';
+import { holdLock, webLocks } from './locks.ts';
 import { livenessLock, portChannel, TAB_GONE } from './port-channel.ts';
 
 /** How a node finds the tabs of its browser: on by default where SharedWorker exists. */
@@ -26,8 +27,6 @@ const BROKER_TIMEOUT_MS = 3000;
 /** A lane closed for one of these is broken: that peer is reached over WebRTC from then on. */
 const BROKE = /send failed|lane refused|no heartbeat|handshake timed out/;
 
-type Locks = LockManager;
-
 /**
  * Joins this browser's lane broker (a SharedWorker) with the room key, id and session, holding
  * the session's liveness lock for the node's life. Undefined where SharedWorker or Web Locks are
@@ -35,11 +34,12 @@ type Locks = LockManager;
  * reached over WebRTC, as before.
  */
 export async function openLanes(options: LaneOptions): Promise<Lanes | undefined> {
-  const locks = (globalThis as { navigator?: { locks?: Locks } }).navigator?.locks;
+  const locks = webLocks();
   if (options.sameBrowser === false || locks === undefined) return undefined;
   if (typeof SharedWorker === 'undefined' && typeof options.sameBrowser !== 'function')
     return undefined;
-  const release = await holdLock(locks, livenessLock(options.session));
+  // A lock of a fresh session is free: held at once.
+  const release = (await holdLock(locks, livenessLock(options.session))) as () => void;
   let worker: SharedWorker;
   try {
     worker =
@@ -125,11 +125,4 @@ export async function openLanes(options: LaneOptions): Promise<Lanes | undefined
       release();
     },
   };
-}
-
-/** Takes a Web Lock and keeps it until the returned function is called. */
-function holdLock(locks: Locks, name: string): Promise<() => void> {
-  return new Promise((resolve) => {
-    void locks.request(name, () => new Promise<void>((release) => resolve(() => release())));
-  });
 }

@@ -1,7 +1,8 @@
 import { proof, randomNonce, type Secret, sameBytes } from './auth.ts';
-import type { Channel } from './channel.ts';
+import { type Channel, counting } from './channel.ts';
 import { decode, encode } from './codec.ts';
-import { FrameReader, FrameWriter, type FramingOptions } from './framing.ts';
+import { FrameReader } from './frame-reader.ts';
+import { FrameWriter, type FramingOptions } from './framing.ts';
 import {
   type Capabilities,
   type DropReason,
@@ -77,25 +78,9 @@ export class Link {
     readonly events: LinkEvents,
   ) {
     this.#verified = options.secret === undefined;
-    const traffic = this.traffic;
-    const counted: Channel = {
-      lane: channel.lane,
-      takes: channel.takes,
-      send(data) {
-        traffic.sent += data.byteLength;
-        channel.send(data);
-      },
-      get bufferedAmount() {
-        return channel.bufferedAmount;
-      },
-      onDrain: (threshold, listener) => channel.onDrain(threshold, listener),
-      onMessage: (listener) => channel.onMessage(listener),
-      onClose: (listener) => channel.onClose(listener),
-      close: (reason) => channel.close(reason),
-    };
     // The pipe's framing (a MessagePort takes 1 MiB frames), unless the caller chose its own.
     const framing = { ...channel.framing, ...options.framing };
-    this.#writer = new FrameWriter(counted, framing);
+    this.#writer = new FrameWriter(counting(channel, this.traffic), framing);
     this.#reader = new FrameReader(
       (head, attachments) => this.#receive(head, attachments),
       (reason, detail) => events.dropped(reason, detail),

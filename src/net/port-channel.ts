@@ -1,5 +1,6 @@
 import { nextTask } from '../next-task.ts';
 import type { Channel } from './channel.ts';
+import { webLocks } from './locks.ts';
 
 /** The Web Lock a node holds for its whole life; peers in its browser wait on it. */
 export const livenessLock = (session: string) => `handout:live:${session}`;
@@ -76,8 +77,7 @@ export function portChannel(
     }
   };
   port.start();
-  const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
-  locks
+  webLocks()
     ?.request(livenessLock(peerSession), { signal: stop.signal }, () => finish(TAB_GONE))
     .catch(() => undefined); // aborted: this side closed first
 

@@ -1,6 +1,7 @@
-import type { Browser, BrowserContext, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import type { TaskSpec } from '../../src/index.ts';
 import { expect, test } from './fixtures.ts';
+import { browserOf, lanesOf, MiB, pipelineSum, tabs, webRtc } from './lanes-helpers.ts';
 import { coordinator, result, run, type Tab } from './room.ts';
 
 /**
@@ -9,86 +10,6 @@ import { coordinator, result, run, type Tab } from './room.ts';
  * made and the bytes it sent down RTCDataChannels. Each test runs twice: as a browser has it, and
  * with `SharedWorker` removed (some mobile browsers and webviews), where everything is WebRTC.
  */
-declare global {
-  interface Window {
-    rtc: { connections: number; bytes: number };
-  }
-}
-
-function countWebRtc(): void {
-  window.rtc = { connections: 0, bytes: 0 };
-  // PeerJS makes one RTCPeerConnection when it loads, to see what the browser supports: a
-  // connection counts once it is negotiated with a peer.
-  const negotiate = RTCPeerConnection.prototype.setRemoteDescription;
-  RTCPeerConnection.prototype.setRemoteDescription = function (
-    this: RTCPeerConnection,
-    description: RTCSessionDescriptionInit,
-  ) {
-    window.rtc.connections++;
-    return (negotiate as (d: RTCSessionDescriptionInit) => Promise<void>).call(this, description);
-  } as typeof negotiate;
-  const send = RTCDataChannel.prototype.send;
-  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
-    window.rtc.bytes += (data as ArrayBufferView).byteLength ?? 0;
-    return send.call(this, data);
-  };
-}
-
-function removeSharedWorker(): void {
-  Reflect.deleteProperty(window, 'SharedWorker');
-}
-
-type Open = (context?: BrowserContext) => Promise<Page>;
-
-/** A browser context (a browser, as far as the pages can tell) whose pages count WebRTC use. */
-async function browserOf(browser: Browser, shared: boolean): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  await context.addInitScript(countWebRtc);
-  if (!shared) await context.addInitScript(removeSharedWorker);
-  return context;
-}
-
-/** Tabs joined to one room, each in the context given, waiting until all have met. */
-async function tabs(open: Open, name: string, contexts: BrowserContext[]): Promise<Tab[]> {
-  const pages = [];
-  for (const context of contexts) pages.push(await open(context));
-  const ids = pages.map((_, i) => `${name}-${String.fromCharCode(65 + i)}`);
-  await Promise.all(
-    pages.map((page, i) =>
-      page.evaluate(
-        ({ c, r, id }) =>
-          window.harness.node({ coordinator: c, room: r, id }).then(() => undefined),
-        { c: coordinator(), r: name, id: ids[i] as string },
-      ),
-    ),
-  );
-  await Promise.all(
-    pages.map((page, i) =>
-      page.evaluate(({ id, n }) => window.harness.waitForPeers(id, n), {
-        id: ids[i] as string,
-        n: pages.length - 1,
-      }),
-    ),
-  );
-  return pages.map((page, i) => ({ page, id: ids[i] as string }));
-}
-
-const lanesOf = (tab: Tab) =>
-  tab.page.evaluate((id) => {
-    const out: Record<string, string> = {};
-    for (const p of window.harness.nodes.get(id)?.peers() ?? []) out[p.id] = p.lane;
-    return out;
-  }, tab.id);
-const webRtc = (tab: Tab) => tab.page.evaluate(() => window.rtc);
-
-const MiB = 1 << 20;
-/** bytes(n) -> invertBytes -> sumBytes, as the test functions compute it. */
-function pipelineSum(n: number): number {
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum = (sum + 255 - (i % 251)) % 1_000_003;
-  return sum;
-}
-
 for (const shared of [true, false]) {
   const lane = shared ? 'same-browser' : 'webrtc';
   test.describe(shared ? 'tabs of one browser' : 'tabs of one browser without SharedWorker', () => {

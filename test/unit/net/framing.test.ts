@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../../src/net/codec.ts';
-import { FrameReader, FrameWriter } from '../../../src/net/framing.ts';
+import { FrameReader } from '../../../src/net/frame-reader.ts';
+import { FrameWriter } from '../../../src/net/framing.ts';
 import type { DropReason } from '../../../src/net/protocol.ts';
 import { FakeChannel } from './fake-channel.ts';
 

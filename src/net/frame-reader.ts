@@ -1,0 +1,140 @@
+import { DATA, DATA_HEADER, type FramingOptions, SINGLE, START } from './framing.ts';
+import { type DropReason, PROTOCOL_VERSION } from './protocol.ts';
+
+/** Frames back into messages (the format is in `framing.ts`), every frame checked. */
+interface Incoming {
+  readonly sizes: readonly number[];
+  readonly buffers: Uint8Array[];
+  segment: number;
+  offset: number;
+}
+
+export type FrameSink = (head: Uint8Array, attachments: ArrayBuffer[]) => void;
+export type DropSink = (reason: DropReason, detail: string) => void;
+
+export class FrameReader {
+  readonly #transfers = new Map<number, Incoming>();
+  /** Transfers refused at START, whose DATA frames are dropped quietly. */
+  readonly #refused = new Set<number>();
+  readonly #maxMessage: number;
+  readonly #maxFrame: number;
+  readonly #maxTransfers: number;
+
+  constructor(
+    readonly onMessage: FrameSink,
+    readonly onDrop: DropSink,
+    options: FramingOptions = {},
+  ) {
+    this.#maxMessage = options.maxMessageBytes ?? 1 << 30;
+    this.#maxFrame = options.maxFrameBytes ?? 256 << 10;
+    this.#maxTransfers = options.maxTransfers ?? 64;
+  }
+
+  /** Bytes of partial messages held. */
+  get holding(): number {
+    let bytes = 0;
+    for (const t of this.#transfers.values()) for (const b of t.buffers) bytes += b.length;
+    return bytes;
+  }
+
+  push(data: ArrayBuffer): void {
+    const frame = new Uint8Array(data);
+    if (frame.length < 2) return this.onDrop('malformed', 'frame shorter than its header');
+    if (frame.length > this.#maxFrame)
+      return this.onDrop('oversized', `frame of ${frame.length} bytes`);
+    if (frame[1] !== PROTOCOL_VERSION)
+      return this.onDrop('wrong-version', `frame version ${frame[1]}`);
+    const view = new DataView(data);
+    switch (frame[0]) {
+      case SINGLE:
+        return this.onMessage(frame.subarray(2), []);
+      case START:
+        return this.#start(frame, view);
+      case DATA:
+        return this.#data(frame, view);
+      default:
+        return this.onDrop('malformed', `frame kind ${frame[0]}`);
+    }
+  }
+
+  #start(frame: Uint8Array, view: DataView): void {
+    if (frame.length < 12) return this.onDrop('malformed', 'short START frame');
+    const id = view.getUint32(2);
+    const n = view.getUint16(10);
+    if (frame.length !== 12 + 4 * n) return this.onDrop('malformed', 'START frame size mismatch');
+    const sizes = [view.getUint32(6)];
+    for (let i = 1; i <= n; i++) sizes.push(view.getUint32(8 + 4 * i));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (this.#transfers.has(id)) {
+      this.#transfers.delete(id);
+      this.onDrop('malformed', `transfer ${id} restarted before it ended`);
+    }
+    if (total > this.#maxMessage || this.#transfers.size >= this.#maxTransfers) {
+      this.#refuse(id);
+      return this.onDrop(
+        'oversized',
+        `message of ${total} bytes (limit ${this.#maxMessage}) or too many at once`,
+      );
+    }
+    this.#refused.delete(id);
+    const transfer: Incoming = { sizes, buffers: [], segment: 0, offset: 0 };
+    this.#transfers.set(id, transfer);
+    this.#complete(id, transfer);
+  }
+
+  #data(frame: Uint8Array, view: DataView): void {
+    if (frame.length <= DATA_HEADER) return this.onDrop('malformed', 'empty DATA frame');
+    const id = view.getUint32(2);
+    const t = this.#transfers.get(id);
+    if (t === undefined) {
+      if (!this.#refused.has(id)) this.onDrop('unexpected', `DATA for unknown transfer ${id}`);
+      return;
+    }
+    let at = DATA_HEADER;
+    while (at < frame.length) {
+      const size = t.sizes[t.segment];
+      if (size === undefined) {
+        this.#transfers.delete(id);
+        return this.onDrop('malformed', `transfer ${id} sent more bytes than it announced`);
+      }
+      // Each segment's buffer is allocated once, at its exact size, when its first byte comes.
+      let buffer = t.buffers[t.segment];
+      if (buffer === undefined) {
+        buffer = new Uint8Array(size);
+        t.buffers.push(buffer);
+      }
+      const n = Math.min(frame.length - at, size - t.offset);
+      buffer.set(frame.subarray(at, at + n), t.offset);
+      at += n;
+      t.offset += n;
+      if (t.offset === size) {
+        t.segment++;
+        t.offset = 0;
+      }
+    }
+    this.#complete(id, t);
+  }
+
+  #complete(id: number, t: Incoming): void {
+    // Zero-length segments need no DATA: give them their (empty) buffers now.
+    while (t.segment < t.sizes.length && t.sizes[t.segment] === 0) {
+      t.buffers.push(new Uint8Array(0));
+      t.segment++;
+    }
+    if (t.segment < t.sizes.length) return;
+    this.#transfers.delete(id);
+    const [head, ...attachments] = t.buffers;
+    this.onMessage(
+      head as Uint8Array,
+      attachments.map((b) => b.buffer as ArrayBuffer),
+    );
+  }
+
+  #refuse(id: number): void {
+    this.#refused.add(id);
+    if (this.#refused.size > 1024) {
+      const oldest = this.#refused.values().next().value as number;
+      this.#refused.delete(oldest);
+    }
+  }
+}
