@@ -81,6 +81,8 @@ export function checkSignal(text: string, maxIdLength: number): Violation | unde
   }
 }
 
+const HEARTBEAT = JSON.stringify({ type: 'HEARTBEAT' });
+
 export interface GuardOptions {
   readonly maxSignalBytes: number;
   readonly maxIdLength: number;
@@ -111,6 +113,9 @@ export class GuardedSocket extends EventEmitter {
     socket.on('error', () => socket.terminate());
     socket.on('close', (code: number, reason: Buffer) => this.#emit('close', code, reason));
     socket.on('message', (data: RawData, isBinary: boolean) => this.#receive(data, isBinary));
+    // The browser answers the coordinator's protocol pings itself, without the page: a hidden
+    // tab whose timers run once a minute (so whose own heartbeats come late) is still there.
+    socket.on('pong', () => this.#emit('message', HEARTBEAT));
   }
 
   get readyState(): number {

@@ -49,6 +49,7 @@ export class Sockets {
   readonly #addresses: AddressBook;
   readonly #alive = new WeakSet<WebSocket>();
   readonly #pinger: ReturnType<typeof setInterval>;
+  readonly #signalPinger: ReturnType<typeof setInterval>;
   readonly #drained: (() => void)[] = [];
 
   constructor(readonly context: SocketsContext) {
@@ -57,6 +58,12 @@ export class Sockets {
     // its seat forever: ping them, and drop those that did not answer the previous ping.
     this.#pinger = setInterval(() => this.#ping(), 30_000);
     this.#pinger.unref?.();
+    // Signalling sockets are pinged well within PeerJS's alive_timeout: their pongs count as
+    // heartbeats (see GuardedSocket), so a page whose timers are throttled is not dropped.
+    this.#signalPinger = setInterval(() => {
+      for (const ws of this.signallingOpen) ws.ping();
+    }, context.limits.aliveTimeoutMs / 4);
+    this.#signalPinger.unref?.();
   }
 
   get addresses(): number {
@@ -107,6 +114,7 @@ export class Sockets {
 
   close(code: number, reason: string): void {
     clearInterval(this.#pinger);
+    clearInterval(this.#signalPinger);
     // PeerJS clients do not see close codes; they do show an ERROR message's text.
     const said = JSON.stringify({ type: 'ERROR', payload: { msg: reason } });
     for (const ws of this.signallingOpen) ws.send(said);
@@ -115,6 +123,7 @@ export class Sockets {
 
   terminate(): void {
     clearInterval(this.#pinger);
+    clearInterval(this.#signalPinger);
     for (const ws of [...this.signallingOpen, ...this.roomOpen]) ws.terminate();
   }
 

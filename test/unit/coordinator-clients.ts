@@ -17,8 +17,9 @@ export interface Client {
   isOpen(): boolean;
 }
 
-function client(url: string): Client {
-  const ws = new WebSocket(url);
+/** `autoPong: false` is a client gone silent even below the page: a dead connection. */
+function client(url: string, autoPong = true): Client {
+  const ws = new WebSocket(url, { autoPong });
   const got: unknown[] = [];
   const waiters: { match: (m: unknown) => boolean; resolve: (m: unknown) => void }[] = [];
   ws.on('error', () => undefined);
@@ -61,8 +62,14 @@ function client(url: string): Client {
 const wsBase = (url: string) => url.replace(/^http/, 'ws');
 
 /** A signalling client; resolves once the server said OPEN (or with the refused client). */
-export async function signal(url: string, id: string, token = `t-${id}`): Promise<Client> {
-  const c = client(`${wsBase(url)}/peerjs?${new URLSearchParams({ key: 'peerjs', id, token })}`);
+export async function signal(
+  url: string,
+  id: string,
+  token = `t-${id}`,
+  autoPong = true,
+): Promise<Client> {
+  const query = new URLSearchParams({ key: 'peerjs', id, token });
+  const c = client(`${wsBase(url)}/peerjs?${query}`, autoPong);
   await Promise.race([c.next((m) => isType(m, 'OPEN') || isType(m, 'ERROR')), c.closed]);
   return c;
 }
@@ -72,10 +79,11 @@ export async function member(
   url: string,
   id: string,
   room: string,
-  options: { token?: string; session?: string; signalling?: boolean } = {},
+  options: { token?: string; session?: string; signalling?: boolean; autoPong?: boolean } = {},
 ): Promise<Client & { signalling: Client | undefined }> {
   const token = options.token ?? `t-${id}`;
-  const signalling = options.signalling === false ? undefined : await signal(url, id, token);
+  const signalling =
+    options.signalling === false ? undefined : await signal(url, id, token, options.autoPong);
   const query = new URLSearchParams({ id, token, room, session: options.session ?? `s-${id}` });
   const c = client(`${wsBase(url)}/rooms?${query}`);
   await Promise.race([c.next((m) => isType(m, 'members')), c.closed]);

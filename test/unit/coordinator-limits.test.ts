@@ -164,7 +164,8 @@ describe('coordinator limits', () => {
 
   it('aliveTimeoutMs (PeerJS alive_timeout): a silent client is dropped, a beating one stays', async () => {
     const url = await start({ aliveTimeoutMs: 6000 });
-    const silent = keep(await member(url, 'silent', 'r'));
+    // Silent through and through: no heartbeat, and no answer to the socket's pings either.
+    const silent = keep(await member(url, 'silent', 'r', { autoPong: false }));
     const beating = keep(await member(url, 'beating', 'r'));
     const beat = setInterval(() => beating.signalling?.ws.send('{"type":"HEARTBEAT"}'), 1000);
     try {
@@ -175,6 +176,17 @@ describe('coordinator limits', () => {
     } finally {
       clearInterval(beat);
     }
+  }, 20_000);
+
+  it('a client whose page sends no heartbeat but whose browser answers pings stays (a hidden tab)', async () => {
+    const url = await start({ aliveTimeoutMs: 6000 });
+    // A hidden tab's timers run once a minute, so its own heartbeats come late; its browser
+    // still answers the socket's protocol pings without the page.
+    const hidden = keep(await member(url, 'hidden', 'r'));
+    const silent = keep(await member(url, 'silent', 'r', { autoPong: false }));
+    expect((await silent.closed).code).toBe(CloseCode.evicted);
+    expect(hidden.isOpen() && hidden.signalling?.isOpen()).toBe(true);
+    expect(hidden.signalling?.got.filter((m) => isType(m, 'ERROR'))).toEqual([]);
   }, 20_000);
 
   it('rejects limits that are not whole numbers, and unknown ones', async () => {
