@@ -65,17 +65,21 @@ async function chain(length: number, pins: string[] | null): Promise<number> {
   return ms;
 }
 
+/** A DAG of 5 tasks whose `sum` is 3i + 3: `src` = i, three `inc`s of it, their sum. */
+function diamond(i: number): Dag {
+  return new Dag()
+    .add({ id: 'src', fn: 'add', extraArgs: [i] })
+    .add({ id: 'a', fn: 'inc', args: ['src'] })
+    .add({ id: 'b', fn: 'inc', args: ['src'] })
+    .add({ id: 'c', fn: 'inc', args: ['src'] })
+    .add({ id: 'sum', fn: 'add', args: ['a', 'b', 'c'] });
+}
+
 /** `count` DAGs of 5 tasks at once; resolves with milliseconds and whether every result was right. */
 async function manyDags(count: number): Promise<{ ms: number; correct: boolean }> {
   const started = performance.now();
   const runs = Array.from({ length: count }, async (_, i) => {
-    const dag = new Dag()
-      .add({ id: 'src', fn: 'add', extraArgs: [i] })
-      .add({ id: 'a', fn: 'inc', args: ['src'] })
-      .add({ id: 'b', fn: 'inc', args: ['src'] })
-      .add({ id: 'c', fn: 'inc', args: ['src'] })
-      .add({ id: 'sum', fn: 'add', args: ['a', 'b', 'c'] });
-    const { results } = await self().execute(dag, { collect: 'sinks' });
+    const { results } = await self().execute(diamond(i), { collect: 'sinks' });
     return results.sum === 3 * i + 3;
   });
   const correct = (await Promise.all(runs)).every(Boolean);
@@ -92,14 +96,8 @@ async function soak(count: number, inFlight: number, offset: number): Promise<bo
   const lane = async () => {
     while (next < count) {
       const i = offset + next++;
-      const dag = new Dag()
-        .add({ id: 'src', fn: 'add', extraArgs: [i] })
-        .add({ id: 'a', fn: 'inc', args: ['src'] })
-        .add({ id: 'b', fn: 'inc', args: ['src'] })
-        .add({ id: 'c', fn: 'inc', args: ['src'] })
-        .add({ id: 'sum', fn: 'add', args: ['a', 'b', 'c'] });
       const none = i % 2 === 1;
-      const { results } = await self().execute(dag, { collect: none ? 'none' : 'sinks' });
+      const { results } = await self().execute(diamond(i), { collect: none ? 'none' : 'sinks' });
       if (!none && results.sum !== 3 * i + 3) correct = false;
     }
   };

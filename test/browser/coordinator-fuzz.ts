@@ -2,18 +2,7 @@
 // (text and binary, valid JSON of wrong shapes, huge, empty, truncated), as an attacker would.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { WebSocket } from 'ws';
-
-/** A small seeded PRNG (mulberry32), so a failing run can be replayed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../prng.ts';
 
 const SHAPES: unknown[] = [
   null,
@@ -102,7 +91,7 @@ export async function fuzz(
   url: string,
   options: { seed: number; clients: number; parallel: number; framesEach: number },
 ): Promise<number> {
-  const rand = random(options.seed);
+  const rand = prng(options.seed);
   const base = url.replace(/^http/, 'ws');
   let sent = 0;
   let next = 0;

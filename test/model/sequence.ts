@@ -1,7 +1,9 @@
 // Seeded sequences of operations from random nodes, each checked against the model. A failure
 // names the seed and lists every op up to it, so the case can be replayed (and kept as a test).
+
+import { prng } from '../prng.ts';
 import { Model, type Model as ModelType, randomTasks, show } from './model.ts';
-import { type Driver, type Op, prng } from './ops.ts';
+import type { Driver, Op } from './ops.ts';
 
 /** DAG ids given by name: re-runs, clears and collisions happen on these. */
 const NAMES = ['alpha', 'beta', 'gamma'];

@@ -130,24 +130,30 @@ describe('hostile input on a ready link', () => {
   });
 });
 
+/** A link to peer 'p' that hears nothing unless the test says so. */
+function silentLink() {
+  const ch = new FakeChannel();
+  const closed: string[] = [];
+  const link = new Link(
+    ch,
+    'p',
+    { selfId: 's', session: 'x', room: 'r', capabilities: {} },
+    {
+      ready: () => undefined,
+      message: () => undefined,
+      dropped: () => undefined,
+      closed: (reason) => closed.push(reason),
+    },
+  );
+  links.push(link);
+  return { ch, closed };
+}
+
 describe('link heartbeats', () => {
   it('closes a silent link the moment deadAfterMs has passed since it last heard anything', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
     try {
-      const ch = new FakeChannel();
-      const closed: string[] = [];
-      const link = new Link(
-        ch,
-        'p',
-        { selfId: 's', session: 'x', room: 'r', capabilities: {} },
-        {
-          ready: () => undefined,
-          message: () => undefined,
-          dropped: () => undefined,
-          closed: (reason) => closed.push(reason),
-        },
-      );
-      links.push(link);
+      const { ch, closed } = silentLink();
       await vi.advanceTimersByTimeAsync(3000);
       // Anything heard (here bytes the reader refuses) moves the deadline.
       ch.receive(new Uint8Array([1, 2, 3]).buffer);
@@ -162,24 +168,6 @@ describe('link heartbeats', () => {
 });
 
 describe('link heartbeats in a throttled tab', () => {
-  function silentLink() {
-    const ch = new FakeChannel();
-    const closed: string[] = [];
-    const link = new Link(
-      ch,
-      'p',
-      { selfId: 's', session: 'x', room: 'r', capabilities: {} },
-      {
-        ready: () => undefined,
-        message: () => undefined,
-        dropped: () => undefined,
-        closed: (reason) => closed.push(reason),
-      },
-    );
-    links.push(link);
-    return { ch, closed };
-  }
-
   it('a watchdog that fires a minute late asks the peer before it declares it gone', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
     try {
