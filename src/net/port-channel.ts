@@ -1,4 +1,3 @@
-import { nextTask } from '../next-task.ts';
 import type { Channel } from './channel.ts';
 import { webLocks } from './locks.ts';
 
@@ -12,8 +11,14 @@ const FRAMING = {
   highWater: 8 << 20,
   lowWater: 2 << 20,
 } as const;
-/** The receiver acknowledges at least every this many bytes (and at the end of each task). */
+/**
+ * The receiver acknowledges every this many bytes. Well under the low water mark, so a sender
+ * waiting for a drain always gets one; small messages are not acknowledged one by one (a
+ * postMessage costs more than the message).
+ */
 const ACK_BYTES = 512 << 10;
+/** Frames this small are cloned: transferring a buffer costs more than copying a few bytes. */
+const CLONE_BYTES = 16 << 10;
 
 /** Why a lane closed when its peer's liveness lock was released: the tab is gone. */
 export const TAB_GONE = 'the tab closed';
@@ -35,19 +40,12 @@ export function portChannel(
   let acked = 0;
   let received = 0;
   let ackedOut = 0;
-  let ackQueued = false;
   let closed = false;
   const drains: { threshold: number; listener: () => void }[] = [];
   const messages: ((data: ArrayBuffer) => void)[] = [];
   const closes: (() => void)[] = [];
   const stop = new AbortController();
 
-  const ack = () => {
-    ackQueued = false;
-    if (closed || ackedOut === received) return;
-    ackedOut = received;
-    port.postMessage(received);
-  };
   const finish = (reason: string) => {
     if (closed) return;
     closed = true;
@@ -62,10 +60,9 @@ export function portChannel(
     if (data instanceof ArrayBuffer) {
       received += data.byteLength;
       for (const listener of messages) listener(data);
-      if (received - ackedOut >= ACK_BYTES) ack();
-      else if (!ackQueued) {
-        ackQueued = true;
-        nextTask(ack);
+      if (received - ackedOut >= ACK_BYTES && !closed) {
+        ackedOut = received;
+        port.postMessage(received);
       }
     } else if (typeof data === 'number') {
       const before = sent - acked;
@@ -92,7 +89,8 @@ export function portChannel(
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       const copy = whole ? data : data.slice();
       try {
-        port.postMessage(copy.buffer, [copy.buffer]);
+        if (copy.byteLength < CLONE_BYTES) port.postMessage(copy.buffer);
+        else port.postMessage(copy.buffer, [copy.buffer]);
       } catch (error) {
         // The lane broke: what was in flight fails as with a lost peer, and the peer is
         // reached over WebRTC from now on.
