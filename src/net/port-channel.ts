@@ -25,7 +25,8 @@ export const TAB_GONE = 'the tab closed';
 
 /**
  * A {@link Channel} over a MessagePort to a tab of the same browser. On the port go frames
- * (transferred ArrayBuffers), acknowledgements (a number: bytes taken so far), which give
+ * (ArrayBuffers, the large ones transferred), acknowledgements (a number: bytes taken so far,
+ * every {@link ACK_BYTES}), which give
  * `bufferedAmount` and backpressure as an RTCDataChannel has them, and `{ close }` when one side
  * closes. A MessagePort has no close event: the peer's liveness lock says when its tab is gone,
  * closed, crashed or reloaded, within a moment.
