@@ -119,6 +119,42 @@ describe('IndexedDB store', () => {
     expect(await store.keys('d')).toHaveLength(500);
   });
 
+  it('gathers writes that come turn after turn into one commit, within its window', async () => {
+    const store = createIndexedDbStore(`window-${++dbCount}`);
+    await store.dags();
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const writes: Promise<void>[] = [];
+    // A result every turn, as a chain of tasks makes them: not one burst.
+    for (let i = 0; i < 5; i++) {
+      writes.push(store.put('d', `k${i}`, i));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(writes);
+    expect(transaction.mock.calls.filter(([, mode]) => mode === 'readwrite')).toHaveLength(1);
+    expect(await store.keys('d')).toHaveLength(5);
+  });
+
+  it('commits at once for a read, and on a hidden page, rather than wait for the window', async () => {
+    const store = createIndexedDbStore(`urgent-${++dbCount}`);
+    await store.dags();
+    const setTimer = vi.spyOn(globalThis, 'setTimeout');
+    const write = store.put('d', 'a', 1);
+    expect(setTimer).toHaveBeenCalledTimes(1); // the window opened
+    // Neither may wait for that timer: fake time stands still from here on.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      expect(await store.get('d', 'a')).toBe(1);
+      await write;
+      const hidden = { hidden: true, addEventListener() {}, removeEventListener() {} };
+      vi.stubGlobal('document', hidden);
+      await store.put('d', 'b', 2); // no window to wait for: it would hang here
+    } finally {
+      vi.useRealTimers();
+      vi.unstubAllGlobals();
+    }
+    expect(await store.get('d', 'b')).toBe(2);
+  });
+
   it('fails only the write whose value cannot be cloned, naming DAG and item', async () => {
     const store = createIndexedDbStore(`clone-${++dbCount}`);
     const good = store.put('d', 'good', 1);
