@@ -15,11 +15,13 @@ export type Deliver = (peer: string, batch: Batch) => void;
 const key = (r: TaskReport) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`;
 
 /**
- * Batches what a node sends each peer. Orders, reports and ends of runs leave together once per
- * turn of the event loop (a microtask). `started` and `stored` reports and ends of runs are off
- * every critical path: they wait for the next task (never a timer, which a hidden tab delays by
- * up to a second) and leave in one message, and a `started` still waiting when its task's `done`
- * goes is dropped (done implies it).
+ * Batches what a node sends each peer. Orders, reports and ends of runs leave together in the
+ * next task of the event loop (never a timer, which a hidden tab delays by up to a second), not
+ * in a microtask: what this turn answers at once (a waiting fetch gets its value a few promise
+ * steps after the value is made) leaves first, and a turn's reports share one message.
+ * `started` and `stored` reports and ends of runs are off every critical path: they wait one
+ * task more and leave in one message, and a `started` whose task's `done` goes with or before
+ * it is dropped (done implies it).
  */
 export class Outbox {
   readonly #boxes = new Map<string, Batch>();
@@ -59,7 +61,7 @@ export class Outbox {
     this.#boxes.set(peer, box);
     if (!this.#scheduled) {
       this.#scheduled = true;
-      queueMicrotask(() => this.#flush());
+      nextTask(() => this.#flush());
     }
     return box;
   }
@@ -75,6 +77,7 @@ export class Outbox {
       if (this.#closed) return;
       for (const [to, items] of this.#lazy) {
         this.#lazy.delete(to);
+        if (items.length === 0) continue; // each went with its task's `done`
         const box = this.#box(to);
         for (const i of items)
           if ('taskId' in i) box.reports.push(i);
@@ -86,18 +89,22 @@ export class Outbox {
   #flush(): void {
     this.#scheduled = false;
     for (const [peer, batch] of this.#boxes) {
-      const { reports } = batch;
       this.#boxes.delete(peer);
+      const done = new Set(batch.reports.filter((r) => r.kind === 'done').map(key));
+      const moot = (r: TaskReport | RunKey) =>
+        'taskId' in r && r.kind === 'started' && done.has(key(r));
       const lazy = this.#lazy.get(peer);
-      if (lazy !== undefined) {
-        const done = new Set(reports.filter((r) => r.kind === 'done').map(key));
-        if (done.size > 0)
+      if (done.size > 0) {
+        if (lazy !== undefined)
           this.#lazy.set(
             peer,
-            lazy.filter((r) => !('taskId' in r && r.kind === 'started' && done.has(key(r)))),
+            lazy.filter((r) => !moot(r)),
           );
+        const reports = batch.reports.filter((r) => !moot(r));
+        this.deliver(peer, { ...batch, reports });
+      } else {
+        this.deliver(peer, batch);
       }
-      this.deliver(peer, batch);
     }
   }
 }
