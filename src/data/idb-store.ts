@@ -27,9 +27,10 @@ interface Queued {
  * A {@link ResultStore} in IndexedDB (via idb-keyval): database `dbName`, object store
  * `results`, keys `[dagId, dataId]`. Values must be structured-cloneable.
  *
- * Writes are group-committed: while one transaction is in flight, later writes gather and go
- * together in the next one, so a burst of results costs a few transactions, not one each.
- * Each write's promise resolves only when its transaction has committed.
+ * Writes are group-committed: they gather for a short window (and while a transaction is in
+ * flight) and go together in the next one, so results that come close together cost a few
+ * transactions, not one each. Each write's promise resolves only when its transaction has
+ * committed, and a read sees every write issued before it.
  *
  * @example
  * const store = createIndexedDbStore(`handout-${nodeId}`);
