@@ -89,6 +89,7 @@ export function portChannel(
       // is copied first, as cloning a view would clone all of its buffer.
       const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
       const copy = whole ? data : data.slice();
+      const bytes = copy.byteLength; // read before a transfer detaches the buffer
       try {
         if (copy.byteLength < CLONE_BYTES) port.postMessage(copy.buffer);
         else port.postMessage(copy.buffer, [copy.buffer]);
@@ -98,7 +99,7 @@ export function portChannel(
         channel.close(`send failed: ${String(error)}`);
         return;
       }
-      sent += copy.byteLength;
+      sent += bytes;
     },
     get bufferedAmount() {
       return sent - acked;
