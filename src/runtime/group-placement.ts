@@ -9,6 +9,12 @@ export type GroupDecision =
   | { readonly kind: 'never'; readonly error: AllocationError };
 
 /**
+ * How long a group pinned to a peer that left waits for it to come back before its run fails
+ * with `AllocationError`. The orchestrator looks again on every change and every sweep.
+ */
+export const PIN_GRACE_MS = 5000;
+
+/**
  * Where each collocation group of a run goes: chosen once for the group (its members' costs
  * merged, its pin kept), then sticky, so a group's tasks and a task's retries land on one peer
  * until that peer leaves.
@@ -16,6 +22,8 @@ export type GroupDecision =
 export class GroupPlacement {
   readonly #peerOf = new Map<string, string>();
   readonly #costs: Map<string, Resources>;
+  /** Peers that groups are pinned to, gone since when. */
+  readonly #absentSince = new Map<string, number>();
 
   constructor(
     readonly plan: Plan,
@@ -28,8 +36,18 @@ export class GroupPlacement {
   decide(taskId: string, peers: readonly PeerLoad[]): GroupDecision {
     const root = this.#root(taskId);
     const chosen = this.#peerOf.get(root);
-    if (chosen !== undefined) return { kind: 'peer', peer: chosen };
     const pinned = pinOf(this.plan, root);
+    if (pinned !== undefined && !peers.some((p) => p.id === pinned)) {
+      // Pinned to a peer that left mid-run: it may come back (a reload, a link that returns over
+      // WebRTC). After a grace the placement below fails the run: its pin is not in the room.
+      const now = Date.now();
+      const since = this.#absentSince.get(pinned) ?? now;
+      this.#absentSince.set(pinned, since);
+      if (now - since < PIN_GRACE_MS) return { kind: 'wait' };
+    } else {
+      if (pinned !== undefined) this.#absentSince.delete(pinned);
+      if (chosen !== undefined) return { kind: 'peer', peer: chosen };
+    }
     const decision = place(
       {
         cost: this.#costs.get(root) ?? {},

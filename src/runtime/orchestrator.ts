@@ -198,6 +198,7 @@ export class Orchestrator {
    */
   sweep(silentMs: number, has: (peer: string, order: AttemptKey) => Promise<boolean>): void {
     if (this.#state !== 'running') return;
+    this.pump(); // a task waiting for a pinned peer to come back fails once its grace is over
     const now = Date.now();
     for (const slot of this.#table.slots.values()) {
       if (slot.state !== 'placed' && slot.state !== 'running') continue;

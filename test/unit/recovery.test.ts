@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  AllocationError,
   CancelledError,
   createMemoryStore,
   Dag,
@@ -124,6 +125,23 @@ describe('a worker that leaves mid-run', () => {
     expect(allocations.y).toBe(allocations.x);
     expect(lost.every((e) => e.peer === holder)).toBe(true);
   });
+
+  it('fails the run with AllocationError when a lost result was pinned to it, not hang', async () => {
+    const s = await room();
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'bytes', extraArgs: [50_000], node: 'b' })
+      .add({ id: 'w', fn: 'gated', extraArgs: [1], node: 'c' })
+      .add({ id: 'y', fn: 'length', args: ['x', 'w'], cost: cpu });
+    const run = s.byId('a').submit(dag);
+    await vi.waitFor(() => expect(run.status().tasks.x?.state).toBe('done'));
+    s.hub.vanish('b');
+    await gone(s, 'b');
+    gate.resolve();
+    // x must be made again, and only b may make it: after b's grace the run fails, naming both.
+    const error = await rejection(run.done);
+    expect(error).toBeInstanceOf(AllocationError);
+    expect(String(error)).toMatch(/'x'.*pinned to peer b, which is not in the room/);
+  }, 30_000);
 
   it('has a result that another peer cached fetched from there, not made again', async () => {
     const s = await room();
