@@ -249,3 +249,39 @@ test('a lane that breaks mid-run: the run finishes, and the peer is reached over
   expect(await lanesOf(C)).toEqual({ [A.id]: 'same-browser', [B.id]: 'webrtc' });
   await context.close();
 });
+
+test('a reloaded tab comes back over its lane, with its id and its results', async ({
+  browser,
+  harnessPage,
+}) => {
+  const context = await browserOf(browser, true);
+  const [A, B, C] = (await tabs(harnessPage, 'reload-lane', [context, context, context])) as [
+    Tab,
+    Tab,
+    Tab,
+  ];
+  const first = await run(A, 'reload-lane-dag', [
+    { id: 'x', fn: 'bytes', extraArgs: [5000], node: B.id },
+    { id: 'y', fn: 'sumBytes', args: ['x'], node: B.id },
+  ]);
+  // B reloads as a person would: the same tab, so the same id, a new session.
+  await B.page.reload();
+  await expect(B.page.locator('#status')).toHaveText('ready');
+  await B.page.evaluate(
+    ({ c, id }) => window.harness.node({ coordinator: c, room: 'reload-lane', id }).then(() => {}),
+    { c: coordinator(), id: B.id },
+  );
+  await B.page.evaluate((id) => window.harness.waitForPeers(id, 2), B.id);
+  // Its old lanes ended with the old page (the liveness lock); new ones replace them, not WebRTC.
+  await expect.poll(() => lanesOf(B)).toEqual({ [A.id]: 'same-browser', [C.id]: 'same-browser' });
+  await expect.poll(() => lanesOf(C)).toEqual({ [A.id]: 'same-browser', [B.id]: 'same-browser' });
+  expect(await result(C, 'reload-lane-dag', 'y')).toEqual({ ok: true, value: first.results.y });
+  expect(await result(C, 'reload-lane-dag', 'x')).toMatchObject({ ok: true });
+  const again = await run(A, 'reload-lane-again', [
+    { id: 'x', fn: 'identity', extraArgs: [4], node: B.id },
+    { id: 'y', fn: 'multiply', args: ['x'], extraArgs: [3], node: C.id },
+  ]);
+  expect(again.results).toEqual({ x: 4, y: 12 });
+  for (const tab of [A, B, C]) expect(await webRtc(tab)).toEqual({ connections: 0, bytes: 0 });
+  await context.close();
+});

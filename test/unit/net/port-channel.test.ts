@@ -48,9 +48,7 @@ describe('portChannel (the same-browser lane)', () => {
 
   it('counts what is unacknowledged as bufferedAmount and says when it drains', async () => {
     const { a, b } = lane();
-    const drained = new Promise<number>((resolve) =>
-      a.onDrain(0, () => resolve(a.bufferedAmount)),
-    );
+    const drained = new Promise<number>((resolve) => a.onDrain(0, () => resolve(a.bufferedAmount)));
     const arriving = received(b, 4);
     for (let i = 0; i < 4; i++) a.send(new Uint8Array(256 << 10));
     expect(a.bufferedAmount).toBe(1 << 20);
