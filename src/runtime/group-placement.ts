@@ -12,7 +12,7 @@ export type GroupDecision =
  * How long a group pinned to a peer that left waits for it to come back before its run fails
  * with `AllocationError`. The orchestrator looks again on every change and every sweep.
  */
-export const PIN_GRACE_MS = 5000;
+const PIN_GRACE_MS = 5000;
 
 /**
  * Where each collocation group of a run goes: chosen once for the group (its members' costs
