@@ -43,8 +43,12 @@ export async function browserOf(browser: Browser, shared: boolean): Promise<Brow
   return context;
 }
 
-/** Tabs joined to one room, each in the context given, waiting until all have met. */
-export async function tabs(open: Open, name: string, contexts: BrowserContext[]): Promise<Tab[]> {
+/** Tabs joined to one room, one per context given (in order), waiting until all have met. */
+export async function tabs<C extends BrowserContext[]>(
+  open: Open,
+  name: string,
+  contexts: [...C],
+): Promise<{ [K in keyof C]: Tab }> {
   const pages = [];
   for (const context of contexts) pages.push(await open(context));
   const ids = pages.map((_, i) => `${name}-${String.fromCharCode(65 + i)}`);
@@ -65,7 +69,7 @@ export async function tabs(open: Open, name: string, contexts: BrowserContext[])
       }),
     ),
   );
-  return pages.map((page, i) => ({ page, id: ids[i] as string }));
+  return pages.map((page, i) => ({ page, id: ids[i] as string })) as { [K in keyof C]: Tab };
 }
 
 export const lanesOf = (tab: Tab) =>

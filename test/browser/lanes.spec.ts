@@ -18,11 +18,7 @@ for (const shared of [true, false]) {
       harnessPage,
     }) => {
       const context = await browserOf(browser, shared);
-      const [A, B, C] = (await tabs(harnessPage, `one-${lane}`, [context, context, context])) as [
-        Tab,
-        Tab,
-        Tab,
-      ];
+      const [A, B, C] = await tabs(harnessPage, `one-${lane}`, [context, context, context]);
       for (const tab of [A, B, C]) expect(Object.values(await lanesOf(tab))).toEqual([lane, lane]);
 
       const diamond = await run(A, `diamond-${lane}`, [
@@ -76,7 +72,7 @@ for (const shared of [true, false]) {
     }) => {
       const x = await browserOf(browser, shared);
       const y = await browserOf(browser, shared);
-      const [A, B, C] = (await tabs(harnessPage, `mixed-${lane}`, [x, x, y])) as [Tab, Tab, Tab];
+      const [A, B, C] = await tabs(harnessPage, `mixed-${lane}`, [x, x, y]);
       expect(await lanesOf(A)).toEqual({ [B.id]: lane, [C.id]: 'webrtc' });
       expect(await lanesOf(C)).toEqual({ [A.id]: 'webrtc', [B.id]: 'webrtc' });
       const { results } = await run(
@@ -100,7 +96,7 @@ for (const shared of [true, false]) {
     }) => {
       const context = await browserOf(browser, shared);
       const all = await tabs(harnessPage, `close-${lane}`, [context, context, context, context]);
-      const [A] = all as [Tab];
+      const [A] = all;
       const tasks: unknown[] = [{ id: 'gate', fn: 'held', extraArgs: [0, 'go'], node: A.id }];
       for (let i = 0; i < 9; i++) {
         tasks.push({ id: `p${i}`, fn: 'bytes', extraArgs: [1000 + i], cost: { cpu: 1 } });
@@ -213,11 +209,7 @@ test('a lane that breaks mid-run: the run finishes, and the peer is reached over
   harnessPage,
 }) => {
   const context = await browserOf(browser, true);
-  const [A, B, C] = (await tabs(harnessPage, 'broken', [context, context, context])) as [
-    Tab,
-    Tab,
-    Tab,
-  ];
+  const [A, B, C] = await tabs(harnessPage, 'broken', [context, context, context]);
   expect(await lanesOf(A)).toEqual({ [B.id]: 'same-browser', [C.id]: 'same-browser' });
   const done = run(A, 'broken-dag', [
     { id: 'x', fn: 'identity', extraArgs: [7], node: B.id },
@@ -255,11 +247,7 @@ test('a reloaded tab comes back over its lane, with its id and its results', asy
   harnessPage,
 }) => {
   const context = await browserOf(browser, true);
-  const [A, B, C] = (await tabs(harnessPage, 'reload-lane', [context, context, context])) as [
-    Tab,
-    Tab,
-    Tab,
-  ];
+  const [A, B, C] = await tabs(harnessPage, 'reload-lane', [context, context, context]);
   const first = await run(A, 'reload-lane-dag', [
     { id: 'x', fn: 'bytes', extraArgs: [5000], node: B.id },
     { id: 'y', fn: 'sumBytes', args: ['x'], node: B.id },
