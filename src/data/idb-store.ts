@@ -187,7 +187,6 @@ class IndexedDbStore implements ResultStore {
 
   /** Commits what is queued, then opens the next window for what came meanwhile. */
   async #flush(): Promise<void> {
-    this.#flushing = true;
     const batch = this.#queue;
     this.#queue = [];
     await this.#commit(batch);

@@ -94,17 +94,16 @@ export class Outbox {
       const moot = (r: TaskReport | RunKey) =>
         'taskId' in r && r.kind === 'started' && done.has(key(r));
       const lazy = this.#lazy.get(peer);
-      if (done.size > 0) {
-        if (lazy !== undefined)
-          this.#lazy.set(
-            peer,
-            lazy.filter((r) => !moot(r)),
-          );
-        const reports = batch.reports.filter((r) => !moot(r));
-        this.deliver(peer, { ...batch, reports });
-      } else {
+      if (done.size === 0) {
         this.deliver(peer, batch);
+        continue;
       }
+      if (lazy !== undefined)
+        this.#lazy.set(
+          peer,
+          lazy.filter((r) => !moot(r)),
+        );
+      this.deliver(peer, { ...batch, reports: batch.reports.filter((r) => !moot(r)) });
     }
   }
 }
