@@ -9,6 +9,7 @@ import type { HandoutNode, NodeOptions } from './runtime/node-api.ts';
 
 export * from './common.ts';
 export { createIndexedDbStore } from './data/idb-store.ts';
+export type { PartSizes } from './data/parts.ts';
 
 /**
  * Creates a node. Without a coordinator it is a local node that runs whole DAGs itself; with

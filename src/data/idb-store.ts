@@ -2,6 +2,9 @@ import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
 import { type Connection, connect } from './idb-connection.ts';
+import { isItemKey, partRange, putParts, readItem } from './idb-parts.ts';
+import { type PartSizes, type Split, splitIfBig } from './parts.ts';
+import { spaceError } from './space.ts';
 import type { ResultStore } from './store.ts';
 
 /** The object store inside each node's database. */
@@ -13,6 +16,8 @@ type Write =
       readonly dagId: string;
       readonly dataId: string;
       readonly value: unknown;
+      /** Set for a value kept in parts: it commits alone, in its own transaction. */
+      readonly split?: Split | undefined;
     }
   | { readonly kind: 'delete'; readonly dagId: string; readonly dataId: string }
   | { readonly kind: 'clear'; readonly dagId: string; readonly dataId?: undefined };
@@ -25,7 +30,8 @@ interface Queued {
 
 /**
  * A {@link ResultStore} in IndexedDB (via idb-keyval): database `dbName`, object store
- * `results`, keys `[dagId, dataId]`. Values must be structured-cloneable.
+ * `results`, keys `[dagId, dataId]`. Values must be structured-cloneable. A value whose
+ * binaries pass 32 MiB is kept in parts (see `parts.ts`), head and parts in one transaction.
  *
  * Writes are group-committed: they gather for a short window (and while a transaction is in
  * flight) and go together in the next one, so results that come close together cost a few
@@ -35,8 +41,8 @@ interface Queued {
  * @example
  * const store = createIndexedDbStore(`handout-${nodeId}`);
  */
-export function createIndexedDbStore(dbName: string): ResultStore {
-  return new IndexedDbStore(dbName);
+export function createIndexedDbStore(dbName: string, sizes: PartSizes = {}): ResultStore {
+  return new IndexedDbStore(dbName, sizes);
 }
 
 /**
@@ -77,8 +83,13 @@ class IndexedDbStore implements ResultStore {
   /** Someone waits for the queued writes (a read, `close`): the next commit goes at once. */
   #urgent = false;
   #closed = false;
+  /** Items written in parts by this store: a later small value there drops the old parts. */
+  readonly #parted = new Set<string>();
 
-  constructor(dbName: string) {
+  constructor(
+    dbName: string,
+    readonly sizes: PartSizes,
+  ) {
     this.name = `indexeddb:${dbName}`;
     this.#connection = connect(dbName, RESULTS_STORE);
     this.#use = this.#connection.use;
@@ -90,7 +101,11 @@ class IndexedDbStore implements ResultStore {
   }
 
   put(dagId: string, dataId: string, value: unknown): Promise<void> {
-    return this.#enqueue({ kind: 'put', dagId, dataId, value });
+    const parts = splitIfBig(value, this.sizes);
+    if (parts !== undefined) this.#parted.add(JSON.stringify([dagId, dataId]));
+    const done = this.#enqueue({ kind: 'put', dagId, dataId, value, split: parts });
+    if (parts !== undefined) this.#schedule(true); // holding the value longer helps nobody
+    return done;
   }
 
   delete(dagId: string, dataId: string): Promise<void> {
@@ -102,11 +117,7 @@ class IndexedDbStore implements ResultStore {
   }
 
   async get(dagId: string, dataId: string): Promise<unknown> {
-    // A cursor, not get(): it tells a stored `undefined` from a missing key.
-    const found = await this.#read('get', dagId, dataId, async (os) => {
-      const cursor = await promisifyRequest(os.openCursor([dagId, dataId]));
-      return cursor === null ? undefined : { value: cursor.value as unknown };
-    });
+    const found = await this.#read('get', dagId, dataId, (os) => readItem(os, dagId, dataId));
     if (found === undefined) throw new DataNotFoundError(dagId, dataId);
     return found.value;
   }
@@ -120,7 +131,7 @@ class IndexedDbStore implements ResultStore {
   keys(dagId: string): Promise<string[]> {
     return this.#read('keys', dagId, undefined, async (os) => {
       const keys = await promisifyRequest(os.getAllKeys(dagRange(dagId)));
-      return keys.map((key) => (key as [string, string])[1]);
+      return keys.filter(isItemKey).map((key) => key[1]);
     });
   }
 
@@ -185,11 +196,24 @@ class IndexedDbStore implements ResultStore {
     }
   }
 
-  /** Commits what is queued, then opens the next window for what came meanwhile. */
+  /**
+   * Commits what is queued, then opens the next window for what came meanwhile. A value in parts
+   * commits alone: a failure of its (large) transaction fails no other write.
+   */
   async #flush(): Promise<void> {
     const batch = this.#queue;
     this.#queue = [];
-    await this.#commit(batch);
+    let run: Queued[] = [];
+    for (const item of batch) {
+      if (item.write.kind !== 'put' || item.write.split === undefined) {
+        run.push(item);
+        continue;
+      }
+      if (run.length > 0) await this.#commit(run);
+      run = [];
+      await this.#commit([item]);
+    }
+    if (run.length > 0) await this.#commit(run);
     this.#flushing = false;
     if (this.#queue.length > 0) this.#schedule();
   }
@@ -199,16 +223,42 @@ class IndexedDbStore implements ResultStore {
     let applied: Queued[] = [];
     try {
       await this.#use('readwrite', (os) => {
-        applied = batch.filter((item) => apply(os, item));
+        applied = batch.filter((item) => this.#apply(os, item));
         return promisifyRequest(os.transaction);
       });
       for (const item of applied) item.resolve();
     } catch (cause) {
       // The transaction aborted (quota, closed database...): nothing in it was written.
       const failed = applied.length > 0 ? applied : batch;
+      const space = await spaceError(
+        cause,
+        failed.map(({ write }) => write),
+      );
       for (const { write, reject } of failed) {
-        reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
+        reject(new StorageError(write.kind, write.dagId, write.dataId, space ?? cause));
       }
+    }
+  }
+
+  /** Applies one write to the transaction; a write that throws at once (e.g. a value that cannot be cloned) fails alone. */
+  #apply(os: IDBObjectStore, item: Queued): boolean {
+    const { write } = item;
+    try {
+      if (write.kind === 'put') {
+        if (write.split !== undefined) putParts(os, write.dagId, write.dataId, write.split);
+        else {
+          os.put(write.value, [write.dagId, write.dataId]);
+          if (this.#parted.delete(JSON.stringify([write.dagId, write.dataId])))
+            os.delete(partRange(write.dagId, write.dataId));
+        }
+      } else if (write.kind === 'delete') {
+        os.delete([write.dagId, write.dataId]);
+        os.delete(partRange(write.dagId, write.dataId));
+      } else os.delete(dagRange(write.dagId));
+      return true;
+    } catch (cause) {
+      item.reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
+      return false;
     }
   }
 
@@ -230,19 +280,5 @@ class IndexedDbStore implements ResultStore {
     } catch (cause) {
       throw new StorageError(operation, dagId, dataId, cause);
     }
-  }
-}
-
-/** Applies one write to the transaction; a write that throws at once (e.g. a value that cannot be cloned) fails alone. */
-function apply(os: IDBObjectStore, item: Queued): boolean {
-  const { write } = item;
-  try {
-    if (write.kind === 'put') os.put(write.value, [write.dagId, write.dataId]);
-    else if (write.kind === 'delete') os.delete([write.dagId, write.dataId]);
-    else os.delete(dagRange(write.dagId));
-    return true;
-  } catch (cause) {
-    item.reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
-    return false;
   }
 }

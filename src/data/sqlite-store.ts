@@ -1,18 +1,20 @@
 import { deserialize, serialize } from 'node:v8';
 import Database from 'better-sqlite3';
 import { DataNotFoundError, StorageError } from '../errors.ts';
+import { Assembly, isHead, type PartSizes, partCount, type Split, splitIfBig } from './parts.ts';
 import type { ResultStore } from './store.ts';
 
 /**
  * A durable {@link ResultStore} for Node.js: one SQLite file (better-sqlite3), one row per
  * `[dagId, dataId]`, values in V8's structured-clone format (typed arrays, `Map`, `Set`, `Date`
  * and `bigint` keep their types). Writes arriving together commit in one transaction; reads see
- * every write made before them. Survives a restart of the process.
+ * every write made before them. Survives a restart of the process. A value whose binaries pass
+ * 32 MiB is kept in parts (table `parts`, see `parts.ts`), in the same transaction as its head.
  *
  * @example
  * const node = await createNode({ functions, store: createSqliteStore('./handout.db') });
  */
-export function createSqliteStore(path: string): ResultStore {
+export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultStore {
   let db: Database.Database;
   try {
     db = new Database(path);
@@ -20,6 +22,9 @@ export function createSqliteStore(path: string): ResultStore {
     db.pragma('synchronous = NORMAL');
     db.exec(
       'CREATE TABLE IF NOT EXISTS results (dag TEXT NOT NULL, item TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (dag, item)) WITHOUT ROWID',
+    );
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS parts (dag TEXT NOT NULL, item TEXT NOT NULL, i INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (dag, item, i))',
     );
   } catch (error) {
     throw new StorageError('open', undefined, undefined, error);
@@ -30,14 +35,35 @@ export function createSqliteStore(path: string): ResultStore {
     has: db.prepare('SELECT 1 FROM results WHERE dag = ? AND item = ?').pluck(),
     delete: db.prepare('DELETE FROM results WHERE dag = ? AND item = ?'),
     clear: db.prepare('DELETE FROM results WHERE dag = ?'),
+    putPart: db.prepare('INSERT INTO parts (dag, item, i, bytes) VALUES (?, ?, ?, ?)'),
+    parts: db.prepare('SELECT bytes FROM parts WHERE dag = ? AND item = ? ORDER BY i').pluck(),
+    deleteParts: db.prepare('DELETE FROM parts WHERE dag = ? AND item = ?'),
+    clearParts: db.prepare('DELETE FROM parts WHERE dag = ?'),
     keys: db.prepare('SELECT item FROM results WHERE dag = ? ORDER BY item').pluck(),
     dags: db.prepare('SELECT DISTINCT dag FROM results ORDER BY dag').pluck(),
   };
   /** Writes waiting for the next commit. */
-  let pending: { dag: string; item: string; value: Buffer; done: (e?: unknown) => void }[] = [];
+  let pending: {
+    dag: string;
+    item: string;
+    value: Buffer;
+    split?: Split | undefined;
+    done: (e?: unknown) => void;
+  }[] = [];
   let closed = false;
   const commit = db.transaction((rows: typeof pending) => {
-    for (const row of rows) sql.put.run(row.dag, row.item, row.value);
+    for (const row of rows) {
+      sql.deleteParts.run(row.dag, row.item);
+      let i = 0;
+      for (const binary of row.split?.binaries ?? []) {
+        const step = row.split?.head.partBytes ?? binary.byteLength;
+        for (let at = 0; at < binary.byteLength; at += step) {
+          const bytes = Buffer.from(binary, at, Math.min(step, binary.byteLength - at));
+          sql.putPart.run(row.dag, row.item, i++, bytes);
+        }
+      }
+      sql.put.run(row.dag, row.item, row.value);
+    }
   });
   const flush = () => {
     const rows = pending;
@@ -75,8 +101,10 @@ export function createSqliteStore(path: string): ResultStore {
       if (closed)
         return Promise.reject(new StorageError('put', dagId, dataId, 'the store is closed'));
       let bytes: Buffer;
+      let parts: Split | undefined;
       try {
-        bytes = serialize(value);
+        parts = splitIfBig(value, sizes);
+        bytes = serialize(parts?.head ?? value);
       } catch (error) {
         return Promise.reject(new StorageError('put', dagId, dataId, error));
       }
@@ -86,6 +114,7 @@ export function createSqliteStore(path: string): ResultStore {
           dag: dagId,
           item: dataId,
           value: bytes,
+          split: parts,
           done: (e) => (e ? reject(e) : resolve()),
         });
       });
@@ -94,13 +123,23 @@ export function createSqliteStore(path: string): ResultStore {
       guard('get', dagId, dataId, () => {
         const value = sql.get.get(dagId, dataId) as Buffer | undefined;
         if (value === undefined) throw new DataNotFoundError(dagId, dataId);
-        return deserialize(value);
+        const record: unknown = deserialize(value);
+        return isHead(record)
+          ? assemble(record, sql.parts.iterate(dagId, dataId) as Iterable<Buffer>)
+          : record;
       }),
     has: (dagId, dataId) =>
       guard('has', dagId, dataId, () => sql.has.get(dagId, dataId) !== undefined),
     delete: (dagId, dataId) =>
-      guard('delete', dagId, dataId, () => void sql.delete.run(dagId, dataId)),
-    clearDag: (dagId) => guard('clear', dagId, undefined, () => void sql.clear.run(dagId)),
+      guard('delete', dagId, dataId, () => {
+        sql.delete.run(dagId, dataId);
+        sql.deleteParts.run(dagId, dataId);
+      }),
+    clearDag: (dagId) =>
+      guard('clear', dagId, undefined, () => {
+        sql.clear.run(dagId);
+        sql.clearParts.run(dagId);
+      }),
     keys: (dagId) => guard('keys', dagId, undefined, () => sql.keys.all(dagId) as string[]),
     dags: () => guard('dags', undefined, undefined, () => sql.dags.all() as string[]),
     async close() {
@@ -110,4 +149,19 @@ export function createSqliteStore(path: string): ResultStore {
       db.close();
     },
   };
+}
+
+/** A value in parts, from its head and its parts in order; throws when some are missing. */
+function assemble(head: Parameters<typeof partCount>[0], parts: Iterable<Buffer>): unknown {
+  const assembly = new Assembly(head);
+  let count = 0;
+  for (const part of parts) {
+    // One part at a time: the page never holds them all beside the value.
+    if (!assembly.add(part)) break;
+    count++;
+  }
+  const whole = assembly.value();
+  if (whole === undefined || count !== partCount(head))
+    throw new Error(`${count} of its ${partCount(head)} parts are stored`);
+  return whole.value;
 }

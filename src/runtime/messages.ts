@@ -9,6 +9,8 @@ import {
 } from '../errors.ts';
 import type { RemoteErrorInfo } from '../net/protocol.ts';
 
+export { sizeOf } from '../data/size.ts';
+
 /**
  * What orchestrators and workers say to each other, above the transport: topic names and body
  * shapes, and the checks every received body passes before it is used. A body that fails them
@@ -366,22 +368,4 @@ export function parseLoad(body: unknown): Load {
   for (const v of Object.values(used))
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new BadMessage('bad load');
   return { used: used as Record<string, number>, tasks: count(b.tasks, 'tasks') };
-}
-
-/** A rough size of a value in bytes: what the registry records and what decides "small". */
-export function sizeOf(value: unknown, depth = 0): number {
-  if (value === null || value === undefined || typeof value === 'boolean') return 1;
-  if (typeof value === 'number') return 8;
-  if (typeof value === 'string') return 4 + value.length * 2;
-  if (typeof value === 'bigint') return 16;
-  if (value instanceof ArrayBuffer) return value.byteLength;
-  if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (depth > 64 || typeof value !== 'object') return 8;
-  let total = 8;
-  if (value instanceof Map)
-    for (const [k, v] of value) total += sizeOf(k, depth + 1) + sizeOf(v, depth + 1);
-  else if (value instanceof Set) for (const v of value) total += sizeOf(v, depth + 1);
-  else if (Array.isArray(value)) for (const v of value) total += sizeOf(v, depth + 1);
-  else for (const [k, v] of Object.entries(value)) total += k.length * 2 + sizeOf(v, depth + 1);
-  return total;
 }
