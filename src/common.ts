@@ -31,7 +31,13 @@ export type { SameBrowserOption } from './net/lanes.ts';
 export type { MemoryPeerOptions } from './net/memory-transport.ts';
 export { MemoryHub } from './net/memory-transport.ts';
 export type { Capabilities, DropReason } from './net/protocol.ts';
-export type { DroppedMessage, PeerInfo, Transport, TransportEvents } from './net/transport.ts';
+export type {
+  DroppedMessage,
+  PeerInfo,
+  Traffic,
+  Transport,
+  TransportEvents,
+} from './net/transport.ts';
 export type {
   ContextFunction,
   EdgeContext,

@@ -1,4 +1,11 @@
-import { DATA, DATA_HEADER, type FramingOptions, SINGLE, START } from './framing.ts';
+import {
+  DATA,
+  DATA_HEADER,
+  type FramingOptions,
+  MAX_MESSAGE_BYTES,
+  SINGLE,
+  START,
+} from './framing.ts';
 import { type DropReason, PROTOCOL_VERSION } from './protocol.ts';
 
 /** Frames back into messages (the format is in `framing.ts`), every frame checked. */
@@ -19,15 +26,21 @@ export class FrameReader {
   readonly #maxMessage: number;
   readonly #maxFrame: number;
   readonly #maxTransfers: number;
+  #streamed = 0;
 
   constructor(
     readonly onMessage: FrameSink,
     readonly onDrop: DropSink,
     options: FramingOptions = {},
   ) {
-    this.#maxMessage = options.maxMessageBytes ?? 1 << 30;
+    this.#maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.#maxFrame = options.maxFrameBytes ?? 256 << 10;
     this.#maxTransfers = options.maxTransfers ?? 64;
+  }
+
+  /** Bytes of large messages received (DATA frames of accepted transfers): bulk data moving. */
+  get streamed(): number {
+    return this.#streamed;
   }
 
   /** Bytes of partial messages held. */
@@ -90,6 +103,7 @@ export class FrameReader {
       if (!this.#refused.has(id)) this.onDrop('unexpected', `DATA for unknown transfer ${id}`);
       return;
     }
+    this.#streamed += frame.length;
     let at = DATA_HEADER;
     while (at < frame.length) {
       const size = t.sizes[t.segment];

@@ -1,5 +1,5 @@
 import type { Channel } from './channel.ts';
-import type { Encoded } from './codec.ts';
+import { CodecError, type Encoded } from './codec.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 
 /**
@@ -18,6 +18,10 @@ export const SINGLE = 1;
 export const START = 2;
 export const DATA = 3;
 export const DATA_HEADER = 6;
+/** The largest message, head and attachments together, unless the framing options say less. */
+export const MAX_MESSAGE_BYTES = 1 << 30;
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export interface FramingOptions {
   /** Largest frame sent. @default 65536 */
@@ -26,7 +30,7 @@ export interface FramingOptions {
   readonly highWater?: number;
   /** Resume when the queue drains to this. @default 1 MiB */
   readonly lowWater?: number;
-  /** Largest message accepted, head and attachments together. @default 1 GiB */
+  /** Largest message sent or accepted, head and attachments together. @default 1 GiB */
   readonly maxMessageBytes?: number;
   /** Largest frame accepted. @default 256 KiB */
   readonly maxFrameBytes?: number;
@@ -46,6 +50,7 @@ export class FrameWriter {
   readonly #channel: Channel;
   readonly #chunk: number;
   readonly #high: number;
+  readonly #maxMessage: number;
   readonly #scratch: Uint8Array;
   /** The channel takes the frames it is given: each is a fresh buffer. */
   readonly #fresh: boolean;
@@ -59,14 +64,23 @@ export class FrameWriter {
     this.#channel = channel;
     this.#chunk = options.chunkBytes ?? 65_536;
     this.#high = options.highWater ?? 4 << 20;
+    this.#maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.#fresh = channel.takes === true;
     this.#scratch = this.#fresh ? new Uint8Array(0) : new Uint8Array(this.#chunk);
     channel.onDrain(options.lowWater ?? 1 << 20, () => this.#pump());
   }
 
-  /** Queues a message; it goes out as fast as the channel drains. */
+  /**
+   * Queues a message; it goes out as fast as the channel drains. Throws `CodecError` for one
+   * larger than a receiver accepts, rather than send bytes that will be refused.
+   */
   write({ head, attachments }: Encoded): void {
     if (this.#closed) return;
+    const bytes = attachments.reduce((sum, a) => sum + a.length, head.length);
+    if (bytes > this.#maxMessage)
+      throw new CodecError(
+        `a message of ${mib(bytes)} is larger than the ${mib(this.#maxMessage)} one message may carry`,
+      );
     if (attachments.length === 0 && head.length + 2 <= this.#chunk) {
       const frame = new Uint8Array(head.length + 2);
       frame[0] = SINGLE;

@@ -66,7 +66,7 @@ export class Link {
   /** The watchdog ran late and asked the peer once; reset by anything heard. */
   #askedLate = false;
   /** Bytes this link handed to and took from its channel, framing included. */
-  readonly traffic = { sent: 0, received: 0 };
+  readonly traffic = { sent: 0, received: 0, streamed: 0 };
   #pings = 0;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -92,6 +92,7 @@ export class Link {
       this.traffic.received += data.byteLength;
       try {
         this.#reader.push(data);
+        this.traffic.streamed = this.#reader.streamed;
       } catch (error) {
         events.dropped('malformed', String(error));
       }

@@ -2,7 +2,7 @@ import { Emitter } from '../emitter.ts';
 import { PeerGoneError } from '../errors.ts';
 import type { Channel } from './channel.ts';
 import { type AppMessage, Link, type LinkOptions } from './link.ts';
-import type { Listener, PeerInfo, Transport, TransportEvents } from './transport.ts';
+import type { Listener, PeerInfo, Traffic, Transport, TransportEvents } from './transport.ts';
 
 /** Room membership as the coordinator reports it: who may be dialled. */
 export type DirectoryEvent =
@@ -90,8 +90,8 @@ export class Mesh implements Transport {
     return out;
   }
 
-  traffic(): Record<string, { sent: number; received: number }> {
-    const out: Record<string, { sent: number; received: number }> = {};
+  traffic(): Record<string, Traffic> {
+    const out: Record<string, Traffic> = {};
     for (const [id, entry] of this.#entries) out[id] = { ...entry.link.traffic };
     return out;
   }

@@ -11,6 +11,12 @@ export type Handler = (body: unknown, from: string) => unknown;
 export interface RequestOptions {
   /** @default the Rpc's `timeoutMs` */
   readonly timeoutMs?: number | undefined;
+  /**
+   * Count `timeoutMs` from the last bytes of a large message that came from the peer, not from
+   * the request: an answer of hundreds of MiB takes as long as it takes while it moves, and
+   * fails once nothing has moved for `timeoutMs`.
+   */
+  readonly idle?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -69,9 +75,18 @@ export class Rpc {
     const id = this.#nextId++;
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const streamed = () => this.transport.traffic()[peerId]?.streamed ?? 0;
+      let moved = options.idle === true ? streamed() : undefined;
+      const expire = () => {
+        const now = moved === undefined ? undefined : streamed();
+        if (now !== moved) {
+          moved = now;
+          timer = setTimeout(expire, timeoutMs); // bytes came meanwhile: not idle
+          return;
+        }
         this.#settle(id)?.reject(new RequestTimeoutError(peerId, method, timeoutMs));
-      }, timeoutMs);
+      };
+      let timer = setTimeout(expire, timeoutMs);
       const onAbort = () => this.#settle(id)?.reject(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       this.#pending.set(id, {

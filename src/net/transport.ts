@@ -2,6 +2,14 @@ import type { Lane } from './channel.ts';
 import type { AppMessage } from './link.ts';
 import type { Capabilities, DropReason } from './protocol.ts';
 
+/** What went to and came from one peer over its current channel, in bytes, framing included. */
+export interface Traffic {
+  readonly sent: number;
+  readonly received: number;
+  /** Of `received`, the bytes of large messages (heartbeats and small messages left out). */
+  readonly streamed: number;
+}
+
 /** A peer that completed the handshake. */
 export interface PeerInfo {
   readonly id: string;
@@ -47,7 +55,7 @@ export interface Transport {
   send(peerId: string, message: AppMessage): Promise<void>;
   on<E extends keyof TransportEvents>(event: E, listener: Listener<TransportEvents[E]>): () => void;
   /** Bytes sent to and received from each peer over its current channel, framing included. */
-  traffic(): Record<string, { readonly sent: number; readonly received: number }>;
+  traffic(): Record<string, Traffic>;
   /** Says goodbye to every peer and leaves the room. */
   close(): Promise<void>;
 }

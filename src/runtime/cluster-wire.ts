@@ -109,8 +109,9 @@ export function workerPorts(
           serialize: serialize?.fn,
           consumerTaskId: serialize?.consumerTaskId,
         },
-        // A waiting fetch lasts as long as its producer takes (a cancel ends it sooner).
-        { timeoutMs: wait === true ? WAIT_TIMEOUT_MS : undefined },
+        // A waiting fetch lasts as long as its producer takes (a cancel ends it sooner); a big
+        // value takes as long as its bytes keep coming.
+        { timeoutMs: wait === true ? WAIT_TIMEOUT_MS : undefined, idle: true },
       ),
     locate: async (orchestrator, dagId, dataId) => {
       if (orchestrator === options.id) return cluster.runs.locate(dagId, dataId);

@@ -169,7 +169,13 @@ export class DataService {
       return found.value;
     }
     try {
-      return await this.ports.rpc.request(peer, Method.get, { dagId, epoch, dataId });
+      // As long as its bytes keep coming: a big value takes a while.
+      return await this.ports.rpc.request(
+        peer,
+        Method.get,
+        { dagId, epoch, dataId },
+        { idle: true },
+      );
     } catch (error) {
       if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
         throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);

@@ -1,6 +1,6 @@
 import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
-import type { PeerInfo, TransportEvents } from '../net/transport.ts';
+import type { PeerInfo, Traffic, TransportEvents } from '../net/transport.ts';
 import type { FunctionRegistry } from './functions.ts';
 import type { RunResult } from './local-run.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
@@ -126,7 +126,7 @@ export interface HandoutNode {
     readonly used: Readonly<Record<string, number>>;
   };
   /** Bytes sent to and received from each peer (empty when local): where data really went. */
-  traffic(): Record<string, { readonly sent: number; readonly received: number }>;
+  traffic(): Record<string, Traffic>;
   /** Cancels this node's runs, leaves the room and closes its store. */
   close(): Promise<void>;
 }

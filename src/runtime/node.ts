@@ -10,7 +10,13 @@ import {
   UnknownDagError,
   UnknownFunctionError,
 } from '../errors.ts';
-import type { DroppedMessage, PeerInfo, Transport, TransportEvents } from '../net/transport.ts';
+import type {
+  DroppedMessage,
+  PeerInfo,
+  Traffic,
+  Transport,
+  TransportEvents,
+} from '../net/transport.ts';
 import { Cluster } from './cluster.ts';
 import { RUNS_DAG } from './epochs.ts';
 import { EXPIRY_DAG, Expiry } from './expiry.ts';
@@ -124,7 +130,7 @@ class Node implements HandoutNode {
     return this.transport?.peers() ?? [];
   }
 
-  traffic(): Record<string, { readonly sent: number; readonly received: number }> {
+  traffic(): Record<string, Traffic> {
     return this.transport?.traffic() ?? {};
   }
 

@@ -5,13 +5,14 @@ import { FrameWriter } from '../../../src/net/framing.ts';
 import type { DropReason } from '../../../src/net/protocol.ts';
 import { FakeChannel } from './fake-channel.ts';
 
-function pipe(options = {}) {
+function pipe(options = {}, writerOptions = {}) {
   const channel = new FakeChannel();
   const writer = new FrameWriter(channel, {
     chunkBytes: 1024,
     highWater: 8192,
     lowWater: 0,
     ...options,
+    ...writerOptions,
   });
   const received: unknown[] = [];
   const drops: DropReason[] = [];
@@ -85,11 +86,26 @@ describe('framing', () => {
   });
 
   it('refuses a message larger than the limit without allocating it, and stays usable', () => {
-    const { writer, received, drops, flush } = pipe({ maxMessageBytes: 10_000 });
+    // A sender whose limit is larger than the receiver's (an honest one stops at its own).
+    const { writer, received, drops, flush } = pipe(
+      { maxMessageBytes: 10_000 },
+      { maxMessageBytes: 1 << 20 },
+    );
     writer.write(encode(new Uint8Array(20_000), { attachmentBytes: 100 }));
     writer.write(encode('after'));
     flush();
     expect(drops).toEqual(['oversized']);
+    expect(received).toEqual(['after']);
+  });
+
+  it('will not send a message larger than its limit: CodecError, and the writer goes on', () => {
+    const { writer, received, drops, flush } = pipe({ maxMessageBytes: 10_000 });
+    expect(() => writer.write(encode(new Uint8Array(20_000), { attachmentBytes: 100 }))).toThrow(
+      /larger than the .* one message may carry/,
+    );
+    writer.write(encode('after'));
+    flush();
+    expect(drops).toEqual([]);
     expect(received).toEqual(['after']);
   });
 

@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RemoteError, RequestTimeoutError } from '../../../src/errors.ts';
+import { MemoryHub } from '../../../src/net/memory-transport.ts';
+import type { Mesh } from '../../../src/net/mesh.ts';
+import { Rpc } from '../../../src/net/rpc.ts';
+
+const meshes: Mesh[] = [];
+afterEach(async () => {
+  await Promise.all(meshes.splice(0).map((m) => m.close()));
+});
+
+/** Peer `a` asks peer `b`, whose answers reach it 40 ms after they leave. */
+async function pair(timeoutMs: number, maxMessageBytes?: number) {
+  const hub = new MemoryHub();
+  const framing = maxMessageBytes === undefined ? {} : { framing: { maxMessageBytes } };
+  const a = await hub.join({ id: 'a', ...framing });
+  const b = await hub.join({ id: 'b', ...framing });
+  meshes.push(a, b);
+  await new Promise<void>((resolve) => {
+    if (a.peers().length > 0) resolve();
+    else a.on('peer:join', () => resolve());
+  });
+  hub.setDelay((from) => (from === 'b' ? 40 : 0));
+  const server = new Rpc(b);
+  server.handle('big', () => new Uint8Array(16 << 20).fill(7)); // several waves of 4 MiB
+  server.handle('never', () => new Promise(() => undefined));
+  return new Rpc(a, timeoutMs);
+}
+
+describe('a request for a big value', () => {
+  it('takes as long as its bytes keep coming when idle, and is cut by a plain deadline', async () => {
+    const rpc = await pair(100);
+    const value = (await rpc.request('b', 'big', null, { idle: true })) as Uint8Array;
+    expect(value.length).toBe(16 << 20);
+    expect(value[value.length - 1]).toBe(7);
+    await expect(rpc.request('b', 'big', null)).rejects.toBeInstanceOf(RequestTimeoutError);
+  });
+
+  it('fails once nothing has come for its timeout, idle or not', async () => {
+    const rpc = await pair(100);
+    const error = await rpc.request('b', 'never', null, { idle: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ peerId: 'b', method: 'never' });
+  });
+});
+
+describe('a value larger than one message may carry', () => {
+  it('fails at once with a typed error from the peer, not a timeout', async () => {
+    const rpc = await pair(30_000, 8 << 20);
+    const error = await rpc.request('b', 'big', null, { idle: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ remoteCode: 'CodecError' });
+    expect(String(error)).toMatch(/message of 16\.0 MiB is larger than the 8\.0 MiB/);
+  });
+});
