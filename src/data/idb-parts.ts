@@ -17,20 +17,29 @@ export function isItemKey(key: IDBValidKey): key is [string, string] {
 }
 
 /**
- * Writes a split value into the transaction (its own): the old parts go, the new ones come, the
- * head last. Anything that throws aborts the transaction, so no part of it is ever kept.
+ * Writes a split value into the transaction (its own): the old parts go, the new ones come one
+ * after another, the head last. Each part is put when the one before is written, so the page
+ * clones 8 MiB at a time and stays responsive (heartbeats go on) while hundreds of MiB go in;
+ * the transaction stays open meanwhile. Anything that fails aborts it: no part is ever kept.
  */
 export function putParts(os: IDBObjectStore, dagId: string, dataId: string, split: Split): void {
-  try {
-    os.delete(partRange(dagId, dataId));
-    let i = 0;
-    // put() clones each part at once, so one part's copy at a time is alive here.
-    for (const part of partsOf(split)) os.put(part, [dagId, dataId, i++]);
-    os.put(split.head, [dagId, dataId]);
-  } catch (error) {
-    os.transaction.abort();
-    throw error;
-  }
+  const parts = partsOf(split);
+  let i = 0;
+  const next = (first = false): void => {
+    try {
+      const part = parts.next();
+      if (part.done) {
+        os.put(split.head, [dagId, dataId]);
+        return;
+      }
+      os.put(part.value, [dagId, dataId, i++]).onsuccess = () => next();
+    } catch (error) {
+      os.transaction.abort(); // e.g. a part that cannot be allocated: the write fails whole
+      if (first) throw error; // later, the aborted transaction says it
+    }
+  };
+  os.delete(partRange(dagId, dataId));
+  next(true);
 }
 
 /**

@@ -13,12 +13,16 @@ export class ValueCache {
   readonly #entries = new Map<string, Entry>();
   /** The keys of each DAG's entries, so dropping a DAG never scans the others. */
   readonly #byDag = new Map<string, Set<string>>();
+  /** Values too big for the cache, held while their store write is under way (see `hold`). */
+  readonly #held = new Map<string, { dagId: string; value: unknown; holds: number }>();
   #bytes = 0;
 
   constructor(readonly maxBytes = 64 << 20) {}
 
   get(dagId: string, dataId: string): { value: unknown } | undefined {
     const key = keyOf(dagId, dataId);
+    const held = this.#held.get(key);
+    if (held !== undefined) return { value: held.value };
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     this.#entries.delete(key); // re-insert: most recently used last
@@ -41,12 +45,32 @@ export class ValueCache {
     }
   }
 
+  /**
+   * Keeps a value readable from memory, whatever its size, until `release`: a big value being
+   * written to the store is served and found from here meanwhile, not after its write.
+   */
+  hold(dagId: string, dataId: string, value: unknown): void {
+    const key = keyOf(dagId, dataId);
+    const held = this.#held.get(key);
+    this.#held.set(key, { dagId, value, holds: (held?.holds ?? 0) + 1 });
+  }
+
+  release(dagId: string, dataId: string): void {
+    const key = keyOf(dagId, dataId);
+    const held = this.#held.get(key);
+    if (held === undefined) return;
+    if (held.holds > 1) held.holds--;
+    else this.#held.delete(key);
+  }
+
   delete(dagId: string, dataId: string): void {
     this.#forget(keyOf(dagId, dataId));
+    this.#held.delete(keyOf(dagId, dataId));
   }
 
   clearDag(dagId: string): void {
     for (const key of this.#byDag.get(dagId) ?? []) this.#forget(key);
+    for (const [key, held] of this.#held) if (held.dagId === dagId) this.#held.delete(key);
   }
 
   get bytes(): number {

@@ -135,7 +135,10 @@ export class DataService {
     rpc.handle(Method.find, async (body) => {
       const { dagId, dataId } = parseKey(body);
       return {
-        has: (await this.read(dagId, dataId)) !== undefined,
+        // Whether it is here, not the value: a big one takes seconds to read.
+        has:
+          this.ports.cache.get(dagId, dataId) !== undefined ||
+          (await this.ports.store.has(dagId, dataId)),
         knowsDag: this.ports.knows(dagId) || (await store.keys(dagId)).length > 0,
         epoch: await this.ports.epochs.current(dagId),
       };

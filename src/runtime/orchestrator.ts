@@ -19,7 +19,10 @@ export interface OrchestratorPorts {
   fetch(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown>;
 }
 
-/** Times a task may find an input gone (or its attempt vanish) before the run gives up on it. */
+/**
+ * Times a task may find an input gone (or its attempt vanish), or its result be lost and made
+ * again, before the run gives up on it.
+ */
 const MAX_LOST_INPUTS = 8;
 
 /**
@@ -33,6 +36,8 @@ export class Orchestrator {
   readonly done: Promise<RunResult>;
   readonly #table: TaskTable;
   readonly #groups: GroupPlacement;
+  /** Times each task's result was lost and made again. */
+  readonly #remade = new Map<string, number>();
   readonly #participants = new Set<string>();
   readonly #maxRetries: number;
   #state: RunState = 'running';
@@ -63,7 +68,19 @@ export class Orchestrator {
     });
     this.#table = new TaskTable(plan, this.registry, options.collect ?? 'all', {
       release: (peer, cost) => ports.book.release(peer, cost),
-      lost: (taskId, peer) => this.events.emit('task:lost', { taskId, peer }),
+      lost: (taskId, peer) => {
+        this.events.emit('task:lost', { taskId, peer });
+        // A result lost again and again (its peer keeps dropping out) ends the run.
+        const times = (this.#remade.get(taskId) ?? 0) + 1;
+        this.#remade.set(taskId, times);
+        if (times > MAX_LOST_INPUTS)
+          queueMicrotask(() =>
+            this.#fail(
+              new TaskFailedError(dagId, taskId, peer, times, `its result was lost ${times} times`),
+              'failed',
+            ),
+          );
+      },
     });
     const { signal } = options;
     if (signal?.aborted) {

@@ -4,7 +4,13 @@ import { Emitter } from '../emitter.ts';
 import { AllocationError, UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
-import { type ArgumentPorts, attemptEnv, LostInputError, resolveArguments } from './arguments.ts';
+import {
+  type ArgumentPorts,
+  attemptEnv,
+  LostInputError,
+  type Resolved,
+  resolveArguments,
+} from './arguments.ts';
 import { Arrivals } from './arrivals.ts';
 import { attempt, isPromise } from './attempt.ts';
 import type { Epochs } from './epochs.ts';
@@ -52,6 +58,8 @@ interface Job {
   readonly cost: Resources;
   /** Arguments an early task fetched while it waited, reported with its result. */
   prefetched?: Fetch[];
+  /** Their values, used when it runs: a value too big for the cache is not fetched twice. */
+  inputs?: Map<string, Resolved> | undefined;
   /** It ended here (ran, failed, dropped): counted out of `making`. */
   released?: boolean;
 }
@@ -152,9 +160,14 @@ export class Worker {
     this.#waiting.get(key)?.controller.abort(new Error('replaced by a newer attempt'));
     this.#waiting.set(key, { order: job.order, controller });
     try {
-      job.prefetched = (
-        await resolveArguments(this.#argumentPorts, job, controller.signal, true)
-      ).fetched;
+      const { values, fetched } = await resolveArguments(
+        this.#argumentPorts,
+        job,
+        controller.signal,
+        true,
+      );
+      job.prefetched = fetched;
+      job.inputs = values;
     } catch (error) {
       this.#release(job);
       if (!controller.signal.aborted) this.#reportFailure(job, error);
@@ -284,11 +297,12 @@ export class Worker {
     this.#report(job.from, order, { kind: 'started' });
     let started: number | undefined;
     try {
-      const { values, fetched: now } = await resolveArguments(
-        this.#argumentPorts,
-        job,
-        controller.signal,
-      );
+      const { inputs } = job;
+      job.inputs = undefined;
+      const { values, fetched: now } =
+        inputs === undefined
+          ? await resolveArguments(this.#argumentPorts, job, controller.signal)
+          : { values: inputs, fetched: [] };
       const fetched = [...(job.prefetched ?? []), ...now];
       started = performance.now();
       // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
@@ -369,10 +383,20 @@ export class Worker {
   ): Promise<void> | undefined {
     const here = this.options.epochs.known(dagId) ?? 0;
     if (here !== epoch && !(here === 0 && epoch > 0)) return undefined;
-    this.options.cache.set(dagId, dataId, value, bytes);
+    const { cache, store } = this.options;
+    cache.set(dagId, dataId, value, bytes);
+    // Too big for the cache: held while it is written, so it is found and served meanwhile.
+    const held = bytes > cache.maxBytes;
+    if (held) cache.hold(dagId, dataId, value);
     this.#arrivals.kept(dagId, dataId, value);
-    const write = this.options.store.put(dagId, dataId, value);
-    write.catch(() => this.options.cache.delete(dagId, dataId)); // not kept: do not serve it
+    const write = store.put(dagId, dataId, value);
+    write.then(
+      () => held && cache.release(dagId, dataId),
+      () => {
+        if (held) cache.release(dagId, dataId);
+        cache.delete(dagId, dataId); // not kept: do not serve it
+      },
+    );
     return write;
   }
 

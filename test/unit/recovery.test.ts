@@ -388,3 +388,39 @@ describe('a layered run of 400 tasks', () => {
     },
   );
 });
+
+describe('a result lost again and again', () => {
+  it('fails the run with TaskFailedError after a bounded number of remakes, not loop for ever', async () => {
+    const s = await room();
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'sum', extraArgs: [1], cost: cpu })
+      .add({ id: 'w', fn: 'gated', extraArgs: [1], node: 'b' })
+      .add({ id: 'y', fn: 'sum', args: ['x', 'w'], cost: cpu });
+    const run = s.byId('a').submit(dag);
+    const lost: string[] = [];
+    run.on('task:lost', (e) => lost.push(e.taskId));
+    const outcome = rejection(run.done);
+    // Each time x is done, its holder drops out of a's sight and comes back: x is lost again.
+    for (let i = 0; i < 12 && lost.length <= 8; i++) {
+      await vi.waitFor(() => expect(run.status().tasks.x?.state).toBe('done'), 10_000);
+      const holder = run.status().tasks.x?.peer as string;
+      s.hub.partition(['a'], [holder]);
+      await gone(s, holder);
+      s.hub.heal();
+      await vi.waitFor(
+        () =>
+          expect(
+            s
+              .byId('a')
+              .peers()
+              .map((p) => p.id),
+          ).toContain(holder),
+        10_000,
+      );
+    }
+    const error = await outcome;
+    expect(error).toBeInstanceOf(TaskFailedError);
+    expect(String(error)).toMatch(/'x'.*its result was lost 9 times/);
+    expect(lost.filter((id) => id === 'x')).toHaveLength(9);
+  }, 60_000);
+});

@@ -20,3 +20,15 @@ export const runtime = withContext((ctx, x: unknown) => ({
 }));
 /** Each byte x becomes 255 - x: a pipeline stage that hands on as much as it got. */
 export const invertBytes = (b: Uint8Array) => b.map((x) => 255 - x);
+/** `mib` MiB of doubles, element i holding i: a big value whose every element can be checked. */
+export const bigFloats = (mib: number) => {
+  const values = new Float64Array(mib * 131_072);
+  for (let i = 0; i < values.length; i++) values[i] = i;
+  return values;
+};
+/** How long a `bigFloats` value is and how many of its elements are wrong (0 when intact). */
+export const checkFloats = (values: Float64Array) => {
+  let wrong = values instanceof Float64Array ? 0 : -1;
+  for (let i = 0; i < values.length; i++) if (values[i] !== i) wrong++;
+  return { mib: values.byteLength / 2 ** 20, wrong };
+};

@@ -170,6 +170,34 @@ const harness = {
       };
     });
   },
+  /** Every key in a database's `results` store (values stay in the page: they may be huge). */
+  rawKeys(dbName: string): Promise<IDBValidKey[]> {
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(dbName);
+      open.onupgradeneeded = () => open.transaction?.abort();
+      open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('results')) {
+          db.close();
+          resolve([]);
+          return;
+        }
+        const keys = db.transaction('results', 'readonly').objectStore('results').getAllKeys();
+        keys.onsuccess = () => {
+          db.close();
+          resolve(keys.result);
+        };
+        keys.onerror = () => reject(keys.error);
+      };
+    });
+  },
+  /** A result read with `result()` on node `id`, checked here (a big value never leaves the page). */
+  async checkedResult(id: string, dagId: string, taskId: string) {
+    const node = nodes.get(id);
+    if (node === undefined) throw new Error(`no node ${id}`);
+    return shared.checkFloats((await node.result(dagId, taskId)) as Float64Array);
+  },
   /** A raw transport with RPC on top, for tests of the net layer itself. */
   async transport(options: PeerJsTransportOptions) {
     const transport = await createPeerJsTransport(options);
