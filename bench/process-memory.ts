@@ -27,7 +27,7 @@ export function rendererPids(browserPid: number): number[] {
     .map((p) => p.pid);
 }
 
-function status(pid: number, field: string): number {
+export function status(pid: number, field: string): number {
   const match = readFileSync(`/proc/${pid}/status`, 'utf8').match(
     new RegExp(`^${field}:\\s+(\\d+) kB`, 'm'),
   );

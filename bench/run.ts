@@ -14,6 +14,7 @@ import {
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
+import { bigValueScenarios } from './big-value.ts';
 import { coordinatorScenarios } from './coordinator-load.ts';
 import { runDask, withDask } from './dask.ts';
 import { edgeScenarios } from './edge.ts';
@@ -43,10 +44,10 @@ const config: BenchConfig = {
 const outFile = resolve(
   args.find((a) => a.startsWith('--out='))?.slice(6) ?? resolve(here, 'results.json'),
 );
-/** Which scenario groups to run: `--only=local,transfer,edge,swarm,recovery,coordinator`. */
+/** Which scenario groups to run: `--only=local,transfer,edge,swarm,same-browser,big,...`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,same-browser,recovery,hidden,soak,coordinator'
+  'local,transfer,edge,swarm,same-browser,big,recovery,hidden,soak,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -98,6 +99,23 @@ async function main(): Promise<void> {
       scenarios.push(
         ...(await sameBrowserScenarios(open, serverA, coordinator.url, config, scenarios)),
       );
+    }
+    if (only.includes('big')) {
+      // A browser of its own whose tabs can collect garbage on demand, so each run starts clean.
+      const server = await chromium.launchServer({
+        ...(executablePath ? { executablePath } : {}),
+        args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc'],
+      });
+      try {
+        const browser = await chromium.connect(server.wsEndpoint());
+        connections.push(browser);
+        const context = await browser.newContext();
+        const open = (n: number) =>
+          Promise.all(Array.from({ length: n }, () => readyPage(context, pageUrl)));
+        scenarios.push(...(await bigValueScenarios(open, server, coordinator.url, config)));
+      } finally {
+        await server.close();
+      }
     }
     if (only.includes('recovery')) {
       // Fresh tabs each time: one of them is closed in every run.

@@ -2,6 +2,18 @@
 import { createNode, Dag, type HandoutNode } from '../../src/index.ts';
 
 const functions = {
+  /** `mib` MiB of doubles, element i holding i. */
+  big: (mib: number) => {
+    const values = new Float64Array(mib * 131_072);
+    for (let i = 0; i < values.length; i++) values[i] = i;
+    return values;
+  },
+  /** How many elements of a `big` value are wrong: 0 when it arrived intact. */
+  wrong: (values: Float64Array) => {
+    let wrong = 0;
+    for (let i = 0; i < values.length; i++) if (values[i] !== i) wrong++;
+    return wrong;
+  },
   seed: () => 1,
   inc: (x: number) => x + 1,
   add: (...xs: number[]) => xs.reduce((s, x) => s + x, 0),
@@ -65,6 +77,40 @@ async function chain(length: number, pins: string[] | null): Promise<number> {
   return ms;
 }
 
+/**
+ * A `mib` MiB value made on peer `maker` and checked on peer `taker` (this tab runs neither):
+ * resolves with the milliseconds from submit to done, the checker's verdict, and the fetch time.
+ */
+async function bigValue(
+  mib: number,
+  maker: string,
+  taker: string,
+): Promise<{ ms: number; fetchMs: number }> {
+  const dag = new Dag()
+    .add({ id: 'big', fn: 'big', extraArgs: [mib], node: maker })
+    .add({ id: 'wrong', fn: 'wrong', args: ['big'], node: taker });
+  const started = performance.now();
+  const handle = self().submit(dag, { collect: 'sinks' });
+  let fetchMs = 0;
+  handle.on('task:fetched', (f) => {
+    fetchMs = f.ms;
+  });
+  const { results } = await handle.done;
+  const ms = performance.now() - started;
+  if (results.wrong !== 0) throw new Error(`big value: ${String(results.wrong)} elements wrong`);
+  await self().clear(dag.id);
+  return { ms, fetchMs };
+}
+
+/** Holds `mib` MiB of touched memory until `release`: how the bench finds this tab's process. */
+const ballast: Uint8Array[] = [];
+const hold = (mib: number) => {
+  ballast.push(new Uint8Array(mib << 20).fill(1));
+};
+const release = () => {
+  ballast.length = 0;
+};
+
 /** A DAG of 5 tasks whose `sum` is 3i + 3: `src` = i, three `inc`s of it, their sum. */
 function diamond(i: number): Dag {
   return new Dag()
@@ -115,7 +161,21 @@ declare global {
       manyDags: typeof manyDags;
       soak: typeof soak;
       leftAt: typeof leftAt;
+      bigValue: typeof bigValue;
+      hold: typeof hold;
+      release: typeof release;
     };
   }
 }
-window.swarm = { swarmJoin, swarmWait, dispatch, chain, manyDags, soak, leftAt };
+window.swarm = {
+  swarmJoin,
+  swarmWait,
+  dispatch,
+  chain,
+  manyDags,
+  soak,
+  leftAt,
+  bigValue,
+  hold,
+  release,
+};
