@@ -83,7 +83,7 @@ class IndexedDbStore implements ResultStore {
   /** Someone waits for the queued writes (a read, `close`): the next commit goes at once. */
   #urgent = false;
   #closed = false;
-  /** Items written in parts by this store: a later small value there drops the old parts. */
+  /** Items this store wrote in parts: a later small value there drops the old parts. */
   readonly #parted = new Set<string>();
 
   constructor(
@@ -102,7 +102,6 @@ class IndexedDbStore implements ResultStore {
 
   put(dagId: string, dataId: string, value: unknown): Promise<void> {
     const parts = splitIfBig(value, this.sizes);
-    if (parts !== undefined) this.#parted.add(JSON.stringify([dagId, dataId]));
     const done = this.#enqueue({ kind: 'put', dagId, dataId, value, split: parts });
     if (parts !== undefined) this.#schedule(true); // holding the value longer helps nobody
     return done;
@@ -245,8 +244,10 @@ class IndexedDbStore implements ResultStore {
     const { write } = item;
     try {
       if (write.kind === 'put') {
-        if (write.split !== undefined) putParts(os, write.dagId, write.dataId, write.split);
-        else {
+        if (write.split !== undefined) {
+          putParts(os, write.dagId, write.dataId, write.split);
+          this.#parted.add(JSON.stringify([write.dagId, write.dataId]));
+        } else {
           os.put(write.value, [write.dagId, write.dataId]);
           if (this.#parted.delete(JSON.stringify([write.dagId, write.dataId])))
             os.delete(partRange(write.dagId, write.dataId));

@@ -144,6 +144,9 @@ describe.each([
     );
     // The big value that was replaced left no parts behind.
     expect(await records()).toBe(2 + partsIn(33));
+    await store.put('d', 'y', 'small again'); // small, big, small: the parts go too
+    expect(await records()).toBe(2);
+    await store.put('d', 'y', big(33));
     await store.put('d', 'y', big(33)); // rewritten: the same number of parts, not twice as many
     expect(await records()).toBe(2 + partsIn(33));
     await store.close();
