@@ -156,7 +156,7 @@ function assemble(head: Parameters<typeof partCount>[0], parts: Iterable<Buffer>
   const assembly = new Assembly(head);
   let count = 0;
   for (const part of parts) {
-    // One part at a time: the page never holds them all beside the value.
+    // One part at a time: the process never holds them all beside the value.
     if (!assembly.add(part)) break;
     count++;
   }
