@@ -1,4 +1,4 @@
-import { Assembly, isHead, partCount, partsOf, type Split } from './parts.ts';
+import { Assembly, isHead, type PartsHead, partCount, partsOf, type Split } from './parts.ts';
 
 /**
  * IndexedDB's side of values in parts (see `parts.ts`): the head under `[dagId, dataId]`, part
@@ -42,6 +42,35 @@ export function putParts(os: IDBObjectStore, dagId: string, dataId: string, spli
   next(true);
 }
 
+/** The head of the item under `[dagId, dataId]` if it is kept in parts. */
+export async function readHead(
+  os: IDBObjectStore,
+  dagId: string,
+  dataId: string,
+): Promise<PartsHead | undefined> {
+  const record = await request(os.get([dagId, dataId]));
+  return isHead(record) ? record : undefined;
+}
+
+/** Part `i` of an item; throws when it is not there (the value was removed meanwhile). */
+export async function readPart(
+  os: IDBObjectStore,
+  dagId: string,
+  dataId: string,
+  i: number,
+): Promise<ArrayBuffer> {
+  const part = await request(os.get([dagId, dataId, i]));
+  if (!(part instanceof ArrayBuffer)) throw new Error(`part ${i} is not stored`);
+  return part;
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
 /**
  * The item under `[dagId, dataId]`, its parts gathered in the same transaction; undefined when
  * there is none (a cursor, not get(): it tells a stored `undefined` from a missing key).
@@ -51,11 +80,7 @@ export async function readItem(
   dagId: string,
   dataId: string,
 ): Promise<{ value: unknown } | undefined> {
-  const cursor = await new Promise<IDBCursorWithValue | null>((resolve, reject) => {
-    const request = os.openCursor([dagId, dataId]);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+  const cursor = await request(os.openCursor([dagId, dataId]));
   if (cursor === null) return undefined;
   const record: unknown = cursor.value;
   if (!isHead(record)) return { value: record };

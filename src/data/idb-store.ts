@@ -2,8 +2,8 @@ import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
 import { type Connection, connect } from './idb-connection.ts';
-import { isItemKey, partRange, putParts, readItem } from './idb-parts.ts';
-import { type PartSizes, type Split, splitIfBig } from './parts.ts';
+import { isItemKey, partRange, putParts, readHead, readItem, readPart } from './idb-parts.ts';
+import { type PartSizes, type Split, type StoredParts, splitIfBig } from './parts.ts';
 import { spaceError } from './space.ts';
 import type { ResultStore } from './store.ts';
 
@@ -119,6 +119,16 @@ class IndexedDbStore implements ResultStore {
     const found = await this.#read('get', dagId, dataId, (os) => readItem(os, dagId, dataId));
     if (found === undefined) throw new DataNotFoundError(dagId, dataId);
     return found.value;
+  }
+
+  async openParts(dagId: string, dataId: string): Promise<StoredParts | undefined> {
+    const head = await this.#read('get', dagId, dataId, (os) => readHead(os, dagId, dataId));
+    if (head === undefined) return undefined;
+    return {
+      head,
+      // Each part in a transaction of its own: the reader may take its time between parts.
+      part: (i) => this.#read('get', dagId, dataId, (os) => readPart(os, dagId, dataId, i)),
+    };
   }
 
   has(dagId: string, dataId: string): Promise<boolean> {

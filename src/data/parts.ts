@@ -1,3 +1,5 @@
+import { isPlain, storedSize } from './size.ts';
+
 /**
  * Big values in parts. A store record has a size limit (Chromium refuses an IndexedDB record
  * above about 127 MiB), so a value whose binaries are large is kept as a small head record,
@@ -6,7 +8,7 @@
  * its parts in one transaction, so a reader sees the whole value or none of it.
  */
 
-/** Values that may hold this much (see {@link storedSize}) are looked at for parts. */
+/** Values that may hold this much (see `storedSize`) are looked at for parts. */
 export const SPLIT_BYTES = 32 << 20;
 /** The largest part. 8 MiB parts went in fastest (82-87 MB/s against 71-79 for 16-64 MiB). */
 export const PART_BYTES = 8 << 20;
@@ -60,28 +62,6 @@ export interface Split {
   readonly binaries: readonly ArrayBuffer[];
   /** Bytes in parts. */
   readonly bytes: number;
-}
-
-/** What structured clone writes for a value, roughly: a view counts its whole buffer. */
-export function storedSize(value: unknown, depth = 0): number {
-  if (typeof value === 'string') return 4 + value.length * 2;
-  if (typeof value !== 'object' || value === null) return 8;
-  if (value instanceof ArrayBuffer) return value.byteLength;
-  if (ArrayBuffer.isView(value)) return value.buffer.byteLength;
-  if (depth > MAX_DEPTH) return 8;
-  let total = 8;
-  const add = (v: unknown) => {
-    total += storedSize(v, depth + 1);
-  };
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
-      add(k);
-      add(v);
-    }
-  } else if (value instanceof Set) value.forEach(add);
-  else if (Array.isArray(value)) value.forEach(add);
-  else if (isPlain(value)) Object.values(value).forEach(add);
-  return total;
 }
 
 /**
@@ -232,17 +212,37 @@ export class Assembly {
   value(): { value: unknown } | undefined {
     if (this.#received !== this.#total) return undefined;
     const buffers = this.#buffers.map((b) => b.buffer as ArrayBuffer);
-    return { value: restore(this.head.skeleton, buffers) };
+    return { value: restoreWith(this.head.skeleton, (ref) => view(ref, buffers)) };
   }
 }
 
-/** The skeleton with every reference replaced by a view on its buffer. */
-function restore(skeleton: unknown, buffers: readonly ArrayBuffer[]): unknown {
+/** Where a stored value refers to one of its binaries. */
+export interface BinaryRef {
+  /** Which binary of the head's `buffers`. */
+  readonly index: number;
+  /** `ArrayBuffer`, or the view's constructor name. */
+  readonly kind: string;
+  readonly offset: number;
+  /** Elements for a typed array, bytes for a DataView. */
+  readonly length: number;
+}
+
+/**
+ * A value kept in parts, opened for reading one part at a time (to send it without holding it
+ * whole): its head, and each part by its number.
+ */
+export interface StoredParts {
+  readonly head: PartsHead;
+  part(i: number): Promise<ArrayBuffer | ArrayBufferView>;
+}
+
+/** The skeleton with every reference replaced by what `make` gives for it. */
+export function restoreWith(skeleton: unknown, make: (ref: BinaryRef) => unknown): unknown {
   const seen = new Map<object, unknown>();
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v !== 'object' || v === null || depth > MAX_DEPTH) return v;
     if (seen.has(v)) return seen.get(v);
-    if (isRef(v)) return view(v, buffers);
+    if (isRef(v)) return make({ index: v[REF], kind: v.kind, offset: v.offset, length: v.length });
     if (v instanceof Map) {
       const out = new Map();
       seen.set(v, out);
@@ -281,10 +281,10 @@ const VIEWS: Record<string, new (b: ArrayBuffer, offset: number, length: number)
   DataView,
 };
 
-function view(ref: Ref, buffers: readonly ArrayBuffer[]): unknown {
-  const buffer = buffers[ref[REF]];
+function view(ref: BinaryRef, buffers: readonly ArrayBuffer[]): unknown {
+  const buffer = buffers[ref.index];
   if (buffer === undefined)
-    throw new RangeError(`a stored value refers to missing part ${ref[REF]}`);
+    throw new RangeError(`a stored value refers to missing part ${ref.index}`);
   if (ref.kind === 'ArrayBuffer') return buffer;
   const View = VIEWS[ref.kind];
   if (View === undefined) throw new RangeError(`a stored value has an unknown view '${ref.kind}'`);
@@ -293,9 +293,4 @@ function view(ref: Ref, buffers: readonly ArrayBuffer[]): unknown {
 
 function isRef(v: object): v is Ref {
   return REF in v && typeof (v as Ref)[REF] === 'number';
-}
-
-function isPlain(v: object): boolean {
-  const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
 }

@@ -1,4 +1,4 @@
-import { storedSize } from './parts.ts';
+import { storedSize } from './size.ts';
 
 /** A write as `spaceError` sizes it. */
 interface Sized {

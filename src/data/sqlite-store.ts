@@ -37,6 +37,7 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     clear: db.prepare('DELETE FROM results WHERE dag = ?'),
     putPart: db.prepare('INSERT INTO parts (dag, item, i, bytes) VALUES (?, ?, ?, ?)'),
     parts: db.prepare('SELECT bytes FROM parts WHERE dag = ? AND item = ? ORDER BY i').pluck(),
+    part: db.prepare('SELECT bytes FROM parts WHERE dag = ? AND item = ? AND i = ?').pluck(),
     deleteParts: db.prepare('DELETE FROM parts WHERE dag = ? AND item = ?'),
     clearParts: db.prepare('DELETE FROM parts WHERE dag = ?'),
     keys: db.prepare('SELECT item FROM results WHERE dag = ? ORDER BY item').pluck(),
@@ -127,6 +128,21 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
         return isHead(record)
           ? assemble(record, sql.parts.iterate(dagId, dataId) as Iterable<Buffer>)
           : record;
+      }),
+    openParts: (dagId, dataId) =>
+      guard('get', dagId, dataId, () => {
+        const value = sql.get.get(dagId, dataId) as Buffer | undefined;
+        const record: unknown = value === undefined ? undefined : deserialize(value);
+        if (!isHead(record)) return undefined;
+        return {
+          head: record,
+          part: (i: number) =>
+            guard('get', dagId, dataId, () => {
+              const bytes = sql.part.get(dagId, dataId, i) as Buffer | undefined;
+              if (bytes === undefined) throw new Error(`part ${i} is not stored`);
+              return bytes;
+            }),
+        };
       }),
     has: (dagId, dataId) =>
       guard('has', dagId, dataId, () => sql.has.get(dagId, dataId) !== undefined),

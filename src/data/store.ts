@@ -1,3 +1,5 @@
+import type { StoredParts } from './parts.ts';
+
 /**
  * Where a node keeps results: one store per node, every key `[dagId, dataId]`.
  * Implementations: {@link createMemoryStore} and {@link createIndexedDbStore}.
@@ -17,6 +19,11 @@ export interface ResultStore {
   keys(dagId: string): Promise<string[]>;
   /** The ids of every DAG with at least one stored item. */
   dags(): Promise<string[]>;
+  /**
+   * A value kept in parts, opened to be read one part at a time: undefined when the item is not
+   * here or not in parts. Optional: a store without it serves every value whole.
+   */
+  openParts?(dagId: string, dataId: string): Promise<StoredParts | undefined>;
   /** Waits for pending writes, then releases the store. */
   close(): Promise<void>;
 }

@@ -9,15 +9,17 @@
  */
 
 import { type Binary, CodecError, KINDS, MAX_DEPTH, SHORT, Tag } from './codec-format.ts';
+import { type Attachment, Streamed } from './streamed.ts';
 
 export { decode } from './codec-decode.ts';
 export { CodecError, MAX_DEPTH } from './codec-format.ts';
+export { type Attachment, Streamed } from './streamed.ts';
 
 export interface Encoded {
   /** Everything but the attachments. */
   readonly head: Uint8Array;
-  /** Views on the sender's own large binaries, in reference order; not copied. */
-  readonly attachments: readonly Uint8Array[];
+  /** Views on the sender's own large binaries (or binaries to stream), in reference order; not copied. */
+  readonly attachments: readonly Attachment[];
 }
 
 export interface EncodeOptions {
@@ -37,7 +39,7 @@ class Writer {
   #buf = new Uint8Array(256);
   #view = new DataView(this.#buf.buffer);
   #at = 0;
-  readonly attachments: Uint8Array[] = [];
+  readonly attachments: Attachment[] = [];
   readonly #seen = new Set<object>();
 
   constructor(readonly attachmentBytes: number) {}
@@ -80,6 +82,13 @@ class Writer {
   #object(v: object, depth: number): void {
     if (this.#seen.has(v)) throw new CodecError('cannot send a value that contains itself');
     if (v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return this.#binary(v);
+    if (v instanceof Streamed) {
+      this.#u8(Tag.Attachment);
+      this.#u8(v.kind);
+      this.#u32(this.attachments.length);
+      this.attachments.push(v);
+      return;
+    }
     if (v instanceof Date) {
       this.#u8(Tag.Date);
       return this.#f64(v.getTime());

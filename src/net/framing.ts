@@ -1,5 +1,6 @@
 import type { Channel } from './channel.ts';
 import { CodecError, type Encoded } from './codec.ts';
+import { Outgoing } from './outgoing.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
 
 /**
@@ -38,14 +39,6 @@ export interface FramingOptions {
   readonly maxTransfers?: number;
 }
 
-interface Outgoing {
-  readonly id: number;
-  readonly segments: readonly Uint8Array[];
-  started: boolean;
-  segment: number;
-  offset: number;
-}
-
 export class FrameWriter {
   readonly #channel: Channel;
   readonly #chunk: number;
@@ -76,7 +69,7 @@ export class FrameWriter {
    */
   write({ head, attachments }: Encoded): void {
     if (this.#closed) return;
-    const bytes = attachments.reduce((sum, a) => sum + a.length, head.length);
+    const bytes = attachments.reduce((sum, a) => sum + a.byteLength, head.length);
     if (bytes > this.#maxMessage)
       throw new CodecError(
         `a message of ${mib(bytes)} is larger than the ${mib(this.#maxMessage)} one message may carry`,
@@ -92,103 +85,83 @@ export class FrameWriter {
         throw new RangeError('more than 4096 large binaries in one message');
       const id = this.#nextId;
       this.#nextId = (this.#nextId % 0xffffffff) + 1;
-      this.#transfers.push({
-        id,
-        segments: [head, ...attachments],
-        started: false,
-        segment: 0,
-        offset: 0,
-      });
+      this.#transfers.push(new Outgoing(id, [head, ...attachments], () => this.#pump()));
     }
     this.#pump();
   }
 
   /** Bytes of large messages not yet handed to the channel. */
   get pending(): number {
-    let bytes = 0;
-    for (const t of this.#transfers) {
-      for (let i = t.segment; i < t.segments.length; i++) {
-        bytes += (t.segments[i] as Uint8Array).length - (i === t.segment ? t.offset : 0);
-      }
-    }
-    return bytes;
+    return this.#transfers.reduce((sum, t) => sum + t.remaining, 0);
   }
 
   close(): void {
     this.#closed = true;
     this.#urgent.length = 0;
+    for (const t of this.#transfers) t.cancel();
     this.#transfers = [];
   }
 
   #pump(): void {
+    /** Transfers passed over in a row because their next bytes are still being read. */
+    let waiting = 0;
     while (!this.#closed && this.#channel.bufferedAmount < this.#high) {
       const urgent = this.#urgent.shift();
       if (urgent !== undefined) {
         this.#channel.send(urgent);
         continue;
       }
-      if (this.#transfers.length === 0) return;
+      if (this.#transfers.length === 0 || waiting >= this.#transfers.length) return;
       this.#next %= this.#transfers.length;
       const transfer = this.#transfers[this.#next] as Outgoing;
-      this.#channel.send(this.#frame(transfer));
-      if (transfer.segment >= transfer.segments.length) {
+      if (transfer.failed !== undefined) {
+        // Its source failed: the receiver never completes it, and its request times out idle.
         this.#transfers.splice(this.#next, 1);
-      } else {
-        this.#next++;
+        continue;
       }
+      if (transfer.started && transfer.available() === undefined) {
+        this.#next++;
+        waiting++;
+        continue;
+      }
+      waiting = 0;
+      this.#channel.send(this.#frame(transfer));
+      if (transfer.done) this.#transfers.splice(this.#next, 1);
+      else this.#next++;
     }
   }
 
   /** The next frame of a transfer. The scratch buffer is reused (`send` copies) unless taken. */
   #frame(t: Outgoing): Uint8Array {
-    const out = this.#fresh ? new Uint8Array(this.#frameSize(t)) : this.#scratch;
-    const view = new DataView(out.buffer);
     if (!t.started) {
       t.started = true;
-      const n = t.segments.length - 1;
-      const size = 12 + 4 * n;
-      const frame = size <= out.length ? out.subarray(0, size) : new Uint8Array(size);
-      const fv = new DataView(frame.buffer, frame.byteOffset);
+      const sizes = t.sizes;
+      const n = sizes.length - 1;
+      const frame = new Uint8Array(12 + 4 * n);
+      const fv = new DataView(frame.buffer);
       frame[0] = START;
       frame[1] = PROTOCOL_VERSION;
       fv.setUint32(2, t.id);
-      fv.setUint32(6, (t.segments[0] as Uint8Array).length);
+      fv.setUint32(6, sizes[0] as number);
       fv.setUint16(10, n);
-      for (let i = 1; i <= n; i++) fv.setUint32(8 + 4 * i, (t.segments[i] as Uint8Array).length);
-      this.#skipEmpty(t);
+      for (let i = 1; i <= n; i++) fv.setUint32(8 + 4 * i, sizes[i] as number);
       return frame;
     }
+    const out = this.#fresh
+      ? new Uint8Array(DATA_HEADER + t.ready(this.#chunk - DATA_HEADER))
+      : this.#scratch;
     out[0] = DATA;
     out[1] = PROTOCOL_VERSION;
-    view.setUint32(2, t.id);
+    new DataView(out.buffer, out.byteOffset).setUint32(2, t.id);
     let at = DATA_HEADER;
-    while (at < out.length && t.segment < t.segments.length) {
-      const segment = t.segments[t.segment] as Uint8Array;
-      const n = Math.min(out.length - at, segment.length - t.offset);
-      out.set(segment.subarray(t.offset, t.offset + n), at);
+    while (at < out.length) {
+      const bytes = t.available();
+      if (bytes === undefined || bytes.length === 0) break;
+      const n = Math.min(out.length - at, bytes.length);
+      out.set(bytes.subarray(0, n), at);
       at += n;
-      t.offset += n;
-      this.#skipEmpty(t);
+      t.advance(n);
     }
     return out.subarray(0, at);
-  }
-
-  /** The size of a transfer's next frame: a START frame's header, or a DATA frame's bytes. */
-  #frameSize(t: Outgoing): number {
-    if (!t.started) return 12 + 4 * (t.segments.length - 1);
-    let left = 0;
-    for (let i = t.segment; i < t.segments.length && left < this.#chunk; i++)
-      left += (t.segments[i] as Uint8Array).length - (i === t.segment ? t.offset : 0);
-    return Math.min(this.#chunk, DATA_HEADER + left);
-  }
-
-  #skipEmpty(t: Outgoing): void {
-    while (
-      t.segment < t.segments.length &&
-      t.offset >= (t.segments[t.segment] as Uint8Array).length
-    ) {
-      t.segment++;
-      t.offset = 0;
-    }
   }
 }

@@ -5,6 +5,7 @@ import type { Rpc } from '../net/rpc.ts';
 import type { Epochs } from './epochs.ts';
 import { callHook, type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
 import { Method, parseGet, parseKey } from './messages.ts';
+import { streamedValue } from './streamed-value.ts';
 
 /** How long `result` waits for the room to say who holds an item. */
 export const FIND_TIMEOUT_MS = 5000;
@@ -107,6 +108,12 @@ export class DataService {
         await this.ports.epochs.reached(dagId, epoch, AbortSignal.timeout(WAIT_TIMEOUT_MS));
         if ((await this.ports.epochs.current(dagId)) !== epoch)
           throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      }
+      // A value in parts, not in memory, goes part by part from the store: never held whole.
+      if (!wait && serialize === undefined && cache.get(dagId, dataId) === undefined) {
+        const stored = await store.openParts?.(dagId, dataId);
+        const streamed = stored === undefined ? undefined : streamedValue(stored);
+        if (streamed !== undefined) return streamed;
       }
       // A waiting request goes straight to the waiter, which asks the store itself.
       let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);

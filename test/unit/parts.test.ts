@@ -5,14 +5,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RESULTS_STORE } from '../../src/data/idb-store.ts';
-import {
-  Assembly,
-  PART_BYTES,
-  partsOf,
-  SPLIT_BYTES,
-  split,
-  storedSize,
-} from '../../src/data/parts.ts';
+import { Assembly, PART_BYTES, partsOf, SPLIT_BYTES, split } from '../../src/data/parts.ts';
+import { storedSize } from '../../src/data/size.ts';
 import { spaceError } from '../../src/data/space.ts';
 import { createIndexedDbStore, type ResultStore, StorageError } from '../../src/index.ts';
 import { createSqliteStore } from '../../src/node/index.ts';

@@ -10,7 +10,7 @@ function roundTrip(value: unknown, attachmentBytes?: number): unknown {
   // What the receiver holds: each attachment in a buffer of its own, at its exact size.
   return decode(
     head.slice(),
-    attachments.map((a) => a.slice().buffer as ArrayBuffer),
+    attachments.map((a) => (a as Uint8Array).slice().buffer as ArrayBuffer),
   );
 }
 
@@ -73,7 +73,7 @@ describe('codec', () => {
     const value = { payload, floats, buffer: payload.buffer, small: new Uint8Array(3) };
     const { attachments } = encode(value);
     expect(attachments).toHaveLength(3);
-    expect(attachments[0]?.buffer).toBe(payload.buffer); // a view, not a copy
+    expect((attachments[0] as Uint8Array).buffer).toBe(payload.buffer); // a view, not a copy
     expect(roundTrip(value)).toEqual(value);
   });
 

@@ -9,7 +9,7 @@ afterEach(async () => {
   await Promise.all(meshes.splice(0).map((m) => m.close()));
 });
 
-/** Peer `a` asks peer `b`, whose answers reach it 40 ms after they leave. */
+/** Peer `a` asks peer `b`, whose answers reach it 150 ms after they leave. */
 async function pair(timeoutMs: number, maxMessageBytes?: number) {
   const hub = new MemoryHub();
   const framing = maxMessageBytes === undefined ? {} : { framing: { maxMessageBytes } };
@@ -20,24 +20,25 @@ async function pair(timeoutMs: number, maxMessageBytes?: number) {
     if (a.peers().length > 0) resolve();
     else a.on('peer:join', () => resolve());
   });
-  hub.setDelay((from) => (from === 'b' ? 40 : 0));
+  hub.setDelay((from) => (from === 'b' ? 150 : 0));
   const server = new Rpc(b);
-  server.handle('big', () => new Uint8Array(16 << 20).fill(7)); // several waves of 4 MiB
+  // 32 MiB go in waves of 4 MiB (the framing's high water), 150 ms apart: 1.2 s in all.
+  server.handle('big', () => new Uint8Array(32 << 20).fill(7));
   server.handle('never', () => new Promise(() => undefined));
   return new Rpc(a, timeoutMs);
 }
 
 describe('a request for a big value', () => {
   it('takes as long as its bytes keep coming when idle, and is cut by a plain deadline', async () => {
-    const rpc = await pair(100);
+    const rpc = await pair(400);
     const value = (await rpc.request('b', 'big', null, { idle: true })) as Uint8Array;
-    expect(value.length).toBe(16 << 20);
+    expect(value.length).toBe(32 << 20);
     expect(value[value.length - 1]).toBe(7);
     await expect(rpc.request('b', 'big', null)).rejects.toBeInstanceOf(RequestTimeoutError);
   });
 
   it('fails once nothing has come for its timeout, idle or not', async () => {
-    const rpc = await pair(100);
+    const rpc = await pair(400);
     const error = await rpc.request('b', 'never', null, { idle: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect(error).toMatchObject({ peerId: 'b', method: 'never' });
@@ -50,6 +51,6 @@ describe('a value larger than one message may carry', () => {
     const error = await rpc.request('b', 'big', null, { idle: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ remoteCode: 'CodecError' });
-    expect(String(error)).toMatch(/message of 16\.0 MiB is larger than the 8\.0 MiB/);
+    expect(String(error)).toMatch(/message of 32\.0 MiB is larger than the 8\.0 MiB/);
   });
 });
