@@ -28,6 +28,9 @@ const NAMES = [
   'leave-same-browser',
   'coordinator-load-1-room',
   'coordinator-load-100-rooms',
+  'big-value',
+  'big-value-fetch',
+  'big-value-memory',
 ];
 
 describe('the benchmark harness', () => {
@@ -55,6 +58,7 @@ describe('the benchmark harness', () => {
         '--load-one-room=20',
         '--load-clients=60',
         '--load-rooms=6',
+        '--big-mib=40',
         `--out=${out}`,
       ],
       { encoding: 'utf8', timeout: 240_000 },
