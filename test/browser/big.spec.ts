@@ -35,6 +35,14 @@ async function keysOf(tab: Tab, dagId: string): Promise<unknown[][]> {
 
 const partsOf = (mib: number) => Math.ceil(mib / PART_MIB);
 
+/** `big` of the DAG read with `result()` on `tab`, checked there (it never leaves the page). */
+const resultOn = (tab: Tab, dagId: string) =>
+  tab.page.evaluate((args) => window.harness.checkedResult(...args), [
+    tab.id,
+    dagId,
+    'big',
+  ] as const);
+
 async function closeAll(...contexts: BrowserContext[]) {
   for (const context of contexts) await context.close();
 }
@@ -56,13 +64,7 @@ test('one browser: a 300 MiB result is kept in parts, fetched over the lane, rea
     expect(keys.filter((k) => k[1] === 'big')).toHaveLength(1 + partsOf(300));
   }
   // A tab that holds nothing reads it whole from a peer.
-  expect(
-    await C.page.evaluate((args) => window.harness.checkedResult(...args), [
-      C.id,
-      dagId,
-      'big',
-    ] as const),
-  ).toEqual({ mib: 300, wrong: 0 });
+  expect(await resultOn(C, dagId)).toEqual({ mib: 300, wrong: 0 });
 
   // Clearing the DAG removes every record of it, parts included, everywhere.
   await A.page.evaluate((dagId) => window.harness.nodes.get('big-lane-A')?.clear(dagId), dagId);
@@ -85,13 +87,7 @@ test('separate browsers: a 160 MiB result crosses WebRTC to its consumer and to 
   expect(run.results).toEqual({ check: { mib: 160, wrong: 0 } });
   expect(run.fetched).toEqual([`big ${B.id}->${A.id} webrtc`]);
   expect((await keysOf(A, dagId)).filter((k) => k[1] === 'big')).toHaveLength(1 + partsOf(160));
-  expect(
-    await C.page.evaluate((args) => window.harness.checkedResult(...args), [
-      C.id,
-      dagId,
-      'big',
-    ] as const),
-  ).toEqual({ mib: 160, wrong: 0 });
+  expect(await resultOn(C, dagId)).toEqual({ mib: 160, wrong: 0 });
   await closeAll(x, y, z);
 });
 

@@ -61,6 +61,36 @@ function checksum(buffer: ArrayBuffer): number {
   return h >>> 0;
 }
 
+/**
+ * Reads a database's `results` store with the raw IndexedDB API, `empty` when there is none.
+ * Reading must not create a database that is not there: its creation is aborted instead.
+ */
+function readRaw<T>(
+  dbName: string,
+  empty: T,
+  read: (store: IDBObjectStore) => Promise<T>,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(dbName);
+    open.onupgradeneeded = () => open.transaction?.abort();
+    open.onerror = () => (open.error?.name === 'AbortError' ? resolve(empty) : reject(open.error));
+    open.onsuccess = () => {
+      const db = open.result;
+      const done = db.objectStoreNames.contains('results')
+        ? read(db.transaction('results', 'readonly').objectStore('results'))
+        : Promise.resolve(empty);
+      done.then(resolve, reject).finally(() => db.close());
+    };
+  });
+}
+
+function request<T>(req: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
 const harness = {
   ...handout,
   functions,
@@ -147,50 +177,17 @@ const harness = {
   },
   /** Every `[key, value]` in a database's `results` store, read with the raw IndexedDB API. */
   rawResults(dbName: string): Promise<[IDBValidKey, unknown][]> {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(dbName);
-      // Reading must not create a database that is not there: abort the creation instead.
-      open.onupgradeneeded = () => open.transaction?.abort();
-      open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('results')) {
-          db.close();
-          resolve([]);
-          return;
-        }
-        const store = db.transaction('results', 'readonly').objectStore('results');
-        const keys = store.getAllKeys();
-        const values = store.getAll();
-        values.onsuccess = () => {
-          db.close();
-          resolve(keys.result.map((key, i) => [key, values.result[i]]));
-        };
-        values.onerror = () => reject(values.error);
-      };
+    return readRaw(dbName, [], async (store) => {
+      const [keys, values] = await Promise.all([
+        request(store.getAllKeys()),
+        request(store.getAll()),
+      ]);
+      return keys.map((key, i): [IDBValidKey, unknown] => [key, values[i]]);
     });
   },
   /** Every key in a database's `results` store (values stay in the page: they may be huge). */
   rawKeys(dbName: string): Promise<IDBValidKey[]> {
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(dbName);
-      open.onupgradeneeded = () => open.transaction?.abort();
-      open.onerror = () => (open.error?.name === 'AbortError' ? resolve([]) : reject(open.error));
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('results')) {
-          db.close();
-          resolve([]);
-          return;
-        }
-        const keys = db.transaction('results', 'readonly').objectStore('results').getAllKeys();
-        keys.onsuccess = () => {
-          db.close();
-          resolve(keys.result);
-        };
-        keys.onerror = () => reject(keys.error);
-      };
-    });
+    return readRaw(dbName, [], (store) => request(store.getAllKeys()));
   },
   /** A result read with `result()` on node `id`, checked here (a big value never leaves the page). */
   async checkedResult(id: string, dagId: string, taskId: string) {
