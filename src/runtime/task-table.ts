@@ -32,6 +32,8 @@ export interface TableHooks {
 
 /** A producer feeding at most this many tasks takes them along when they go early. */
 const EARLY_FAN_OUT = 4;
+/** A task with more inputs than this goes once they all exist, never early. */
+const EARLY_FAN_IN = 64;
 
 /**
  * The state of a run's tasks and the rules that move them back: an attempt that will not report,
@@ -181,18 +183,26 @@ export class TaskTable {
    * in one message. A producer's retries stay on its peer, so the wait cannot be in vain.
    */
   earlyPeer(slot: Slot): string | undefined {
-    const deps = (this.plan.deps.get(slot.task.id) ?? []).map((d) => this.slots.get(d) as Slot);
-    if (deps.some((dep) => dep.peer === undefined || dep.state === 'failed')) return undefined;
+    const ids = this.plan.deps.get(slot.task.id) ?? [];
+    // A wide fan-in waits to be ready: asked again as each of its inputs is placed, it would
+    // cost the square of its width.
+    if (ids.length > EARLY_FAN_IN) return undefined;
     const pin = slot.task.node;
-    if (typeof pin === 'string') {
-      return deps.every((dep) => typeof dep.task.node === 'string') ? pin : undefined;
+    if (pin !== undefined && typeof pin !== 'string') return undefined;
+    if (pin === undefined && Object.keys(slot.task.cost).length > 0) return undefined;
+    let peer: string | undefined;
+    for (const id of ids) {
+      const dep = this.slots.get(id) as Slot;
+      if (dep.peer === undefined || dep.state === 'failed') return undefined;
+      if (typeof pin === 'string') {
+        if (typeof dep.task.node !== 'string') return undefined;
+        continue;
+      }
+      if (peer !== undefined && dep.peer !== peer) return undefined;
+      if ((this.plan.dependents.get(id)?.length ?? 0) > EARLY_FAN_OUT) return undefined;
+      peer = dep.peer;
     }
-    if (pin !== undefined || Object.keys(slot.task.cost).length > 0) return undefined;
-    const peers = new Set(deps.map((dep) => dep.peer));
-    const small = deps.every(
-      (dep) => (this.plan.dependents.get(dep.task.id)?.length ?? 0) <= EARLY_FAN_OUT,
-    );
-    return peers.size === 1 && small ? (deps[0]?.peer as string) : undefined;
+    return typeof pin === 'string' ? pin : peer;
   }
 
   /**

@@ -381,3 +381,20 @@ describe('small DAGs sent early', () => {
     }
   });
 });
+
+describe('long chains and wide fan-ins', () => {
+  it('run without deepening the stack or rescanning the fan-in', async () => {
+    const s = await swarm(['a', 'b'], functions);
+    current = s;
+    const chain = new Dag().add({ id: 't0', fn: 'identity', extraArgs: [0] });
+    for (let i = 1; i < 20_000; i++)
+      chain.add({ id: `t${i}`, fn: 'add', args: [`t${i - 1}`], extraArgs: [1] });
+    const fan = new Dag().add({ id: 'src', fn: 'identity', extraArgs: [1] });
+    const middle = Array.from({ length: 5000 }, (_, i) => `m${i}`);
+    for (const id of middle) fan.add({ id, fn: 'add', args: ['src'], extraArgs: [1] });
+    fan.add({ id: 'sum', fn: 'add', args: middle });
+    const a = s.byId('a');
+    expect((await a.execute(chain, { collect: 'sinks' })).results).toEqual({ t19999: 19_999 });
+    expect((await a.execute(fan, { collect: 'sinks' })).results).toEqual({ sum: 10_000 });
+  }, 60_000);
+});
