@@ -3,6 +3,7 @@ import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
 import { type Connection, connect } from './idb-connection.ts';
 import { isItemKey, partRange, putParts, readHead, readItem, readPart } from './idb-parts.ts';
+import { dataKey } from './keys.ts';
 import { type PartSizes, type Split, type StoredParts, splitIfBig } from './parts.ts';
 import { spaceError } from './space.ts';
 import type { ResultStore } from './store.ts';
@@ -256,10 +257,10 @@ class IndexedDbStore implements ResultStore {
       if (write.kind === 'put') {
         if (write.split !== undefined) {
           putParts(os, write.dagId, write.dataId, write.split);
-          this.#parted.add(JSON.stringify([write.dagId, write.dataId]));
+          this.#parted.add(dataKey(write.dagId, write.dataId));
         } else {
           os.put(write.value, [write.dagId, write.dataId]);
-          if (this.#parted.delete(JSON.stringify([write.dagId, write.dataId])))
+          if (this.#parted.delete(dataKey(write.dagId, write.dataId)))
             os.delete(partRange(write.dagId, write.dataId));
         }
       } else if (write.kind === 'delete') {

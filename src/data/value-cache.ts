@@ -1,13 +1,18 @@
+import { dataKey } from './keys.ts';
+
 interface Entry {
   readonly dagId: string;
   readonly value: unknown;
   readonly bytes: number;
+  /** Read since it last came up for eviction: it gets a second chance. */
+  used: boolean;
 }
 
 /**
  * Recent values by `[dagId, dataId]`, in memory, bounded by (estimated) bytes: the hot path in
  * front of the result store, so a value produced a moment ago is read without a transaction.
- * Least recently used entries go first; a DAG's entries go at once when its run is over.
+ * The oldest entries go first, but one read since it came up gets a second chance (the clock
+ * approximation of least recently used); a DAG's entries go at once when its run is over.
  */
 export class ValueCache {
   readonly #entries = new Map<string, Entry>();
@@ -20,28 +25,33 @@ export class ValueCache {
   constructor(readonly maxBytes = 64 << 20) {}
 
   get(dagId: string, dataId: string): { value: unknown } | undefined {
-    const key = keyOf(dagId, dataId);
+    const key = dataKey(dagId, dataId);
     const held = this.#held.get(key);
     if (held !== undefined) return { value: held.value };
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
-    this.#entries.delete(key); // re-insert: most recently used last
-    this.#entries.set(key, entry);
+    entry.used = true; // a read costs no reordering; eviction gives it a second chance
     return { value: entry.value };
   }
 
   set(dagId: string, dataId: string, value: unknown, bytes: number): void {
-    const key = keyOf(dagId, dataId);
+    const key = dataKey(dagId, dataId);
     this.#forget(key);
     if (bytes > this.maxBytes) return;
-    this.#entries.set(key, { dagId, value, bytes });
+    this.#entries.set(key, { dagId, value, bytes, used: false });
     const keys = this.#byDag.get(dagId) ?? new Set<string>();
     keys.add(key);
     this.#byDag.set(dagId, keys);
     this.#bytes += bytes;
-    for (const oldest of this.#entries.keys()) {
+    // Oldest first; one read since it came up moves it to the back instead (second chance).
+    for (const [oldest, entry] of this.#entries) {
       if (this.#bytes <= this.maxBytes) break;
-      this.#forget(oldest);
+      if (oldest === key) continue; // the value just set stays
+      if (entry.used) {
+        entry.used = false;
+        this.#entries.delete(oldest);
+        this.#entries.set(oldest, entry);
+      } else this.#forget(oldest);
     }
   }
 
@@ -50,13 +60,13 @@ export class ValueCache {
    * written to the store is served and found from here meanwhile, not after its write.
    */
   hold(dagId: string, dataId: string, value: unknown): void {
-    const key = keyOf(dagId, dataId);
+    const key = dataKey(dagId, dataId);
     const held = this.#held.get(key);
     this.#held.set(key, { dagId, value, holds: (held?.holds ?? 0) + 1 });
   }
 
   release(dagId: string, dataId: string): void {
-    const key = keyOf(dagId, dataId);
+    const key = dataKey(dagId, dataId);
     const held = this.#held.get(key);
     if (held === undefined) return;
     if (held.holds > 1) held.holds--;
@@ -64,8 +74,8 @@ export class ValueCache {
   }
 
   delete(dagId: string, dataId: string): void {
-    this.#forget(keyOf(dagId, dataId));
-    this.#held.delete(keyOf(dagId, dataId));
+    this.#forget(dataKey(dagId, dataId));
+    this.#held.delete(dataKey(dagId, dataId));
   }
 
   clearDag(dagId: string): void {
@@ -92,6 +102,3 @@ export class ValueCache {
     if (keys?.size === 0) this.#byDag.delete(entry.dagId);
   }
 }
-
-// JSON keeps the two ids apart whatever characters they hold.
-const keyOf = (dagId: string, dataId: string) => JSON.stringify([dagId, dataId]);

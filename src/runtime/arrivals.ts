@@ -1,3 +1,4 @@
+import { dagPrefix, dataKey } from '../data/keys.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 
@@ -31,7 +32,7 @@ export class Arrivals {
     const hot = this.cache.get(dagId, dataId);
     if (hot !== undefined) return Promise.resolve(hot.value);
     return new Promise((resolve, reject) => {
-      const key = `${dagId}\u0000${dataId}`;
+      const key = dataKey(dagId, dataId);
       const waiter = { resolve, reject };
       this.#waiters.set(key, [...(this.#waiters.get(key) ?? []), waiter]);
       // A value being made here arrives through `kept`; only one that is not may already be
@@ -62,7 +63,7 @@ export class Arrivals {
 
   /** A value was kept here: whoever waits for it has it. */
   kept(dagId: string, dataId: string, value: unknown): void {
-    const key = `${dagId}\u0000${dataId}`;
+    const key = dataKey(dagId, dataId);
     const waiters = this.#waiters.get(key);
     if (waiters === undefined) return;
     this.#waiters.delete(key);
@@ -71,8 +72,9 @@ export class Arrivals {
 
   /** The DAG's run is over here: its waits fail with `reason`. */
   drop(dagId: string, reason: unknown): void {
+    const prefix = dagPrefix(dagId);
     for (const [key, list] of this.#waiters) {
-      if (!key.startsWith(`${dagId}\u0000`)) continue;
+      if (!key.startsWith(prefix)) continue;
       this.#waiters.delete(key);
       for (const w of list) w.reject(reason);
     }

@@ -1,3 +1,4 @@
+import { attemptKey } from '../data/keys.ts';
 import { nextTask } from '../next-task.ts';
 import type { RunKey, TaskOrder, TaskReport } from './messages.ts';
 
@@ -12,7 +13,7 @@ export interface Batch {
 /** Hands one peer's gathered orders, reports and ends of runs over, in one go. */
 export type Deliver = (peer: string, batch: Batch) => void;
 
-const key = (r: TaskReport) => `${r.dagId}\u0000${r.taskId}\u0000${r.attempt}`;
+const key = (r: TaskReport) => attemptKey(r.dagId, r.taskId, r.attempt);
 
 /**
  * Batches what a node sends each peer. Orders, reports and ends of runs leave together in the
