@@ -1,3 +1,4 @@
+import { attemptKey, dagPrefix, dataKey } from '../data/keys.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
@@ -15,6 +16,7 @@ import { Arrivals } from './arrivals.ts';
 import { attempt, isPromise } from './attempt.ts';
 import type { Epochs } from './epochs.ts';
 import type { FunctionRegistry } from './functions.ts';
+import { JobQueue } from './job-queue.ts';
 import {
   type AttemptKey,
   type Fetch,
@@ -70,8 +72,16 @@ interface Job {
  * holds it, and keeping every result in its own store under `[dagId, taskId]`.
  */
 export class Worker {
-  readonly #queue: Job[] = [];
+  readonly #queue = new JobQueue<Job>();
   readonly #running = new Map<string, { job: Job; controller: AbortController }>();
+  /**
+   * One controller per run with attempts running here: a run is cancelled whole, so its
+   * attempts share one signal (a controller per attempt cost more than a trivial task).
+   */
+  readonly #runSignals = new Map<
+    string,
+    { epoch: number; controller: AbortController; users: number }
+  >();
   /** The last run of each DAG that ended here (its late work is discarded), by dagId. */
   readonly #ended = new Map<string, number>();
   /** The orchestrator and run of each DAG this worker has work for, until that run is over. */
@@ -91,7 +101,7 @@ export class Worker {
   constructor(readonly options: WorkerOptions) {
     const { id, cache, store, ports } = options;
     this.#arrivals = new Arrivals(cache, store, (dagId, dataId) =>
-      this.#making.has(`${dagId}\u0000${dataId}`),
+      this.#making.has(dataKey(dagId, dataId)),
     );
     this.#argumentPorts = {
       id,
@@ -156,7 +166,7 @@ export class Worker {
    */
   async #prefetch(job: Job): Promise<void> {
     const controller = new AbortController();
-    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    const key = dataKey(job.order.dagId, job.order.task.id);
     this.#waiting.get(key)?.controller.abort(new Error('replaced by a newer attempt'));
     this.#waiting.set(key, { order: job.order, controller });
     try {
@@ -203,12 +213,7 @@ export class Worker {
     }
     const origin = this.#origins.get(dagId);
     if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
-    for (let i = this.#queue.length - 1; i >= 0; i--) {
-      const job = this.#queue[i] as Job;
-      if (!ends(job.order)) continue;
-      this.#queue.splice(i, 1);
-      this.#release(job);
-    }
+    for (const job of this.#queue.remove((job) => ends(job.order))) this.#release(job);
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, controller } of this.#running.values()) {
       if (ends(job.order)) controller.abort(reason);
@@ -236,14 +241,14 @@ export class Worker {
   }
 
   #hold(job: Job): void {
-    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    const key = dataKey(job.order.dagId, job.order.task.id);
     this.#making.set(key, (this.#making.get(key) ?? 0) + 1);
   }
 
   #release(job: Job): void {
     if (job.released === true) return;
     job.released = true;
-    const key = `${job.order.dagId}\u0000${job.order.task.id}`;
+    const key = dataKey(job.order.dagId, job.order.task.id);
     const left = (this.#making.get(key) ?? 1) - 1;
     if (left > 0) this.#making.set(key, left);
     else this.#making.delete(key);
@@ -256,7 +261,7 @@ export class Worker {
 
   /** Whether the DAG's run is going on (its orchestrator is here and has not ended it). */
   busyWith(dagId: string): boolean {
-    const prefix = `${dagId}\u0000`;
+    const prefix = dagPrefix(dagId);
     return (
       this.#origins.has(dagId) ||
       this.#queue.some((job) => job.order.dagId === dagId) ||
@@ -276,22 +281,18 @@ export class Worker {
 
   #pump(): void {
     const max = this.options.maxConcurrency ?? 64;
-    for (let i = 0; i < this.#queue.length && this.#running.size < max; ) {
-      const job = this.#queue[i] as Job;
-      if (!fitsNow(job.cost, this.options.capabilities, this.#used)) {
-        i++;
-        continue;
-      }
-      this.#queue.splice(i, 1);
-      void this.#run(job);
-    }
+    this.#queue.drain(
+      () => this.#running.size < max,
+      (job) => fitsNow(job.cost, this.options.capabilities, this.#used),
+      (job) => void this.#run(job),
+    );
     this.options.ports.loadChanged(this.load);
   }
 
   async #run(job: Job): Promise<void> {
     const { order } = job;
-    const key = `${order.dagId}\u0000${order.task.id}\u0000${order.attempt}`;
-    const controller = new AbortController();
+    const key = attemptKey(order.dagId, order.task.id, order.attempt);
+    const controller = this.#runController(order);
     this.#running.set(key, { job, controller });
     this.#used = addCosts(this.#used, job.cost);
     this.#report(job.from, order, { kind: 'started' });
@@ -340,10 +341,28 @@ export class Worker {
       this.#reportFailure(job, error);
     } finally {
       this.#running.delete(key);
+      this.#dropRunController(order, controller);
       this.#release(job);
       this.#used = addCosts(this.#used, negate(job.cost));
       this.#pump();
     }
+  }
+
+  #runController(order: TaskOrder): AbortController {
+    const entry = this.#runSignals.get(order.dagId);
+    if (entry !== undefined && entry.epoch === order.epoch && !entry.controller.signal.aborted) {
+      entry.users++;
+      return entry.controller;
+    }
+    const controller = new AbortController();
+    this.#runSignals.set(order.dagId, { epoch: order.epoch, controller, users: 1 });
+    return controller;
+  }
+
+  #dropRunController(order: TaskOrder, controller: AbortController): void {
+    const entry = this.#runSignals.get(order.dagId);
+    if (entry?.controller !== controller) return;
+    if (--entry.users === 0) this.#runSignals.delete(order.dagId);
   }
 
   #ran(order: TaskOrder, started: number, error?: unknown): void {
