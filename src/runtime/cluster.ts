@@ -1,4 +1,4 @@
-import type { Dag } from '../dag/index.ts';
+import type { Dag, Plan } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
@@ -122,10 +122,9 @@ export class Cluster {
    * Starts a run of the DAG from this node. A DAG whose id `new Dag()` generated, run for the
    * first time, starts at once (epoch 0); any other first asks the room (see {@link RunClaims}).
    */
-  submit(dag: Dag, options: SubmitOptions, fresh: boolean): RunHandle {
+  submit(dag: Dag, plan: Plan, options: SubmitOptions, fresh: boolean): RunHandle {
     if (this.runs.live(dag.id) !== undefined || this.claims.claiming(dag.id))
       throw new DagRunningError(dag.id);
-    const plan = dag.validate();
     if (options.ttl !== undefined) this.options.expiry?.touch(dag.id, options.ttl);
     const run = new Orchestrator(
       dag.id,

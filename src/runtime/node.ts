@@ -173,7 +173,7 @@ class Node implements HandoutNode {
     // The first run of a generated id needs nobody's leave: no earlier run of it exists.
     const fresh = hasGeneratedId(dag) && !submitted.has(dag);
     if (this.cluster !== undefined) {
-      const handle = this.cluster.submit(dag, options, fresh);
+      const handle = this.cluster.submit(dag, plan, options, fresh);
       submitted.add(dag);
       return handle;
     }

@@ -141,30 +141,27 @@ export class Orchestrator {
 
   /** Places and dispatches every ready task that can go now. */
   pump(): void {
-    if (this.#state !== 'running' || this.#epoch < 0 || this.#table.ready.length === 0) return;
-    let peers = this.ports.book.peers();
-    const ready = this.#table.ready;
-    this.#table.ready = [];
+    if (this.#state !== 'running' || this.#epoch < 0 || !this.#table.hasReady) return;
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
-    for (const slot of ready) {
-      if (slot.state !== 'ready') continue;
-      if (this.#table.inFlight >= cap) {
-        this.#table.ready.push(slot); // the run's own limit: wait for one of its tasks to end
-        continue;
-      }
+    let peers = this.ports.book.peers();
+    const waiting: Slot[] = [];
+    // The run's own limit: the rest wait for one of its tasks to end.
+    while (this.#table.inFlight < cap) {
+      const slot = this.#table.takeReady();
+      if (slot === undefined) break;
       const decision = this.#groups.decide(slot.task.id, peers);
       if (decision.kind === 'wait') {
-        this.#table.ready.push(slot);
+        waiting.push(slot);
         continue;
       }
       if (decision.kind === 'never') {
         this.#fail(decision.error, 'failed');
         return;
       }
-      const { peer } = decision;
-      this.#dispatch(slot, peer);
+      this.#dispatch(slot, decision.peer);
       peers = this.ports.book.peers(); // our claim changed that peer's load
     }
+    this.#table.putBack(waiting);
   }
 
   onReport(from: string, report: TaskReport): void {

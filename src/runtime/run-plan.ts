@@ -23,17 +23,14 @@ export function pinOf(plan: Plan, root: string): string | undefined {
 
 /** Each collocation group's cost, its members' costs merged (as Handoff does), by root. */
 export function groupCosts(plan: Plan): Map<string, Resources> {
-  const members = new Map<string, Resources[]>();
+  const out = new Map<string, Resources>();
   for (const [id, root] of plan.collocationRoot) {
-    if (plan.tasks.get(id)?.inline) continue;
-    members.set(root, [...(members.get(root) ?? []), plan.tasks.get(id)?.cost ?? {}]);
+    const task = plan.tasks.get(id);
+    if (task === undefined || task.inline) continue;
+    const sum = out.get(root);
+    out.set(root, sum === undefined ? task.cost : addCosts(sum, task.cost));
   }
-  return new Map(
-    [...members].map(([root, costs]) => [
-      root,
-      costs.length === 1 ? (costs[0] as Resources) : addCosts(...costs),
-    ]),
-  );
+  return out;
 }
 
 /** Bytes of a task's inputs each peer holds. */

@@ -44,8 +44,9 @@ export class TaskTable {
   readonly slots = new Map<string, Slot>();
   /** Results carried in reports, by task id. */
   readonly values = new Map<string, unknown>();
-  /** Slots ready to place, in the order they became ready (stale entries are skipped). */
-  ready: Slot[] = [];
+  /** Slots ready to place from `#head` on, in the order they became ready (stale ones skipped). */
+  #ready: Slot[] = [];
+  #head = 0;
   /** Tasks done (their result exists somewhere). */
   finished = 0;
   /** Results reported done whose durability is not confirmed yet. */
@@ -101,7 +102,31 @@ export class TaskTable {
   makeReady(slot: Slot): void {
     slot.state = 'ready';
     slot.peer = undefined;
-    this.ready.push(slot);
+    this.#ready.push(slot);
+  }
+
+  get hasReady(): boolean {
+    return this.#head < this.#ready.length;
+  }
+
+  /** The slot that has been ready longest, taken from the line. */
+  takeReady(): Slot | undefined {
+    while (this.#head < this.#ready.length) {
+      const slot = this.#ready[this.#head++] as Slot;
+      if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
+        this.#ready = this.#ready.slice(this.#head);
+        this.#head = 0;
+      }
+      if (slot.state === 'ready') return slot;
+    }
+    return undefined;
+  }
+
+  /** Slots taken that cannot go yet go back to the front of the line, in their order. */
+  putBack(slots: readonly Slot[]): void {
+    if (slots.length === 0) return;
+    this.#ready = slots.concat(this.#ready.slice(this.#head));
+    this.#head = 0;
   }
 
   /** An attempt in flight will not report: the task goes back to wait for its inputs or a peer. */

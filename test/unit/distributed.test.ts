@@ -398,3 +398,28 @@ describe('long chains and wide fan-ins', () => {
     expect((await a.execute(fan, { collect: 'sinks' })).results).toEqual({ sum: 10_000 });
   }, 60_000);
 });
+
+describe('maxConcurrency across the room', () => {
+  it('bounds the run’s tasks in flight on all peers together, and runs every task once', async () => {
+    let now = 0;
+    let top = 0;
+    const ran: number[] = [];
+    const s = await swarm(['a', 'b', 'c'], {
+      ...functions,
+      slow: async (i: number) => {
+        top = Math.max(top, ++now);
+        ran.push(i);
+        await new Promise((r) => setTimeout(r, 1));
+        now--;
+        return i;
+      },
+    });
+    current = s;
+    const dag = new Dag();
+    for (let i = 0; i < 300; i++) dag.add({ id: `t${i}`, fn: 'slow', extraArgs: [i] });
+    const { results } = await s.byId('a').execute(dag, { maxConcurrency: 3 });
+    expect(top).toBe(3);
+    expect(ran.toSorted((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(Object.values(results)).toHaveLength(300);
+  }, 30_000);
+});
