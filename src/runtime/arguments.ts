@@ -44,31 +44,51 @@ export interface Resolved {
   readonly serialized: boolean;
 }
 
-/** Every scheduled producer's value a task needs: memory, own store, then the holders. */
-export async function resolveArguments(
+/** A task's resolved arguments, and the ones fetched from other peers on the way. */
+export interface ResolvedArguments {
+  readonly values: Map<string, Resolved>;
+  readonly fetched: Fetch[];
+}
+
+/**
+ * Every scheduled producer's value a task needs: memory, own store, then the holders. At once
+ * (no promise) when every one is in memory; `abort.signal` is only read when one is not.
+ */
+export function resolveArguments(
   ports: ArgumentPorts,
   job: ArgumentJob,
-  signal: AbortSignal,
+  abort: { readonly signal: AbortSignal },
   wait = false,
-): Promise<{ values: Map<string, Resolved>; fetched: Fetch[] }> {
+): ResolvedArguments | Promise<ResolvedArguments> {
   const { order } = job;
   const values = new Map<string, Resolved>();
   const fetched: Fetch[] = [];
-  const edges = [order.task, ...order.inline].flatMap((t) =>
-    t.args.map((edge) => ({ edge, consumer: t })),
-  );
-  const inlineIds = new Set(order.inline.map((t) => t.id));
-  await Promise.all(
-    edges
-      .filter(({ edge }) => !inlineIds.has(edge.from))
-      .map(async ({ edge, consumer }) => {
-        const key = valueKey(edge);
-        if (values.has(key)) return;
-        values.set(key, { value: undefined, from: ports.id, serialized: false });
-        values.set(key, await argument(ports, job, edge, consumer.id, fetched, signal, wait));
-      }),
-  );
-  return { values, fetched };
+  const rest: { edge: ArgEdge; consumer: Task }[] = [];
+  const inline = order.inline.length === 0 ? undefined : new Set(order.inline.map((t) => t.id));
+  for (const consumer of [order.task, ...order.inline]) {
+    for (const edge of consumer.args) {
+      if (inline?.has(edge.from)) continue;
+      const key = valueKey(edge);
+      if (values.has(key)) continue;
+      const hot = ports.cache.get(order.dagId, edge.from);
+      if (hot !== undefined) {
+        values.set(key, { value: hot.value, from: ports.id, serialized: false });
+        continue;
+      }
+      values.set(key, { value: undefined, from: ports.id, serialized: false });
+      rest.push({ edge, consumer });
+    }
+  }
+  if (rest.length === 0) return { values, fetched };
+  const { signal } = abort;
+  return Promise.all(
+    rest.map(async ({ edge, consumer }) => {
+      values.set(
+        valueKey(edge),
+        await argument(ports, job, edge, consumer.id, fetched, signal, wait),
+      );
+    }),
+  ).then(() => ({ values, fetched }));
 }
 
 async function argument(
@@ -141,19 +161,12 @@ export function valueKey(edge: ArgEdge): string {
 export function attemptEnv(
   order: TaskOrder,
   values: Map<string, Resolved>,
-  signal: AbortSignal,
+  abort: { readonly signal: AbortSignal },
   worker: { readonly id: string; readonly functions: FunctionRegistry },
 ): AttemptEnv {
-  const tasks = new Map<string, Task>([
-    [order.task.id, order.task],
-    ...order.inline.map((t) => [t.id, t] as const),
-  ]);
-  for (const t of [order.task, ...order.inline]) {
-    for (const { from } of t.args) {
-      // Scheduled producers appear only as ids; a stub lets attempt() see they are not inline.
-      if (!tasks.has(from)) tasks.set(from, { ...order.task, id: from, inline: false });
-    }
-  }
+  // Scheduled producers are left out: attempt() takes a producer it does not find as one.
+  const tasks = new Map<string, Task>([[order.task.id, order.task]]);
+  for (const t of order.inline) tasks.set(t.id, t);
   const resolved = (taskId: string, edge: ArgEdge) =>
     values.get(valueKey({ ...edge, from: taskId }));
   return {
@@ -161,7 +174,9 @@ export function attemptEnv(
     nodeId: worker.id,
     tasks,
     functions: worker.functions,
-    signal,
+    get signal() {
+      return abort.signal; // made when first asked for
+    },
     value: (taskId, edge) => resolved(taskId, edge)?.value,
     serializedRemotely: (taskId, edge) => resolved(taskId, edge)?.serialized === true,
     holder: (taskId) => {

@@ -14,7 +14,7 @@ import {
 export interface AttemptEnv {
   readonly dagId: string;
   readonly nodeId: string;
-  /** The task and every producer it may evaluate or name (inline ones in full). */
+  /** The task and the inline producers it evaluates; a producer missing here is scheduled. */
   readonly tasks: ReadonlyMap<string, Task>;
   readonly functions: FunctionRegistry;
   readonly signal: AbortSignal;
@@ -141,18 +141,19 @@ function resolveEdge(
   edge: ArgEdge,
   inlineValues: Map<string, unknown>,
 ): unknown {
-  const producer = env.tasks.get(edge.from) as Task;
-  let value = producer.inline
-    ? evaluateInline(env, producer, inlineValues)
-    : env.value(producer.id, edge);
+  const known = env.tasks.get(edge.from);
+  const inline = known?.inline === true;
+  let value = inline
+    ? evaluateInline(env, known as Task, inlineValues)
+    : env.value(edge.from, edge);
   if (edge.serialize === undefined && edge.deserialize === undefined) return value;
-  const remote = !producer.inline && env.serializedRemotely?.(producer.id, edge) === true;
+  const remote = !inline && env.serializedRemotely?.(edge.from, edge) === true;
 
   const context: EdgeContext = {
     dagId: env.dagId,
-    producerTaskId: producer.id,
+    producerTaskId: edge.from,
     consumerTaskId: consumer.id,
-    producer: producer.inline ? env.nodeId : env.holder(producer.id),
+    producer: inline ? env.nodeId : env.holder(edge.from),
     consumer: env.nodeId,
     signal: env.signal,
   };

@@ -2,38 +2,30 @@ import { attemptKey, dagPrefix, dataKey } from '../data/keys.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
-import { AllocationError, UnknownFunctionError } from '../errors.ts';
+import { AllocationError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
-import {
-  type ArgumentPorts,
-  attemptEnv,
-  LostInputError,
-  type Resolved,
-  resolveArguments,
-} from './arguments.ts';
+import type { ArgumentPorts } from './arguments.ts';
+import { resolveArguments } from './arguments.ts';
 import { Arrivals } from './arrivals.ts';
-import { attempt, isPromise } from './attempt.ts';
+import {
+  AttemptAbort,
+  type AttemptHost,
+  type DistributiveReport,
+  failure,
+  type Job,
+  runAttempt,
+} from './attempt-run.ts';
 import type { Epochs } from './epochs.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { JobQueue } from './job-queue.ts';
-import {
-  type AttemptKey,
-  type Fetch,
-  type Load,
-  sizeOf,
-  type TaskOrder,
-  type TaskReport,
-} from './messages.ts';
+import type { AttemptKey, Load, TaskOrder, TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
 
 /** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
 const MAX_ORIGINS = 10_000;
 /** Ended runs remembered, so late work of theirs is discarded. */
 const MAX_ENDED = 1000;
-
-/** Results at most this large ride along with the completion report. */
-export const SMALL_RESULT_BYTES = 16 * 1024;
 
 /** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
 export interface WorkerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
@@ -54,18 +46,6 @@ export interface WorkerOptions {
   readonly ports: WorkerPorts;
 }
 
-interface Job {
-  readonly from: string;
-  readonly order: TaskOrder;
-  readonly cost: Resources;
-  /** Arguments an early task fetched while it waited, reported with its result. */
-  prefetched?: Fetch[];
-  /** Their values, used when it runs: a value too big for the cache is not fetched twice. */
-  inputs?: Map<string, Resolved> | undefined;
-  /** It ended here (ran, failed, dropped): counted out of `making`. */
-  released?: boolean;
-}
-
 /**
  * Runs tasks for any orchestrator, never more than its capacity allows (the rest queue, whoever
  * sent them), resolving each argument from memory, its own store, or straight from the peer that
@@ -73,15 +53,7 @@ interface Job {
  */
 export class Worker {
   readonly #queue = new JobQueue<Job>();
-  readonly #running = new Map<string, { job: Job; controller: AbortController }>();
-  /**
-   * One controller per run with attempts running here: a run is cancelled whole, so its
-   * attempts share one signal (a controller per attempt cost more than a trivial task).
-   */
-  readonly #runSignals = new Map<
-    string,
-    { epoch: number; controller: AbortController; users: number }
-  >();
+  readonly #running = new Map<string, { job: Job; abort: AttemptAbort }>();
   /** The last run of each DAG that ended here (its late work is discarded), by dagId. */
   readonly #ended = new Map<string, number>();
   /** The orchestrator and run of each DAG this worker has work for, until that run is over. */
@@ -97,6 +69,7 @@ export class Worker {
   readonly #argumentPorts: ArgumentPorts;
 
   readonly #arrivals: Arrivals;
+  readonly #host: AttemptHost;
 
   constructor(readonly options: WorkerOptions) {
     const { id, cache, store, ports } = options;
@@ -113,6 +86,17 @@ export class Worker {
       keep: (dagId, epoch, dataId, value, bytes) =>
         this.#keep(dagId, epoch, dataId, value, bytes) ?? Promise.resolve(),
       waitFor: (dagId, dataId, signal) => this.waitFor(dagId, dataId, signal),
+    };
+    this.#host = {
+      id,
+      functions: options.functions,
+      argumentPorts: this.#argumentPorts,
+      ended: (order) => this.#isEnded(order),
+      ran: (order, started, error) => this.#ran(order, started, error),
+      keep: (order, value, bytes) =>
+        this.#keep(order.dagId, order.epoch, order.task.id, value, bytes),
+      report: (job, fields) => this.#report(job.from, job.order, fields),
+      finished: (job) => this.#finished(job),
     };
   }
 
@@ -173,14 +157,14 @@ export class Worker {
       const { values, fetched } = await resolveArguments(
         this.#argumentPorts,
         job,
-        controller.signal,
+        controller,
         true,
       );
       job.prefetched = fetched;
       job.inputs = values;
     } catch (error) {
       this.#release(job);
-      if (!controller.signal.aborted) this.#reportFailure(job, error);
+      if (!controller.signal.aborted) this.#report(job.from, job.order, failure(error));
       return;
     } finally {
       if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
@@ -215,8 +199,8 @@ export class Worker {
     if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
     for (const job of this.#queue.remove((job) => ends(job.order))) this.#release(job);
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
-    for (const { job, controller } of this.#running.values()) {
-      if (ends(job.order)) controller.abort(reason);
+    for (const { job, abort } of this.#running.values()) {
+      if (ends(job.order)) abort.abort(reason);
     }
     for (const { order, controller } of this.#waiting.values()) {
       if (ends(order)) controller.abort(reason);
@@ -289,80 +273,21 @@ export class Worker {
     this.options.ports.loadChanged(this.load);
   }
 
-  async #run(job: Job): Promise<void> {
+  #run(job: Job): void {
     const { order } = job;
-    const key = attemptKey(order.dagId, order.task.id, order.attempt);
-    const controller = this.#runController(order);
-    this.#running.set(key, { job, controller });
-    this.#used = addCosts(this.#used, job.cost);
-    this.#report(job.from, order, { kind: 'started' });
-    let started: number | undefined;
-    try {
-      const { inputs } = job;
-      job.inputs = undefined;
-      const { values, fetched: now } =
-        inputs === undefined
-          ? await resolveArguments(this.#argumentPorts, job, controller.signal)
-          : { values: inputs, fetched: [] };
-      const fetched = [...(job.prefetched ?? []), ...now];
-      started = performance.now();
-      // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
-      const value = await untilAborted(
-        attempt(
-          attemptEnv(order, values, controller.signal, this.options),
-          order.task,
-          order.attempt,
-          order.timeout,
-        ),
-        controller.signal,
-      );
-      if (controller.signal.aborted || this.#isEnded(order)) return;
-      this.#ran(order, started);
-      const bytes = sizeOf(value);
-      const write = this.#keep(order.dagId, order.epoch, order.task.id, value, bytes);
-      if (write === undefined) return; // a later run of the DAG began here meanwhile
-      const small = bytes <= SMALL_RESULT_BYTES;
-      this.#report(job.from, order, {
-        kind: 'done',
-        bytes,
-        hasValue: small,
-        ...(small ? { value } : {}),
-        fetched,
-      });
-      // Durability is reported on its own, off the critical path: dependents need not wait for it.
-      write.then(
-        () => this.#report(job.from, order, { kind: 'stored' }),
-        (error: unknown) =>
-          this.#report(job.from, order, { kind: 'unstored', error: errorInfo(error) }),
-      );
-    } catch (error) {
-      if (controller.signal.aborted) return;
-      if (started !== undefined) this.#ran(order, started, error);
-      this.#reportFailure(job, error);
-    } finally {
-      this.#running.delete(key);
-      this.#dropRunController(order, controller);
-      this.#release(job);
-      this.#used = addCosts(this.#used, negate(job.cost));
-      this.#pump();
-    }
+    const abort = new AttemptAbort();
+    this.#running.set(attemptKey(order.dagId, order.task.id, order.attempt), { job, abort });
+    if (!isFree(job.cost)) this.#used = addCosts(this.#used, job.cost);
+    runAttempt(this.#host, job, abort);
   }
 
-  #runController(order: TaskOrder): AbortController {
-    const entry = this.#runSignals.get(order.dagId);
-    if (entry !== undefined && entry.epoch === order.epoch && !entry.controller.signal.aborted) {
-      entry.users++;
-      return entry.controller;
-    }
-    const controller = new AbortController();
-    this.#runSignals.set(order.dagId, { epoch: order.epoch, controller, users: 1 });
-    return controller;
-  }
-
-  #dropRunController(order: TaskOrder, controller: AbortController): void {
-    const entry = this.#runSignals.get(order.dagId);
-    if (entry?.controller !== controller) return;
-    if (--entry.users === 0) this.#runSignals.delete(order.dagId);
+  /** The attempt is over, whatever its outcome: its place is free. */
+  #finished(job: Job): void {
+    const { order } = job;
+    this.#running.delete(attemptKey(order.dagId, order.task.id, order.attempt));
+    this.#release(job);
+    if (!isFree(job.cost)) this.#used = addCosts(this.#used, negate(job.cost));
+    this.#pump();
   }
 
   #ran(order: TaskOrder, started: number, error?: unknown): void {
@@ -376,16 +301,6 @@ export class Worker {
       ...(error === undefined
         ? {}
         : { error: error instanceof Error ? error.message : String(error) }),
-    });
-  }
-
-  #reportFailure(job: Job, error: unknown): void {
-    const lost = error instanceof LostInputError ? error.lost : undefined;
-    this.#report(job.from, job.order, {
-      kind: 'failed',
-      error: errorInfo(error instanceof LostInputError ? error.cause : error),
-      retryable: !(error instanceof UnknownFunctionError),
-      lost,
     });
   }
 
@@ -429,19 +344,9 @@ export class Worker {
   }
 }
 
-type DistributiveReport = TaskReport extends infer R
-  ? R extends TaskReport
-    ? Omit<R, 'dagId' | 'taskId' | 'attempt'>
-    : never
-  : never;
-
-function untilAborted(outcome: unknown, signal: AbortSignal): unknown {
-  if (!isPromise(outcome)) return outcome;
-  return new Promise((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    outcome.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
+function isFree(cost: Resources): boolean {
+  for (const _ in cost) return false;
+  return true;
 }
 
 function negate(cost: Resources): Resources {
