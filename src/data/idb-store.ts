@@ -117,9 +117,13 @@ class IndexedDbStore implements ResultStore {
   }
 
   async get(dagId: string, dataId: string): Promise<unknown> {
-    const found = await this.#read('get', dagId, dataId, (os) => readItem(os, dagId, dataId));
+    const found = await this.find(dagId, dataId);
     if (found === undefined) throw new DataNotFoundError(dagId, dataId);
     return found.value;
+  }
+
+  find(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
+    return this.#read('get', dagId, dataId, (os) => readItem(os, dagId, dataId));
   }
 
   async openParts(dagId: string, dataId: string): Promise<StoredParts | undefined> {

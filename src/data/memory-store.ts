@@ -25,6 +25,10 @@ export function createMemoryStore(name = 'memory'): ResultStore {
       return done;
     },
     has: async (dagId, dataId) => dags.get(dagId)?.has(dataId) ?? false,
+    async find(dagId, dataId) {
+      const items = dags.get(dagId);
+      return items?.has(dataId) ? { value: items.get(dataId) } : undefined;
+    },
     async delete(dagId, dataId) {
       const items = dags.get(dagId);
       items?.delete(dataId);

@@ -96,6 +96,16 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
       );
     }
   };
+  const read = (dagId: string, dataId: string): { value: unknown } | undefined => {
+    const value = sql.get.get(dagId, dataId) as Buffer | undefined;
+    if (value === undefined) return undefined;
+    const record: unknown = deserialize(value);
+    return {
+      value: isHead(record)
+        ? assemble(record, sql.parts.iterate(dagId, dataId) as Iterable<Buffer>)
+        : record,
+    };
+  };
   return {
     name: `sqlite:${path}`,
     put(dagId, dataId, value) {
@@ -122,13 +132,11 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     },
     get: (dagId, dataId) =>
       guard('get', dagId, dataId, () => {
-        const value = sql.get.get(dagId, dataId) as Buffer | undefined;
-        if (value === undefined) throw new DataNotFoundError(dagId, dataId);
-        const record: unknown = deserialize(value);
-        return isHead(record)
-          ? assemble(record, sql.parts.iterate(dagId, dataId) as Iterable<Buffer>)
-          : record;
+        const found = read(dagId, dataId);
+        if (found === undefined) throw new DataNotFoundError(dagId, dataId);
+        return found.value;
       }),
+    find: (dagId, dataId) => guard('get', dagId, dataId, () => read(dagId, dataId)),
     openParts: (dagId, dataId) =>
       guard('get', dagId, dataId, () => {
         const value = sql.get.get(dagId, dataId) as Buffer | undefined;

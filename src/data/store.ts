@@ -12,6 +12,12 @@ export interface ResultStore {
   /** Stores a value; resolves once it is durable. Rejects with `StorageError`. */
   put(dagId: string, dataId: string, value: unknown): Promise<void>;
   has(dagId: string, dataId: string): Promise<boolean>;
+  /**
+   * The value under `[dagId, dataId]` as `{ value }`, or undefined when there is none: one read
+   * that tells a missing item from a stored `undefined`. Optional: without it, `findValue` asks
+   * `has`, then `get`.
+   */
+  find?(dagId: string, dataId: string): Promise<{ value: unknown } | undefined>;
   delete(dagId: string, dataId: string): Promise<void>;
   /** Removes every item of one DAG; others are untouched. */
   clearDag(dagId: string): Promise<void>;
@@ -26,4 +32,15 @@ export interface ResultStore {
   openParts?(dagId: string, dataId: string): Promise<StoredParts | undefined>;
   /** Waits for pending writes, then releases the store. */
   close(): Promise<void>;
+}
+
+/** A value in the store, or undefined when there is none: one read where the store has `find`. */
+export async function findValue(
+  store: ResultStore,
+  dagId: string,
+  dataId: string,
+): Promise<{ value: unknown } | undefined> {
+  if (store.find !== undefined) return store.find(dagId, dataId);
+  if (!(await store.has(dagId, dataId))) return undefined;
+  return { value: await store.get(dagId, dataId) };
 }

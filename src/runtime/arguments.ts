@@ -1,5 +1,5 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
-import type { ResultStore } from '../data/store.ts';
+import { findValue, type ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { DataNotFoundError } from '../errors.ts';
 import type { AttemptEnv } from './attempt.ts';
@@ -111,7 +111,8 @@ async function argument(
   // The store is only worth a transaction when the value may be here: the orchestrator lists
   // this node as a holder, or lists nobody.
   if (listed === undefined || listed.length === 0 || listed.includes(id)) {
-    if (await store.has(dagId, edge.from)) return here(await store.get(dagId, edge.from));
+    const stored = await findValue(store, dagId, edge.from);
+    if (stored !== undefined) return here(stored.value);
   }
   let holders = (locations[edge.from] ?? []).filter((h) => h !== id);
   if (holders.length === 0)

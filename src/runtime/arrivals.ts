@@ -1,5 +1,5 @@
 import { dagPrefix, dataKey } from '../data/keys.ts';
-import type { ResultStore } from '../data/store.ts';
+import { findValue, type ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 
 interface Waiter {
@@ -40,12 +40,11 @@ export class Arrivals {
       // behind pending writes, so it is not made for values about to come anyway.
       const stillWaiting = () => (this.#waiters.get(key) ?? []).includes(waiter);
       if (!this.making(dagId, dataId)) {
-        this.store.has(dagId, dataId).then(
-          async (has) => {
-            if (!has || !stillWaiting()) return;
-            const value = await this.store.get(dagId, dataId);
+        findValue(this.store, dagId, dataId).then(
+          (found) => {
+            if (found === undefined || !stillWaiting()) return;
             this.#remove(key, waiter);
-            resolve(value);
+            resolve(found.value);
           },
           () => undefined, // a failing store: the value may still be kept later
         );

@@ -103,6 +103,8 @@ describe.each([
     expect(back.samples).toBeInstanceOf(Float64Array);
     expect(back.samples).toEqual(value.samples);
     expect(await store.has('d', 'big')).toBe(true);
+    const found = (await store.find?.('d', 'big')) as { value: ReturnType<typeof big> };
+    expect(found.value.samples).toEqual(value.samples);
     expect((await store.keys('d')).sort()).toEqual(['big', 'small']); // each value once
     expect(await store.dags()).toEqual(['d']);
     await store.close();

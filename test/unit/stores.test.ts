@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { findValue } from '../../src/data/store.ts';
 import {
   createIndexedDbStore,
   createMemoryStore,
@@ -52,6 +53,17 @@ describe.each(Object.entries(stores))('%s store', (_, make) => {
     const error = await rejection(store.get('d', 'missing'));
     expect(error).toBeInstanceOf(DataNotFoundError);
     expect(error).toMatchObject({ dagId: 'd', dataId: 'missing' });
+    // find tells the two apart in one read, and findValue does so for a store without it.
+    expect(await store.find?.('d', 'u')).toEqual({ value: undefined });
+    expect(await store.find?.('d', 'missing')).toBeUndefined();
+    const without = {
+      has: (d: string, i: string) => store.has(d, i),
+      get: (d: string, i: string) => store.get(d, i),
+    } as ResultStore;
+    for (const s of [store, without]) {
+      expect(await findValue(s, 'd', 'u')).toEqual({ value: undefined });
+      expect(await findValue(s, 'd', 'missing')).toBeUndefined();
+    }
   });
 
   it('deletes one item and clears one DAG without touching others', async () => {
