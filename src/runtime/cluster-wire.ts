@@ -1,18 +1,7 @@
 import { DagRunningError } from '../errors.ts';
+import { call, serve } from './calls.ts';
 import type { Cluster } from './cluster.ts';
-import { WAIT_TIMEOUT_MS } from './data-service.ts';
-import {
-  Method,
-  parseAttempt,
-  parseBatch,
-  parseClaim,
-  parseDagId,
-  parseKey,
-  parseLoad,
-  parseRun,
-  type TaskReport,
-  Topic,
-} from './messages.ts';
+import { parseBatch, parseLoad, parseRun, type TaskReport, Topic } from './messages.ts';
 import type { WorkerPorts } from './worker.ts';
 
 /**
@@ -37,8 +26,7 @@ export function listen(cluster: Cluster): (() => void)[] {
   const refuse = (from: string, detail: string) =>
     cluster.dropped.emit('dropped', { from, reason: 'unauthorized', detail });
   cluster.data.serve();
-  rpc.handle(Method.clear, async (body, from) => {
-    const dagId = parseDagId(body);
+  serve(rpc, 'data.clear', async ({ dagId }, from) => {
     // Only a run's orchestrator ends it: a clear from anyone else waits for the run to end.
     if (cluster.isRunning(dagId) || cluster.claims.claiming(dagId))
       throw new DagRunningError(dagId, `it runs on peer ${options.id}`);
@@ -50,16 +38,10 @@ export function listen(cluster: Cluster): (() => void)[] {
     await cluster.clearHere(dagId);
     return true;
   });
-  rpc.handle(Method.locate, (body) => {
-    const { dagId, dataId } = parseKey(body);
-    return cluster.runs.locate(dagId, dataId);
-  });
-  rpc.handle(Method.claim, (body) => {
-    const { dagId, ticket } = parseClaim(body);
-    return cluster.claims.answer(dagId, ticket);
-  });
-  rpc.handle(Method.status, (body) => cluster.runs.status(parseDagId(body)) ?? null);
-  rpc.handle(Method.has, (body) => worker.has(parseAttempt(body)));
+  serve(rpc, 'data.locate', ({ dagId, dataId }) => cluster.runs.locate(dagId, dataId));
+  serve(rpc, 'run.claim', ({ dagId, ticket }) => cluster.claims.answer(dagId, ticket));
+  serve(rpc, 'run.status', ({ dagId }) => cluster.runs.status(dagId) ?? null);
+  serve(rpc, 'run.has', (key) => worker.has(key));
   return [
     rpc.onNotify(
       Topic.batch,
@@ -98,26 +80,18 @@ export function workerPorts(
   return {
     report,
     fetch: (peer, dagId, epoch, dataId, serialize, wait) =>
-      rpc.request(
-        peer,
-        Method.get,
-        {
-          wait: wait === true,
-          dagId,
-          epoch,
-          dataId,
-          serialize: serialize?.fn,
-          consumerTaskId: serialize?.consumerTaskId,
-        },
-        // A waiting fetch lasts as long as its producer takes (a cancel ends it sooner); a big
-        // value takes as long as its bytes keep coming.
-        { timeoutMs: wait === true ? WAIT_TIMEOUT_MS : undefined, idle: true },
-      ),
-    locate: async (orchestrator, dagId, dataId) => {
-      if (orchestrator === options.id) return cluster.runs.locate(dagId, dataId);
-      const holders = await rpc.request(orchestrator, Method.locate, { dagId, dataId });
-      return Array.isArray(holders) ? holders.filter((h) => typeof h === 'string') : [];
-    },
+      cluster.data.fetch(peer, {
+        dagId,
+        epoch,
+        dataId,
+        serialize: serialize?.fn,
+        consumerTaskId: serialize?.consumerTaskId,
+        wait,
+      }),
+    locate: (orchestrator, dagId, dataId) =>
+      orchestrator === options.id
+        ? Promise.resolve(cluster.runs.locate(dagId, dataId))
+        : call(rpc, orchestrator, 'data.locate', { dagId, dataId }),
     laneTo: (peer) => options.transport.peers().find((p) => p.id === peer)?.lane,
     loadChanged: (load) => cluster.loadChanged(load),
   };

@@ -6,13 +6,14 @@ import { DagRunningError, UnknownDagError } from '../errors.ts';
 import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
+import { call } from './calls.ts';
 import { listen, workerPorts } from './cluster-wire.ts';
 import { DataService } from './data-service.ts';
 import { Epochs } from './epochs.ts';
 import type { Expiry } from './expiry.ts';
 import type { FunctionRegistry } from './functions.ts';
 import { LoadBook } from './load-book.ts';
-import { type AttemptKey, type Load, Method, type TaskReport, Topic } from './messages.ts';
+import { type AttemptKey, type Load, type TaskReport, Topic } from './messages.ts';
 import { Orchestrator } from './orchestrator.ts';
 import { type Batch, Outbox } from './outbox.ts';
 import { RoomRuns } from './room-runs.ts';
@@ -136,7 +137,7 @@ export class Cluster {
         over: (peers, dagId, epoch) => {
           for (const peer of peers) this.#outbox.over(peer, { dagId, epoch });
         },
-        fetch: (peer, dagId, epoch, dataId) => this.data.get(peer, dagId, epoch, dataId),
+        fetch: (peer, dagId, epoch, dataId) => this.data.fetch(peer, { dagId, epoch, dataId }),
       },
       options,
       fresh ? 0 : this.claims.claim(dag.id).then((epoch) => this.#announce(dag.id, epoch)),
@@ -269,7 +270,7 @@ export class Cluster {
     const has = async (peer: string, key: AttemptKey): Promise<boolean> =>
       peer === this.options.id
         ? this.worker.has(key)
-        : (await this.rpc.request(peer, Method.has, key, { timeoutMs: SWEEP_MS })) === true;
+        : call(this.rpc, peer, 'run.has', key, { timeoutMs: SWEEP_MS });
     for (const run of this.runs.running()) run.sweep(SILENT_MS, has);
   }
 

@@ -1,10 +1,10 @@
-import type { ResultStore } from '../data/store.ts';
+import { findValue, type ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { DataNotFoundError, RemoteError, RequestTimeoutError, UnknownDagError } from '../errors.ts';
 import type { Rpc } from '../net/rpc.ts';
+import { call, serve } from './calls.ts';
 import type { Epochs } from './epochs.ts';
 import { callHook, type EdgeContext, type FunctionRegistry, lookup } from './functions.ts';
-import { Method, parseGet, parseKey } from './messages.ts';
 import { streamedValue } from './streamed-value.ts';
 
 /** How long `result` waits for the room to say who holds an item. */
@@ -63,13 +63,14 @@ export class DataService {
     const answers = await Promise.all(
       this.ports.peers().map(async (peer) => {
         try {
-          const found = await this.ports.rpc.request(
+          const found = await call(
+            this.ports.rpc,
             peer,
-            Method.find,
+            'data.find',
             { dagId, dataId: taskId },
             { timeoutMs: FIND_TIMEOUT_MS },
           );
-          return { peer, ...parseFound(found) };
+          return { peer, ...found };
         } catch {
           return { peer, has: false, knowsDag: false, epoch: 0 };
         }
@@ -82,7 +83,7 @@ export class DataService {
     for (const { peer, has, epoch } of answers) {
       if (!has || epoch !== latest) continue;
       try {
-        return await this.get(peer, dagId, latest, taskId);
+        return await this.fetch(peer, { dagId, epoch: latest, dataId: taskId });
       } catch {
         // it went away or lost it meanwhile: try the next holder
       }
@@ -95,8 +96,8 @@ export class DataService {
   /** Answers `data.get` and `data.find` from the peers. */
   serve(): void {
     const { rpc, cache, store, functions, id } = this.ports;
-    rpc.handle(Method.get, async (body, from) => {
-      const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = parseGet(body);
+    serve(rpc, 'data.get', async (body, from) => {
+      const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = body;
       // Only values of the run asked about. Of a later run than the one here, only a waiting
       // request (an early consumer, whose producer's order is on its way) waits for it to come;
       // a request never wipes anything (only a run's orders and its start do).
@@ -139,8 +140,7 @@ export class DataService {
       };
       return callHook(hook, found.value, context, id);
     });
-    rpc.handle(Method.find, async (body) => {
-      const { dagId, dataId } = parseKey(body);
+    serve(rpc, 'data.find', async ({ dagId, dataId }) => {
       return {
         // Whether it is here, not the value: a big one takes seconds to read.
         has:
@@ -156,8 +156,7 @@ export class DataService {
   async read(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
     const hot = this.ports.cache.get(dagId, dataId);
     if (hot !== undefined) return hot;
-    if (!(await this.ports.store.has(dagId, dataId))) return undefined;
-    return { value: await this.ports.store.get(dagId, dataId) };
+    return findValue(this.ports.store, dagId, dataId);
   }
 
   /** The typed error for an item not here. */
@@ -168,23 +167,34 @@ export class DataService {
   }
 
   /**
-   * A value of run `epoch` from a peer (or here), with the peer's typed "not found" errors kept
-   * typed.
+   * A value of run `epoch` from a peer (or here): the one `data.get` client, used by workers for
+   * their inputs and by orchestrators and `result()` for results. The peer's typed "not found"
+   * errors stay typed. A waiting fetch lasts as long as its producer takes (a cancel ends it
+   * sooner); a big value as long as its bytes keep coming.
    */
-  async get(peer: string, dagId: string, epoch: number, dataId: string): Promise<unknown> {
-    if (peer === this.ports.id) {
+  async fetch(peer: string, request: FetchRequest, signal?: AbortSignal): Promise<unknown> {
+    const { dagId, epoch, dataId } = request;
+    if (peer === this.ports.id && request.serialize === undefined && request.wait !== true) {
       const here = await this.ports.epochs.here(dagId, epoch);
       const found = here === epoch ? await this.read(dagId, dataId) : undefined;
       if (found === undefined) throw this.missing(dagId, dataId);
       return found.value;
     }
+    const wait = request.wait === true;
     try {
-      // As long as its bytes keep coming: a big value takes a while.
-      return await this.ports.rpc.request(
+      return await call(
+        this.ports.rpc,
         peer,
-        Method.get,
-        { dagId, epoch, dataId },
-        { idle: true },
+        'data.get',
+        {
+          dagId,
+          epoch,
+          dataId,
+          serialize: request.serialize,
+          consumerTaskId: request.consumerTaskId,
+          wait,
+        },
+        { timeoutMs: wait ? WAIT_TIMEOUT_MS : undefined, idle: true, signal },
       );
     } catch (error) {
       if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
@@ -196,13 +206,14 @@ export class DataService {
   }
 }
 
-/** A `data.find` answer, checked where it arrives. */
-function parseFound(value: unknown): { has: boolean; knowsDag: boolean; epoch: number } {
-  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const epoch = v.epoch;
-  return {
-    has: v.has === true,
-    knowsDag: v.knowsDag === true,
-    epoch: typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0,
-  };
+/** What `DataService.fetch` asks a peer for. */
+export interface FetchRequest {
+  readonly dagId: string;
+  readonly epoch: number;
+  readonly dataId: string;
+  /** The producer's hook to turn the value with, there, for this consumer. */
+  readonly serialize?: string | undefined;
+  readonly consumerTaskId?: string | undefined;
+  /** Wait there for a value not made yet (an early task's input). */
+  readonly wait?: boolean | undefined;
 }

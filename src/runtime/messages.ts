@@ -2,6 +2,7 @@ import { normalizeTask } from '../dag/task.ts';
 import type { Task, TaskSpec } from '../dag/types.ts';
 import {
   DataNotFoundError,
+  type HandoutErrorCode,
   PeerGoneError,
   RemoteError,
   RequestTimeoutError,
@@ -26,23 +27,6 @@ export const Topic = {
   load: 'peer.load',
   /** orchestrator -> everyone: { dagId, epoch }: a new run of a DAG given by name begins */
   begin: 'run.begin',
-} as const;
-
-export const Method = {
-  /** { dagId, dataId, serialize?, consumerTaskId? } -> the value */
-  get: 'data.get',
-  /** { dagId, dataId } -> { has, knowsDag } */
-  find: 'data.find',
-  /** { dagId } -> { removed } */
-  clear: 'data.clear',
-  /** { dagId, dataId } -> holders the orchestrator's registry knows */
-  locate: 'data.locate',
-  /** { dagId, ticket } -> { running, epoch }: may the asker start a run of this DAG? */
-  claim: 'run.claim',
-  /** { dagId } -> the status of the run this peer orchestrates (or orchestrated), or null */
-  status: 'run.status',
-  /** AttemptKey -> boolean: does this worker still have that attempt (queued, waiting, running)? */
-  has: 'run.has',
 } as const;
 
 /** One attempt of one task of one run. */
@@ -161,13 +145,17 @@ export function isLoss(error: unknown): boolean {
     error instanceof UnknownDagError
   )
     return true;
-  return (
-    error instanceof RemoteError &&
-    ['data_not_found', 'unknown_dag', 'storage', 'peer_gone', 'node_closed'].includes(
-      error.remoteCode,
-    )
-  );
+  return error instanceof RemoteError && LOSS_CODES.has(error.remoteCode);
 }
+
+/** What a peer's failure to give a value means it is not there (the compiler checks each code). */
+const LOSS_CODES: ReadonlySet<string> = new Set<HandoutErrorCode>([
+  'data_not_found',
+  'unknown_dag',
+  'storage',
+  'peer_gone',
+  'node_closed',
+]);
 
 export class BadMessage extends Error {
   override name = 'BadMessage';

@@ -1,13 +1,10 @@
 import { DagRunningError, PeerGoneError, RemoteError } from '../errors.ts';
 import type { Rpc } from '../net/rpc.ts';
-import { Method } from './messages.ts';
-import type { RunState, RunStatus, TaskState } from './run-handle.ts';
+import { call, type EpochStatus } from './calls.ts';
+import type { RunStatus } from './run-handle.ts';
 
 /** How long a peer may take to say what it knows of a run. */
 const ASK_TIMEOUT_MS = 5000;
-
-/** A run's status with the epoch that tells the latest run of a DAG from earlier ones. */
-export type EpochStatus = RunStatus & { readonly epoch: number };
 
 export interface RoomRunsPorts {
   readonly id: string;
@@ -47,13 +44,12 @@ export class RoomRuns {
    */
   async live(origin: { from: string; epoch: number }, dagId: string): Promise<boolean> {
     try {
-      const answer = parseStatus(
-        await this.ports.rpc.request(
-          origin.from,
-          Method.status,
-          { dagId },
-          { timeoutMs: ASK_TIMEOUT_MS },
-        ),
+      const answer = await call(
+        this.ports.rpc,
+        origin.from,
+        'run.status',
+        { dagId },
+        { timeoutMs: ASK_TIMEOUT_MS },
       );
       return answer?.state === 'running' && answer.epoch === origin.epoch;
     } catch (error) {
@@ -70,12 +66,7 @@ export class RoomRuns {
     const refusals = await Promise.all(
       this.ports.peers().map(async (peer) => {
         try {
-          await this.ports.rpc.request(
-            peer,
-            Method.clear,
-            { dagId },
-            { timeoutMs: ASK_TIMEOUT_MS },
-          );
+          await call(this.ports.rpc, peer, 'data.clear', { dagId }, { timeoutMs: ASK_TIMEOUT_MS });
           return undefined;
         } catch (error) {
           return error instanceof RemoteError && error.remoteCode === 'dag_running'
@@ -93,14 +84,14 @@ export class RoomRuns {
     const answers = await Promise.all(
       this.ports.peers().map(async (peer) => {
         try {
-          const answer = await this.ports.rpc.request(
+          const status = await call(
+            this.ports.rpc,
             peer,
-            Method.status,
+            'run.status',
             { dagId },
             { timeoutMs: ASK_TIMEOUT_MS },
           );
-          const status = parseStatus(answer);
-          return status === undefined ? undefined : { peer, status };
+          return status === null ? undefined : { peer, status };
         } catch {
           return undefined; // gone or silent: it cannot be running anything we could wait for
         }
@@ -108,28 +99,4 @@ export class RoomRuns {
     );
     return answers.filter((a) => a !== undefined);
   }
-}
-
-const RUN_STATES = new Set<RunState>(['running', 'done', 'failed', 'cancelled']);
-const TASK_STATES = new Set<TaskState>(['waiting', 'ready', 'placed', 'running', 'done', 'failed']);
-
-/** A `run.status` answer, checked where it arrives; undefined for "no such run here". */
-export function parseStatus(value: unknown): EpochStatus | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const v = value as Record<string, unknown>;
-  if (typeof v.dagId !== 'string' || !RUN_STATES.has(v.state as RunState)) return undefined;
-  if (typeof v.epoch !== 'number' || !Number.isSafeInteger(v.epoch)) return undefined;
-  if (typeof v.tasks !== 'object' || v.tasks === null) return undefined;
-  const tasks: Record<string, { state: TaskState; peer: string | undefined; failures: number }> =
-    {};
-  for (const [id, t] of Object.entries(v.tasks as Record<string, unknown>)) {
-    const task = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
-    if (!TASK_STATES.has(task.state as TaskState)) return undefined;
-    tasks[id] = {
-      state: task.state as TaskState,
-      peer: typeof task.peer === 'string' ? task.peer : undefined,
-      failures: typeof task.failures === 'number' ? task.failures : 0,
-    };
-  }
-  return { dagId: v.dagId, state: v.state as RunState, tasks, epoch: v.epoch };
 }

@@ -1,5 +1,5 @@
+import type { EpochStatus } from './calls.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import type { EpochStatus } from './room-runs.ts';
 import type { RunState, RunStatus } from './run-handle.ts';
 
 /** Finished runs kept for `status` (the oldest go first). */

@@ -1,22 +1,12 @@
 import { DagRunningError } from '../errors.ts';
 import type { Rpc } from '../net/rpc.ts';
+import { type ClaimAnswer, call } from './calls.ts';
 import type { Epochs } from './epochs.ts';
-import { Method } from './messages.ts';
 
 /** How long a peer may take to answer a claim; one that does not is taken as not running it. */
 const CLAIM_TIMEOUT_MS = 5000;
 /** A "yes" given to another peer's claim counts this long (its claim settles well before). */
 const GRANT_MS = 3 * CLAIM_TIMEOUT_MS;
-
-/** What a peer answers a claim. */
-export interface ClaimAnswer {
-  /** It runs the DAG now, as its orchestrator. */
-  readonly running: boolean;
-  /** It is asking the room itself, with this ticket. */
-  readonly claiming: string | null;
-  /** The DAG's epoch there. */
-  readonly epoch: number;
-}
 
 export interface ClaimPorts {
   readonly rpc: Rpc;
@@ -88,13 +78,13 @@ export class RunClaims {
 
   async #ask(peer: string, dagId: string, ticket: string): Promise<ClaimAnswer> {
     try {
-      const answer = await this.ports.rpc.request(
+      return await call(
+        this.ports.rpc,
         peer,
-        Method.claim,
+        'run.claim',
         { dagId, ticket },
         { timeoutMs: CLAIM_TIMEOUT_MS },
       );
-      return parseAnswer(answer);
     } catch {
       // Gone or silent: it is leaving the room, and cannot start anything meanwhile.
       return { running: false, claiming: null, epoch: 0 };
@@ -112,15 +102,4 @@ export class RunClaims {
       this.#granted.delete(this.#granted.keys().next().value as string);
     return granted;
   }
-}
-
-/** A claim answer, checked where it arrives. */
-function parseAnswer(value: unknown): ClaimAnswer {
-  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
-  const epoch = v.epoch;
-  return {
-    running: v.running === true,
-    claiming: typeof v.claiming === 'string' && v.claiming.length <= 64 ? v.claiming : null,
-    epoch: typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0 ? epoch : 0,
-  };
 }

@@ -10,7 +10,8 @@ import {
   type PeerJsTransportOptions,
 } from '../../../src/net/peerjs-transport.ts';
 import { Rpc } from '../../../src/net/rpc.ts';
-import { Method, Topic } from '../../../src/runtime/messages.ts';
+import { Method } from '../../../src/runtime/calls.ts';
+import { Topic } from '../../../src/runtime/messages.ts';
 import * as shared from './functions.ts';
 
 /** Gates tasks wait on in this tab, opened by the test. */
