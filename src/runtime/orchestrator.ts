@@ -1,6 +1,7 @@
 import type { Plan } from '../dag/index.ts';
 import { Emitter } from '../emitter.ts';
 import { CancelledError, RemoteError, StorageError, TaskFailedError } from '../errors.ts';
+import { gather } from './gather.ts';
 import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
 import type { RunResult } from './local-run.ts';
@@ -182,7 +183,7 @@ export class Orchestrator {
     if (slot.state !== 'placed' && slot.state !== 'running') return;
     switch (report.kind) {
       case 'started':
-        slot.state = 'running';
+        this.#table.start(slot);
         this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return;
       case 'done':
@@ -257,12 +258,7 @@ export class Orchestrator {
 
   #dispatch(slot: Slot, peer: string, early = false): void {
     const { task } = slot;
-    slot.state = 'placed';
-    slot.peer = peer;
-    slot.early = early;
-    slot.attempt++;
-    slot.heardAt = Date.now();
-    this.#table.inFlight++;
+    this.#table.place(slot, peer, early);
     this.#participants.add(peer);
     this.ports.book.claim(peer, task.cost);
     const locations: Record<string, string[]> = {};
@@ -313,9 +309,7 @@ export class Orchestrator {
   #succeeded(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'done' }>): void {
     const id = slot.task.id;
     this.ports.book.release(from, slot.task.cost);
-    this.#table.inFlight--;
-    slot.state = 'done';
-    this.#table.unstored++;
+    this.#table.finish(slot);
     hold(this.registry, id, from, report.bytes);
     if (report.hasValue) this.#table.values.set(id, report.value);
     for (const f of report.fetched) {
@@ -331,11 +325,6 @@ export class Orchestrator {
       });
     }
     this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
-    this.#table.finished++;
-    for (const dependent of this.plan.dependents.get(id) ?? []) {
-      const next = this.#table.slots.get(dependent) as Slot;
-      if (--next.waitingFor === 0 && next.state === 'waiting') this.#table.makeReady(next);
-    }
     this.#maybeFinish();
     this.pump();
   }
@@ -379,8 +368,7 @@ export class Orchestrator {
     this.events.emit('task:failed', { taskId, peer: from, error: cause.message, willRetry });
     if (!willRetry) {
       this.ports.book.release(from, slot.task.cost);
-      this.#table.inFlight--;
-      slot.state = 'failed';
+      this.#table.fail(slot);
       this.#fail(new TaskFailedError(this.dagId, taskId, from, attempts, cause), 'failed');
       return;
     }
@@ -406,21 +394,12 @@ export class Orchestrator {
       );
       return;
     }
-    if (!slot.stored) {
-      slot.stored = true;
-      this.#table.unstored--;
-    }
+    this.#table.settle(slot);
     this.#maybeFinish();
   }
 
   #maybeFinish(): void {
-    if (
-      this.#state !== 'running' ||
-      this.#epoch < 0 ||
-      this.#collecting ||
-      this.#table.finished < this.#table.slots.size ||
-      this.#table.unstored > 0
-    )
+    if (this.#state !== 'running' || this.#epoch < 0 || this.#collecting || !this.#table.complete)
       return;
     this.#collecting = true;
     void this.#collect().then(
@@ -428,11 +407,7 @@ export class Orchestrator {
         this.#collecting = false;
         if (this.#state !== 'running') return;
         // A result was lost while gathering: the run goes back to work and gathers again later.
-        if (
-          result === undefined ||
-          this.#table.finished < this.#table.slots.size ||
-          this.#table.unstored > 0
-        ) {
+        if (result === undefined || !this.#table.complete) {
           this.#maybeFinish();
           this.pump();
           return;
@@ -454,7 +429,7 @@ export class Orchestrator {
   /** Gathers what was asked for; undefined when some result turned out lost (made again). */
   async #collect(): Promise<RunResult | undefined> {
     const fetch = (peer: string, id: string) => this.ports.fetch(peer, this.dagId, this.#epoch, id);
-    const { results, lost } = await this.#table.gather(fetch);
+    const { results, lost } = await gather(this.#table, fetch);
     if (this.#state === 'running') for (const id of lost) this.#table.lost(id);
     if (lost.length > 0) return undefined;
     const allocations = [...this.#table.slots].map(([id, s]) => [id, s.peer as string]);

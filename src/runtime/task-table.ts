@@ -1,6 +1,5 @@
 import type { Plan, Task } from '../dag/index.ts';
 import type { Resources } from '../schedule/placement.ts';
-import { isLoss } from './messages.ts';
 import type { TaskState } from './run-handle.ts';
 import type { Registry } from './run-plan.ts';
 
@@ -30,6 +29,19 @@ export interface TableHooks {
   lost(taskId: string, peer: string): void;
 }
 
+/**
+ * The states a slot may go to from each state. Back to `waiting` or `ready`: its attempt will not
+ * report (its peer left, it vanished), or an input it needs was lost and is made again.
+ */
+const NEXT: Readonly<Record<TaskState, readonly TaskState[]>> = {
+  waiting: ['ready', 'placed'],
+  ready: ['placed', 'waiting'],
+  placed: ['running', 'done', 'failed', 'ready', 'waiting'],
+  running: ['done', 'failed', 'ready', 'waiting'],
+  done: ['waiting'],
+  failed: [],
+};
+
 /** A producer feeding at most this many tasks takes them along when they go early. */
 const EARLY_FAN_OUT = 4;
 /** A task with more inputs than this goes once they all exist, never early. */
@@ -47,12 +59,9 @@ export class TaskTable {
   /** Slots ready to place from `#head` on, in the order they became ready (stale ones skipped). */
   #ready: Slot[] = [];
   #head = 0;
-  /** Tasks done (their result exists somewhere). */
-  finished = 0;
-  /** Results reported done whose durability is not confirmed yet. */
-  unstored = 0;
-  /** Tasks placed or running. */
-  inFlight = 0;
+  #finished = 0;
+  #unstored = 0;
+  #inFlight = 0;
 
   constructor(
     readonly plan: Plan,
@@ -99,10 +108,70 @@ export class TaskTable {
     }
   }
 
+  /** Tasks done (their result exists somewhere). */
+  get finished(): number {
+    return this.#finished;
+  }
+
+  /** Results reported done whose durability is not confirmed yet. */
+  get unstored(): number {
+    return this.#unstored;
+  }
+
+  /** Tasks placed or running. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Every task is done and its result durable (or no longer needed). */
+  get complete(): boolean {
+    return this.#finished === this.slots.size && this.#unstored === 0;
+  }
+
+  /** Sent to `peer`: ready (or waiting, when sent before its inputs exist). */
+  place(slot: Slot, peer: string, early: boolean): void {
+    this.#move(slot, 'placed');
+    slot.peer = peer;
+    slot.early = early;
+    slot.attempt++;
+    slot.heardAt = Date.now();
+    this.#inFlight++;
+  }
+
+  /** Its peer started it. */
+  start(slot: Slot): void {
+    this.#move(slot, 'running');
+  }
+
+  /** Its result exists on its peer; the dependents it was the last input of are ready. */
+  finish(slot: Slot): void {
+    this.#move(slot, 'done');
+    this.#inFlight--;
+    this.#unstored++;
+    this.#finished++;
+    for (const dependent of this.plan.dependents.get(slot.task.id) ?? []) {
+      const next = this.slots.get(dependent) as Slot;
+      if (--next.waitingFor === 0 && next.state === 'waiting') this.makeReady(next);
+    }
+  }
+
+  /** Its last attempt failed: the run fails with it. */
+  fail(slot: Slot): void {
+    this.#move(slot, 'failed');
+    this.#inFlight--;
+  }
+
   makeReady(slot: Slot): void {
-    slot.state = 'ready';
+    this.#move(slot, 'ready');
     slot.peer = undefined;
     this.#ready.push(slot);
+  }
+
+  /** The one place a slot changes state: a move {@link NEXT} does not allow is a bug. */
+  #move(slot: Slot, to: TaskState): void {
+    if (!NEXT[slot.state].includes(to))
+      throw new Error(`task ${slot.task.id} cannot go from ${slot.state} to ${to}`);
+    slot.state = to;
   }
 
   get hasReady(): boolean {
@@ -132,9 +201,9 @@ export class TaskTable {
   /** An attempt in flight will not report: the task goes back to wait for its inputs or a peer. */
   requeue(slot: Slot): void {
     this.hooks.release(slot.peer as string, slot.task.cost);
-    this.inFlight--;
+    this.#inFlight--;
     if (slot.waitingFor > 0) {
-      slot.state = 'waiting'; // it goes again once its inputs are placed
+      this.#move(slot, 'waiting'); // it goes again once its inputs are placed
       slot.peer = undefined;
     } else {
       this.makeReady(slot);
@@ -175,22 +244,22 @@ export class TaskTable {
   settle(slot: Slot): void {
     if (slot.stored) return;
     slot.stored = true;
-    this.unstored--;
+    this.#unstored--;
   }
 
   /** Makes a lost result again, and first the lost inputs it needs, recursively (its lineage). */
   recompute(slot: Slot): void {
     const id = slot.task.id;
     this.hooks.lost(id, slot.peer as string);
-    this.finished--;
+    this.#finished--;
     this.settle(slot);
     slot.stored = false;
-    slot.state = 'waiting';
+    this.#move(slot, 'waiting');
     slot.peer = undefined;
     for (const dependent of this.plan.dependents.get(id) ?? []) {
       const next = this.slots.get(dependent) as Slot;
       next.waitingFor++;
-      if (next.state === 'ready') next.state = 'waiting';
+      if (next.state === 'ready') this.#move(next, 'waiting');
     }
     this.recallEarly(slot);
     const deps = this.plan.deps.get(id) ?? [];
@@ -228,49 +297,5 @@ export class TaskTable {
       peer = dep.peer;
     }
     return typeof pin === 'string' ? pin : peer;
-  }
-
-  /**
-   * The results to collect, each from memory or from any peer holding it; those no holder could
-   * provide are listed as lost (the holders that failed are forgotten).
-   */
-  async gather(
-    fetch: (peer: string, taskId: string) => Promise<unknown>,
-  ): Promise<{ results: [string, unknown][]; lost: string[] }> {
-    const wanted =
-      this.collect === 'none'
-        ? []
-        : [...this.slots.keys()].filter(
-            (id) => this.collect === 'all' || (this.plan.dependents.get(id)?.length ?? 0) === 0,
-          );
-    const lost: string[] = [];
-    const results = await Promise.all(
-      wanted.map(async (id): Promise<[string, unknown]> => {
-        if (this.values.has(id)) return [id, this.values.get(id)];
-        for (const holder of this.#byProducer(id)) {
-          try {
-            return [id, await fetch(holder, id)];
-          } catch (error) {
-            if (!isLoss(error)) throw error;
-            this.registry.holders.get(id)?.delete(holder);
-          }
-        }
-        lost.push(id);
-        return [id, undefined];
-      }),
-    );
-    return { results, lost };
-  }
-
-  /**
-   * A result's holders, the peer that made it first: which consumer's report arrived first
-   * must not decide whose link carries the result home.
-   */
-  #byProducer(id: string): string[] {
-    const holders = [...(this.registry.holders.get(id) ?? [])];
-    const maker = this.slots.get(id)?.peer;
-    return maker !== undefined && holders.includes(maker)
-      ? [maker, ...holders.filter((h) => h !== maker)]
-      : holders;
   }
 }
