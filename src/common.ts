@@ -30,7 +30,7 @@ export type { Lane } from './net/channel.ts';
 export type { SameBrowserOption } from './net/lanes.ts';
 export type { MemoryPeerOptions } from './net/memory-transport.ts';
 export { MemoryHub } from './net/memory-transport.ts';
-export type { Capabilities, DropReason } from './net/protocol.ts';
+export type { DropReason } from './net/protocol.ts';
 export type {
   DroppedMessage,
   PeerInfo,
@@ -38,6 +38,7 @@ export type {
   Transport,
   TransportEvents,
 } from './net/transport.ts';
+export type { Resources } from './resources.ts';
 export type {
   ContextFunction,
   EdgeContext,

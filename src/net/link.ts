@@ -1,15 +1,10 @@
+import type { Resources } from '../resources.ts';
 import { proof, randomNonce, type Secret, sameBytes } from './auth.ts';
 import { type Channel, counting } from './channel.ts';
 import { decode, encode } from './codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { FrameWriter, type FramingOptions } from './framing.ts';
-import {
-  type Capabilities,
-  type DropReason,
-  type Message,
-  message,
-  parseMessage,
-} from './protocol.ts';
+import { type DropReason, type Message, message, parseMessage } from './protocol.ts';
 
 /** The messages a link hands to the layer above once it is ready. */
 export type AppMessage = Extract<Message, { t: 'msg' | 'req' | 'res' }>;
@@ -20,7 +15,7 @@ export interface LinkOptions {
   readonly session: string;
   /** The room key; a peer in another room is refused. */
   readonly room: string;
-  readonly capabilities: Capabilities;
+  readonly capabilities: Resources;
   readonly secret?: Secret | undefined;
   /** @default 1000 */
   readonly heartbeatMs?: number | undefined;
@@ -34,7 +29,7 @@ export interface LinkOptions {
 }
 
 export interface LinkEvents {
-  ready(capabilities: Capabilities): void;
+  ready(capabilities: Resources): void;
   message(message: AppMessage): void;
   dropped(reason: DropReason, detail: string): void;
   closed(reason: string): void;

@@ -1,16 +1,16 @@
 import { PeerGoneError } from '../errors.ts';
+import type { Resources } from '../resources.ts';
 import { importSecret, roomKey } from './auth.ts';
 import type { Channel } from './channel.ts';
 import type { LinkOptions } from './link.ts';
 import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
-import type { Capabilities } from './protocol.ts';
 
 export interface MemoryPeerOptions
   extends Partial<Omit<LinkOptions, 'selfId' | 'session' | 'room' | 'secret' | 'capabilities'>> {
   readonly id: string;
   /** @default 'default' */
   readonly room?: string | undefined;
-  readonly capabilities?: Capabilities | undefined;
+  readonly capabilities?: Resources | undefined;
   readonly secret?: string | undefined;
 }
 

@@ -1,13 +1,13 @@
 import type { DataConnection, PeerError } from 'peerjs';
 import * as peerjs from 'peerjs';
 import { CoordinatorError, PeerGoneError } from '../errors.ts';
+import type { Resources } from '../resources.ts';
 import { importSecret, roomKey } from './auth.ts';
 import type { Channel } from './channel.ts';
 import type { FramingOptions } from './framing.ts';
 import { claimIdentity, type Identity } from './identity.ts';
 import { openLanes, type SameBrowserOption } from './lanes.ts';
 import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
-import type { Capabilities } from './protocol.ts';
 import { RoomClient } from './room-client.ts';
 
 /** PeerJS's `Peer`: a named export of its ES build, under `default` in its CommonJS one (Node.js). */
@@ -23,7 +23,7 @@ export interface PeerJsTransportOptions {
   readonly room?: string | undefined;
   /** @default kept per tab in sessionStorage, else `crypto.randomUUID()` */
   readonly id?: string | undefined;
-  readonly capabilities?: Capabilities | undefined;
+  readonly capabilities?: Resources | undefined;
   /** Only peers that know it can meet this one. @default none */
   readonly secret?: string | undefined;
   /** STUN/TURN servers for real networks. @default [] (enough on one machine or LAN) */

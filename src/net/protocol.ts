@@ -4,10 +4,9 @@
  * it reaches the application.
  */
 
-export const PROTOCOL_VERSION = 1;
+import type { Resources } from '../resources.ts';
 
-/** Numbers a peer advertises about itself (`cpu`, `memory` in GiB, `gpu`, custom names). */
-export type Capabilities = Readonly<Record<string, number>>;
+export const PROTOCOL_VERSION = 1;
 
 export type Message =
   /**
@@ -25,7 +24,7 @@ export type Message =
   /** Proof of the swarm secret: HMAC over the peer's nonce and both ids (only with a secret). */
   | { readonly v: 1; readonly t: 'auth'; readonly proof: Uint8Array }
   /** The handshake is done on my side; here is what I can do. */
-  | { readonly v: 1; readonly t: 'ready'; readonly capabilities: Capabilities }
+  | { readonly v: 1; readonly t: 'ready'; readonly capabilities: Resources }
   | { readonly v: 1; readonly t: 'ping'; readonly n: number }
   | { readonly v: 1; readonly t: 'pong'; readonly n: number }
   /** A one-way application message. */
@@ -106,7 +105,7 @@ export function parseMessage(value: unknown): Parsed {
         'auth needs a 32-byte proof',
       );
     case 'ready':
-      return check(isCapabilities(m.capabilities), m, 'ready needs capabilities');
+      return check(isResources(m.capabilities), m, 'ready needs capabilities');
     case 'ping':
     case 'pong':
       return check(isCount(m.n), m, `${m.t} needs a counter`);
@@ -163,7 +162,7 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-function isCapabilities(v: unknown): v is Capabilities {
+function isResources(v: unknown): v is Resources {
   if (!isRecord(v)) return false;
   const entries = Object.entries(v);
   return (

@@ -1,6 +1,7 @@
+import type { Resources } from '../resources.ts';
 import type { Lane } from './channel.ts';
 import type { AppMessage } from './link.ts';
-import type { Capabilities, DropReason } from './protocol.ts';
+import type { DropReason } from './protocol.ts';
 
 /** What went to and came from one peer over its current channel, in bytes, framing included. */
 export interface Traffic {
@@ -13,7 +14,7 @@ export interface Traffic {
 /** A peer that completed the handshake. */
 export interface PeerInfo {
   readonly id: string;
-  readonly capabilities: Capabilities;
+  readonly capabilities: Resources;
   /** The pipe to it: a MessagePort to a tab of this browser, or WebRTC. */
   readonly lane: Lane;
 }

@@ -2,7 +2,7 @@ import { DagRunningError } from '../errors.ts';
 import { call, serve } from './calls.ts';
 import type { Cluster } from './cluster.ts';
 import { parseBatch, parseLoad, parseRun, type TaskReport, Topic } from './messages.ts';
-import type { WorkerPorts } from './worker.ts';
+import type { RunnerPorts } from './task-runner.ts';
 
 /**
  * The node's side of the wire: what it answers and how it hears each topic. Every body is
@@ -10,7 +10,7 @@ import type { WorkerPorts } from './worker.ts';
  * Returns the functions that stop listening.
  */
 export function listen(cluster: Cluster): (() => void)[] {
-  const { rpc, worker, options } = cluster;
+  const { rpc, runner, options } = cluster;
   const guard =
     <T>(handle: (from: string, body: T) => void, parse: (body: unknown) => T) =>
     ({ from, body }: { from: string; body: unknown }) => {
@@ -30,7 +30,7 @@ export function listen(cluster: Cluster): (() => void)[] {
     // Only a run's orchestrator ends it: a clear from anyone else waits for the run to end.
     if (cluster.isRunning(dagId) || cluster.claims.claiming(dagId))
       throw new DagRunningError(dagId, `it runs on peer ${options.id}`);
-    const origin = worker.origin(dagId);
+    const origin = runner.origin(dagId);
     if (origin !== undefined && origin.from !== from && (await cluster.room.live(origin, dagId))) {
       refuse(from, `clear of DAG ${dagId}, whose run peer ${origin.from} orchestrates`);
       throw new DagRunningError(dagId, `it runs on peer ${origin.from}`);
@@ -41,7 +41,7 @@ export function listen(cluster: Cluster): (() => void)[] {
   serve(rpc, 'data.locate', ({ dagId, dataId }) => cluster.runs.locate(dagId, dataId));
   serve(rpc, 'run.claim', ({ dagId, ticket }) => cluster.claims.answer(dagId, ticket));
   serve(rpc, 'run.status', ({ dagId }) => cluster.runs.status(dagId) ?? null);
-  serve(rpc, 'run.has', (key) => worker.has(key));
+  serve(rpc, 'run.has', (key) => runner.has(key));
   return [
     rpc.onNotify(
       Topic.batch,
@@ -50,7 +50,7 @@ export function listen(cluster: Cluster): (() => void)[] {
           cluster.runs.know(order.dagId);
           if (order.ttl !== undefined) options.expiry?.touch(order.dagId, order.ttl);
         }
-        if (orders.length > 0) worker.accept(from, orders);
+        if (orders.length > 0) runner.accept(from, orders);
         if (reports.length > 0) cluster.route(from, reports);
         for (const { dagId, epoch } of over)
           if (!cluster.over(from, dagId, epoch))
@@ -71,11 +71,11 @@ export function listen(cluster: Cluster): (() => void)[] {
   ];
 }
 
-/** How the node's worker reaches the room: fetch and locate values, report, advertise load. */
-export function workerPorts(
+/** How the node's task runner reaches the room: fetch and locate values, report, advertise load. */
+export function runnerPorts(
   cluster: Cluster,
   report: (orchestrator: string, report: TaskReport) => void,
-): WorkerPorts {
+): RunnerPorts {
   const { rpc, options } = cluster;
   return {
     report,

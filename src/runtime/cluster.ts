@@ -3,11 +3,11 @@ import type { ResultStore } from '../data/store.ts';
 import { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
 import { DagRunningError, UnknownDagError } from '../errors.ts';
-import type { Capabilities } from '../net/protocol.ts';
 import { Rpc } from '../net/rpc.ts';
 import type { DroppedMessage, Transport } from '../net/transport.ts';
+import type { Resources } from '../resources.ts';
 import { call } from './calls.ts';
-import { listen, workerPorts } from './cluster-wire.ts';
+import { listen, runnerPorts } from './cluster-wire.ts';
 import { DataService } from './data-service.ts';
 import { Epochs } from './epochs.ts';
 import type { Expiry } from './expiry.ts';
@@ -20,14 +20,14 @@ import { RoomRuns } from './room-runs.ts';
 import { RunBook } from './run-book.ts';
 import { RunClaims } from './run-claims.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
-import { Worker } from './worker.ts';
+import { TaskRunner } from './task-runner.ts';
 
 export interface ClusterOptions {
   readonly id: string;
   readonly transport: Transport;
   readonly functions: FunctionRegistry;
   readonly store: ResultStore;
-  readonly capabilities: Capabilities;
+  readonly capabilities: Resources;
   /** Keeps each DAG's time-to-live here. */
   readonly expiry?: Expiry | undefined;
 }
@@ -42,7 +42,7 @@ const SILENT_MS = 10_000;
  */
 export class Cluster {
   readonly rpc: Rpc;
-  readonly worker: Worker;
+  readonly runner: TaskRunner;
   readonly book = new LoadBook();
   readonly cache = new ValueCache();
   readonly data: DataService;
@@ -63,18 +63,18 @@ export class Cluster {
     this.rpc = new Rpc(transport, 60_000);
     // A later run of a DAG reaching this node first wipes what it holds of earlier ones.
     this.epochs = new Epochs(store, async (dagId, epoch) => {
-      this.worker.cancel(dagId, epoch - 1);
+      this.runner.cancel(dagId, epoch - 1);
       this.cache.clearDag(dagId);
       await store.clearDag(dagId);
     });
-    this.worker = new Worker({
+    this.runner = new TaskRunner({
       id,
       functions: options.functions,
       store,
       cache: this.cache,
       epochs: this.epochs,
       capabilities: options.capabilities,
-      ports: workerPorts(this, (orchestrator, report) => this.#outbox.report(orchestrator, report)),
+      ports: runnerPorts(this, (orchestrator, report) => this.#outbox.report(orchestrator, report)),
     });
     const peers = () => transport.peers().map((p) => p.id);
     this.data = new DataService({
@@ -84,7 +84,7 @@ export class Cluster {
       store,
       epochs: this.epochs,
       functions: options.functions,
-      waitFor: (dagId, dataId, signal) => this.worker.waitFor(dagId, dataId, signal),
+      waitFor: (dagId, dataId, signal) => this.runner.waitFor(dagId, dataId, signal),
       knows: (dagId) => this.runs.knows(dagId),
       peers,
     });
@@ -110,7 +110,7 @@ export class Cluster {
       transport.on('peer:leave', (peer) => {
         this.book.removePeer(peer.id);
         for (const run of this.runs.running()) run.onPeerLeave(peer.id);
-        this.worker.forget(peer.id); // its runs' work here is for nobody now
+        this.runner.forget(peer.id); // its runs' work here is for nobody now
       }),
       ...listen(this),
     );
@@ -167,7 +167,7 @@ export class Cluster {
 
   /** Whether the DAG has any work here: orchestrated or worked for. */
   isBusy(dagId: string): boolean {
-    return this.isRunning(dagId) || this.worker.busyWith(dagId);
+    return this.isRunning(dagId) || this.runner.busyWith(dagId);
   }
 
   /** A result of the DAG's latest run, from anywhere in the room. */
@@ -207,11 +207,11 @@ export class Cluster {
    * orchestrator, who alone may end it.
    */
   over(from: string, dagId: string, epoch: number): boolean {
-    const origin = this.worker.origin(dagId);
+    const origin = this.runner.origin(dagId);
     if (from !== this.options.id && origin !== undefined && origin.from !== from) return false;
     if (origin === undefined && from !== this.options.id) return true; // over here already
-    this.worker.cancel(dagId, epoch);
-    if (this.worker.origin(dagId) === undefined) this.cache.clearDag(dagId);
+    this.runner.cancel(dagId, epoch);
+    if (this.runner.origin(dagId) === undefined) this.cache.clearDag(dagId);
     this.options.expiry?.restart(dagId);
     return true;
   }
@@ -225,7 +225,7 @@ export class Cluster {
   async clearHere(dagId: string): Promise<void> {
     this.options.expiry?.forget(dagId);
     this.runs.forget(dagId);
-    this.worker.cancel(dagId, await this.epochs.current(dagId));
+    this.runner.cancel(dagId, await this.epochs.current(dagId));
     this.cache.clearDag(dagId);
     await this.options.store.clearDag(dagId);
     await this.epochs.forget(dagId);
@@ -242,7 +242,7 @@ export class Cluster {
     if (this.#loadTimer !== undefined) return;
     this.#loadTimer = setTimeout(() => {
       this.#loadTimer = undefined;
-      const current = this.worker.load;
+      const current = this.runner.load;
       for (const peer of this.options.transport.peers()) {
         void this.rpc.notify(peer.id, Topic.load, current).catch(() => undefined);
       }
@@ -269,7 +269,7 @@ export class Cluster {
   #sweep(): void {
     const has = async (peer: string, key: AttemptKey): Promise<boolean> =>
       peer === this.options.id
-        ? this.worker.has(key)
+        ? this.runner.has(key)
         : call(this.rpc, peer, 'run.has', key, { timeoutMs: SWEEP_MS });
     for (const run of this.runs.running()) run.sweep(SILENT_MS, has);
   }
@@ -278,7 +278,7 @@ export class Cluster {
   #deliver(peer: string, { orders, reports, over }: Batch): void {
     const self = this.options.id;
     if (peer === self) {
-      if (orders.length > 0) this.worker.accept(self, orders);
+      if (orders.length > 0) this.runner.accept(self, orders);
       if (reports.length > 0) this.route(self, reports);
       for (const run of over) this.over(self, run.dagId, run.epoch);
       return;

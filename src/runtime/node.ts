@@ -140,7 +140,7 @@ class Node implements HandoutNode {
   } {
     if (peerId !== undefined && peerId !== this.id)
       return this.cluster?.book.advertised(peerId) ?? { tasks: 0, used: {} };
-    if (this.cluster !== undefined) return this.cluster.worker.load;
+    if (this.cluster !== undefined) return this.cluster.runner.load;
     let tasks = 0;
     for (const run of this.#runs.values()) tasks += run.running;
     return { tasks, used: {} };
@@ -149,7 +149,7 @@ class Node implements HandoutNode {
   on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): () => void {
     if (event === 'dropped') return this.#dropped.on('dropped', listener as never);
     if (event === 'task:ran')
-      return this.cluster?.worker.ran.on('task:ran', listener as never) ?? (() => undefined);
+      return this.cluster?.runner.ran.on('task:ran', listener as never) ?? (() => undefined);
     return (
       this.transport?.on(event as keyof TransportEvents, listener as never) ?? (() => undefined)
     );

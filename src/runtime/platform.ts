@@ -1,5 +1,5 @@
 import type { ResultStore } from '../data/store.ts';
-import type { Capabilities } from '../net/protocol.ts';
+import type { Resources } from '../resources.ts';
 import type { PoolWorker } from './pool.ts';
 
 /**
@@ -13,6 +13,6 @@ export interface Platform {
   spawnWorker(): PoolWorker;
   /** The pool's size when `workers` is not given, and the `cpu` capability's default. */
   readonly cores: number;
-  /** Capabilities this machine has unless the options say otherwise. */
-  capabilities(): Capabilities;
+  /** Resources this machine has unless the options say otherwise. */
+  capabilities(): Resources;
 }

@@ -1,7 +1,7 @@
 import type { SameBrowserOption } from '../net/lanes.ts';
 import { createPeerJsTransport } from '../net/peerjs-transport.ts';
-import type { Capabilities } from '../net/protocol.ts';
 import type { Transport } from '../net/transport.ts';
+import type { Resources } from '../resources.ts';
 
 /** How a node joins a swarm; part of `NodeOptions`. */
 export interface SwarmOptions {
@@ -10,7 +10,7 @@ export interface SwarmOptions {
   /** Peers of one room see only each other. @default 'default' */
   readonly room?: string | undefined;
   /** Merged over what the browser reports (`cpu`, `memory`). @default detected */
-  readonly capabilities?: Capabilities | undefined;
+  readonly capabilities?: Resources | undefined;
   /** Only peers that know it can meet this one (checked with HMAC challenges). @default none */
   readonly secret?: string | undefined;
   /** STUN/TURN servers for real networks; none are needed on one machine. @default [] */
@@ -27,7 +27,7 @@ export interface SwarmOptions {
 }
 
 /** What this machine offers, as the browser (or Node) reports it. */
-export function detectCapabilities(): Capabilities {
+export function detectCapabilities(): Resources {
   const nav = (
     globalThis as { navigator?: { hardwareConcurrency?: number; deviceMemory?: number } }
   ).navigator;

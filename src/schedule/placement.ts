@@ -11,7 +11,9 @@
  *   candidate has free capacity, the task waits.
  */
 
-export type Resources = Readonly<Record<string, number>>;
+import type { Resources } from '../resources.ts';
+
+export type { Resources };
 
 export interface PeerLoad {
   readonly id: string;
@@ -30,7 +32,7 @@ export interface PlacementQuery {
   readonly inputBytes?: ReadonlyMap<string, number> | undefined;
 }
 
-export type Placement =
+export type PlaceDecision =
   | { readonly kind: 'peer'; readonly peer: string }
   | { readonly kind: 'wait' }
   | { readonly kind: 'never'; readonly reason: string };
@@ -56,7 +58,7 @@ export function fitsNow(cost: Resources, capabilities: Resources, used: Resource
   return true;
 }
 
-export function place(query: PlacementQuery, peers: readonly PeerLoad[]): Placement {
+export function place(query: PlacementQuery, peers: readonly PeerLoad[]): PlaceDecision {
   const { cost, pinned } = query;
   if (pinned !== undefined) {
     const peer = peers.find((p) => p.id === pinned);

@@ -56,7 +56,7 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
       const seen = await peersOf(page, ids[i] as string, 4);
       expect(seen).toEqual(ids.filter((_, j) => j !== i).sort());
     }
-    // Capabilities were exchanged: detected cpu, overridden gpu.
+    // Resources were exchanged: detected cpu, overridden gpu.
     const caps = await pages[0]?.evaluate(
       () =>
         window.harness.nodes

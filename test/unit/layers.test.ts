@@ -10,6 +10,7 @@ const RANK: Record<string, number> = {
   'errors.ts': 0,
   'emitter.ts': 0,
   'next-task.ts': 0,
+  'resources.ts': 0,
   dag: 1,
   data: 1,
   net: 1,

@@ -1,11 +1,11 @@
 import { vi } from 'vitest';
 import {
-  type Capabilities,
   createMemoryStore,
   createNode,
   type FunctionRegistry,
   type HandoutNode,
   MemoryHub,
+  type Resources,
   type ResultStore,
 } from '../../src/index.ts';
 
@@ -23,7 +23,7 @@ export interface SwarmOf {
 export async function swarm(
   ids: string[],
   functions: FunctionRegistry,
-  capabilities: Record<string, Capabilities> = {},
+  capabilities: Record<string, Resources> = {},
   room = 'r',
   store: (id: string) => ResultStore = (id) => createMemoryStore(`memory:${id}`),
 ): Promise<SwarmOf> {

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importSecret } from '../../../src/net/auth.ts';
 import { encode } from '../../../src/net/codec.ts';
 import { Link, type LinkOptions } from '../../../src/net/link.ts';
-import type { Capabilities, DropReason } from '../../../src/net/protocol.ts';
+import type { DropReason } from '../../../src/net/protocol.ts';
+import type { Resources } from '../../../src/resources.ts';
 import { FakeChannel } from './fake-channel.ts';
 
 const links: Link[] = [];
@@ -35,7 +36,7 @@ async function linked(secrets: [string | undefined, string | undefined], room = 
       secret: secret === undefined ? undefined : await importSecret(secret),
     };
     const link = new Link(ch, peer, options, {
-      ready: (caps: Capabilities) => out.push(`ready ${JSON.stringify(caps)}`),
+      ready: (caps: Resources) => out.push(`ready ${JSON.stringify(caps)}`),
       message: (m) => out.push(`${m.t}:${m.t === 'msg' ? String(m.body) : ''}`),
       dropped: (reason) => drops.push(reason),
       closed: (reason) => out.push(`closed: ${reason}`),

@@ -28,12 +28,12 @@ const MAX_ORIGINS = 10_000;
 const MAX_ENDED = 1000;
 
 /** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
-export interface WorkerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
+export interface RunnerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
   report(orchestrator: string, report: TaskReport): void;
   loadChanged(load: Load): void;
 }
 
-export interface WorkerOptions {
+export interface RunnerOptions {
   readonly id: string;
   readonly functions: FunctionRegistry;
   readonly store: ResultStore;
@@ -43,7 +43,7 @@ export interface WorkerOptions {
   readonly capabilities: Resources;
   /** Tasks running at once here, whatever their cost. @default 64 */
   readonly maxConcurrency?: number | undefined;
-  readonly ports: WorkerPorts;
+  readonly ports: RunnerPorts;
 }
 
 /**
@@ -51,7 +51,7 @@ export interface WorkerOptions {
  * sent them), resolving each argument from memory, its own store, or straight from the peer that
  * holds it, and keeping every result in its own store under `[dagId, taskId]`.
  */
-export class Worker {
+export class TaskRunner {
   readonly #queue = new JobQueue<Job>();
   readonly #running = new Map<string, { job: Job; abort: AttemptAbort }>();
   /** The last run of each DAG that ended here (its late work is discarded), by dagId. */
@@ -71,7 +71,7 @@ export class Worker {
   readonly #arrivals: Arrivals;
   readonly #host: AttemptHost;
 
-  constructor(readonly options: WorkerOptions) {
+  constructor(readonly options: RunnerOptions) {
     const { id, cache, store, ports } = options;
     this.#arrivals = new Arrivals(cache, store, (dagId, dataId) =>
       this.#making.has(dataKey(dagId, dataId)),
