@@ -1,10 +1,12 @@
 import type { ArgEdge, Task } from '../dag/index.ts';
+import { sizeOf } from '../data/size.ts';
 import { findValue, type ResultStore } from '../data/store.ts';
 import type { ValueCache } from '../data/value-cache.ts';
 import { DataNotFoundError } from '../errors.ts';
 import type { AttemptEnv } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { type Fetch, isLoss, type LostInput, sizeOf, type TaskOrder } from './messages.ts';
+import { isLoss } from './loss.ts';
+import type { Fetch, LostInput, TaskOrder } from './messages.ts';
 
 /** What resolving a task's arguments needs from its worker. */
 export interface ArgumentPorts {

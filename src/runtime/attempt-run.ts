@@ -1,3 +1,4 @@
+import { sizeOf } from '../data/size.ts';
 import { UnknownFunctionError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
 import type { Resources } from '../schedule/placement.ts';
@@ -10,7 +11,7 @@ import {
 } from './arguments.ts';
 import { attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { type Fetch, sizeOf, type TaskOrder, type TaskReport } from './messages.ts';
+import type { Fetch, TaskOrder, TaskReport } from './messages.ts';
 
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
@@ -211,6 +212,27 @@ function fail(
     host.report(job, failure(error));
   }
   host.finished(job);
+}
+
+/**
+ * An early task's inputs, waited for before it queues for capacity (so a task waiting for a
+ * value never holds the room a producer on this same runner needs), kept on the job. False when
+ * it was cancelled, its run ended, or an input failed (reported).
+ */
+export async function prefetch(
+  host: AttemptHost,
+  job: Job,
+  controller: AbortController,
+): Promise<boolean> {
+  try {
+    const { values, fetched } = await resolveArguments(host.argumentPorts, job, controller, true);
+    job.prefetched = fetched;
+    job.inputs = values;
+  } catch (error) {
+    if (!controller.signal.aborted) host.report(job, failure(error));
+    return false;
+  }
+  return !controller.signal.aborted && !host.ended(job.order);
 }
 
 /** The report of a failed attempt: an input no holder could give, or the function's error. */

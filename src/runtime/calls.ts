@@ -1,12 +1,6 @@
 import type { RequestOptions, Rpc } from '../net/rpc.ts';
-import {
-  type AttemptKey,
-  parseAttempt,
-  parseClaim,
-  parseDagId,
-  parseGet,
-  parseKey,
-} from './messages.ts';
+import { parseAttempt, parseClaim, parseDagId, parseGet, parseKey } from './message-checks.ts';
+import type { AttemptKey } from './messages.ts';
 import type { RunState, RunStatus, TaskState } from './run-handle.ts';
 
 /** A run's status with the epoch that tells the latest run of a DAG from earlier ones. */

@@ -1,7 +1,8 @@
 import { DagRunningError } from '../errors.ts';
 import { call, serve } from './calls.ts';
 import type { Cluster } from './cluster.ts';
-import { parseBatch, parseLoad, parseRun, type TaskReport, Topic } from './messages.ts';
+import { parseBatch, parseLoad, parseRun } from './message-checks.ts';
+import { type TaskReport, Topic } from './messages.ts';
 import type { RunnerPorts } from './task-runner.ts';
 
 /**

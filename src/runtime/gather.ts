@@ -1,4 +1,4 @@
-import { isLoss } from './messages.ts';
+import { isLoss } from './loss.ts';
 import type { TaskTable } from './task-table.ts';
 
 /**

@@ -1,10 +1,10 @@
 import type { Plan, Task } from '../dag/index.ts';
+import { sizeOf } from '../data/size.ts';
 import type { ResultStore } from '../data/store.ts';
 import { Emitter } from '../emitter.ts';
 import { CancelledError, TaskFailedError, UnknownFunctionError } from '../errors.ts';
 import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { sizeOf } from './messages.ts';
 import type { RunEvents, RunState, RunStatus, TaskState } from './run-handle.ts';
 
 /** Options of one run; see `HandoutNode.execute`. */
