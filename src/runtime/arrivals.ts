@@ -8,11 +8,12 @@ interface Waiter {
 }
 
 /**
- * The values a worker waits for (an early task's input, a fetch served before its producer
- * finished): each wait ends when the value is kept here, or is found in the store.
+ * The values a task runner keeps, and the waits for them (an early task's input, a fetch
+ * served before its producer finished): each wait ends when the value is kept here, or is
+ * found in the store.
  */
 export class Arrivals {
-  /** Callers waiting for a value to be kept here, by `dagId\0dataId`. */
+  /** Callers waiting for a value to be kept here, by `dataKey`. */
   readonly #waiters = new Map<string, Waiter[]>();
 
   constructor(
@@ -58,6 +59,28 @@ export class Arrivals {
         { once: true },
       );
     });
+  }
+
+  /**
+   * Keeps a value here: in the hot cache at once (whoever waits for it has it), in the store
+   * behind it. A value too big for the cache is held while it is written, so it is found and
+   * served meanwhile; one the store refuses leaves the cache (it is not kept: not served).
+   */
+  keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
+    const { cache, store } = this;
+    cache.set(dagId, dataId, value, bytes);
+    const held = bytes > cache.maxBytes;
+    if (held) cache.hold(dagId, dataId, value);
+    this.kept(dagId, dataId, value);
+    const write = store.put(dagId, dataId, value);
+    write.then(
+      () => held && cache.release(dagId, dataId),
+      () => {
+        if (held) cache.release(dagId, dataId);
+        cache.delete(dagId, dataId);
+      },
+    );
+    return write;
   }
 
   /** A value was kept here: whoever waits for it has it. */

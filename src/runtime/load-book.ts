@@ -1,4 +1,10 @@
-import { addCosts, type PeerLoad, type Resources } from '../schedule/placement.ts';
+import {
+  addCosts,
+  isFree,
+  type PeerLoad,
+  type Resources,
+  subtractCosts,
+} from '../schedule/placement.ts';
 import type { Load } from './messages.ts';
 
 /**
@@ -37,17 +43,15 @@ export class LoadBook {
 
   claim(id: string, cost: Resources): void {
     const current = this.#claims.get(id) ?? { used: {}, tasks: 0 };
-    this.#claims.set(id, { used: addCosts(current.used, cost), tasks: current.tasks + 1 });
+    const used = isFree(cost) ? current.used : addCosts(current.used, cost);
+    this.#claims.set(id, { used, tasks: current.tasks + 1 });
   }
 
   release(id: string, cost: Resources): void {
     const current = this.#claims.get(id);
     if (current === undefined) return;
-    const negated = Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, -v]));
-    this.#claims.set(id, {
-      used: addCosts(current.used, negated),
-      tasks: Math.max(0, current.tasks - 1),
-    });
+    const used = isFree(cost) ? current.used : subtractCosts(current.used, cost);
+    this.#claims.set(id, { used, tasks: Math.max(0, current.tasks - 1) });
   }
 
   /** Every peer's load as placement sees it: the larger of what it said and what we sent it. */

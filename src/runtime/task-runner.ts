@@ -4,16 +4,22 @@ import type { ValueCache } from '../data/value-cache.ts';
 import { Emitter } from '../emitter.ts';
 import { AllocationError } from '../errors.ts';
 import { errorInfo } from '../net/rpc.ts';
-import { addCosts, canEverFit, fitsNow, type Resources } from '../schedule/placement.ts';
+import {
+  addCosts,
+  canEverFit,
+  fitsNow,
+  isFree,
+  type Resources,
+  subtractCosts,
+} from '../schedule/placement.ts';
 import type { ArgumentPorts } from './arguments.ts';
-import { resolveArguments } from './arguments.ts';
 import { Arrivals } from './arrivals.ts';
 import {
   AttemptAbort,
   type AttemptHost,
   type DistributiveReport,
-  failure,
   type Job,
+  prefetch,
   runAttempt,
 } from './attempt-run.ts';
 import type { Epochs } from './epochs.ts';
@@ -21,11 +27,7 @@ import type { FunctionRegistry } from './functions.ts';
 import { JobQueue } from './job-queue.ts';
 import type { AttemptKey, Load, TaskOrder, TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
-
-/** Runs whose orchestrator is remembered at most (it is told to drop their work if it leaves). */
-const MAX_ORIGINS = 10_000;
-/** Ended runs remembered, so late work of theirs is discarded. */
-const MAX_ENDED = 1000;
+import { type Origin, RunOrigins } from './run-origins.ts';
 
 /** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
 export interface RunnerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
@@ -54,13 +56,10 @@ export interface RunnerOptions {
 export class TaskRunner {
   readonly #queue = new JobQueue<Job>();
   readonly #running = new Map<string, { job: Job; abort: AttemptAbort }>();
-  /** The last run of each DAG that ended here (its late work is discarded), by dagId. */
-  readonly #ended = new Map<string, number>();
-  /** The orchestrator and run of each DAG this worker has work for, until that run is over. */
-  readonly #origins = new Map<string, { from: string; epoch: number }>();
-  /** Early tasks waiting for their inputs, by `dagId\0taskId`. */
+  readonly #origins = new RunOrigins();
+  /** Early tasks waiting for their inputs, by `dataKey(dagId, taskId)`. */
   readonly #waiting = new Map<string, { order: TaskOrder; controller: AbortController }>();
-  /** Jobs held here (waiting, queued or running), by `dagId\0taskId`: values about to be made. */
+  /** Jobs held here (waiting, queued or running), by `dataKey`: values about to be made. */
   readonly #making = new Map<string, number>();
   #used: Resources = {};
   /** Each task this worker ran to an outcome (not one cancelled). */
@@ -119,13 +118,7 @@ export class TaskRunner {
         continue;
       }
       if (this.#isEnded(order)) continue;
-      const origin = this.#origins.get(order.dagId);
-      if (origin === undefined || origin.epoch !== order.epoch) {
-        this.#origins.set(order.dagId, { from, epoch: order.epoch });
-        // Bounded: a run is normally over with a word from its orchestrator.
-        if (this.#origins.size > MAX_ORIGINS)
-          this.#origins.delete(this.#origins.keys().next().value as string);
-      }
+      this.#origins.saw(order.dagId, { from, epoch: order.epoch });
       const cost = order.task.cost;
       if (!canEverFit(cost, this.options.capabilities)) {
         const error = new AllocationError(
@@ -153,23 +146,9 @@ export class TaskRunner {
     const key = dataKey(job.order.dagId, job.order.task.id);
     this.#waiting.get(key)?.controller.abort(new Error('replaced by a newer attempt'));
     this.#waiting.set(key, { order: job.order, controller });
-    try {
-      const { values, fetched } = await resolveArguments(
-        this.#argumentPorts,
-        job,
-        controller,
-        true,
-      );
-      job.prefetched = fetched;
-      job.inputs = values;
-    } catch (error) {
-      this.#release(job);
-      if (!controller.signal.aborted) this.#report(job.from, job.order, failure(error));
-      return;
-    } finally {
-      if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
-    }
-    if (controller.signal.aborted || this.#isEnded(job.order)) {
+    const ready = await prefetch(this.#host, job, controller);
+    if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
+    if (!ready) {
       this.#release(job);
       return;
     }
@@ -189,14 +168,7 @@ export class TaskRunner {
    */
   cancel(dagId: string, epoch = Number.MAX_SAFE_INTEGER, ended = true): void {
     const ends = (order: TaskOrder) => order.dagId === dagId && order.epoch <= epoch;
-    if (ended) {
-      this.#ended.delete(dagId);
-      this.#ended.set(dagId, Math.max(epoch, this.#ended.get(dagId) ?? 0));
-      if (this.#ended.size > MAX_ENDED)
-        this.#ended.delete(this.#ended.keys().next().value as string);
-    }
-    const origin = this.#origins.get(dagId);
-    if (origin !== undefined && origin.epoch <= epoch) this.#origins.delete(dagId);
+    this.#origins.stop(dagId, epoch, ended);
     for (const job of this.#queue.remove((job) => ends(job.order))) this.#release(job);
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, abort } of this.#running.values()) {
@@ -210,7 +182,7 @@ export class TaskRunner {
   }
 
   /** The orchestrator of a DAG's run going on here, and which run it is. */
-  origin(dagId: string): { readonly from: string; readonly epoch: number } | undefined {
+  origin(dagId: string): Origin | undefined {
     return this.#origins.get(dagId);
   }
 
@@ -240,7 +212,7 @@ export class TaskRunner {
 
   /** Whether the order's run ended here already. */
   #isEnded(order: TaskOrder): boolean {
-    return (this.#ended.get(order.dagId) ?? -1) >= order.epoch;
+    return this.#origins.ended(order.dagId, order.epoch);
   }
 
   /** Whether the DAG's run is going on (its orchestrator is here and has not ended it). */
@@ -259,8 +231,8 @@ export class TaskRunner {
    * (over WebRTC after a broken lane, say) are taken.
    */
   forget(orchestrator: string): void {
-    for (const [dagId, { from, epoch }] of [...this.#origins])
-      if (from === orchestrator) this.cancel(dagId, epoch, false);
+    for (const [dagId, { epoch }] of this.#origins.of(orchestrator))
+      this.cancel(dagId, epoch, false);
   }
 
   #pump(): void {
@@ -286,7 +258,7 @@ export class TaskRunner {
     const { order } = job;
     this.#running.delete(attemptKey(order.dagId, order.task.id, order.attempt));
     this.#release(job);
-    if (!isFree(job.cost)) this.#used = addCosts(this.#used, negate(job.cost));
+    if (!isFree(job.cost)) this.#used = subtractCosts(this.#used, job.cost);
     this.#pump();
   }
 
@@ -317,21 +289,7 @@ export class TaskRunner {
   ): Promise<void> | undefined {
     const here = this.options.epochs.known(dagId) ?? 0;
     if (here !== epoch && !(here === 0 && epoch > 0)) return undefined;
-    const { cache, store } = this.options;
-    cache.set(dagId, dataId, value, bytes);
-    // Too big for the cache: held while it is written, so it is found and served meanwhile.
-    const held = bytes > cache.maxBytes;
-    if (held) cache.hold(dagId, dataId, value);
-    this.#arrivals.kept(dagId, dataId, value);
-    const write = store.put(dagId, dataId, value);
-    write.then(
-      () => held && cache.release(dagId, dataId),
-      () => {
-        if (held) cache.release(dagId, dataId);
-        cache.delete(dagId, dataId); // not kept: do not serve it
-      },
-    );
-    return write;
+    return this.#arrivals.keep(dagId, dataId, value, bytes);
   }
 
   #report(orchestrator: string, order: TaskOrder, fields: DistributiveReport): void {
@@ -342,13 +300,4 @@ export class TaskRunner {
       ...fields,
     } as TaskReport);
   }
-}
-
-function isFree(cost: Resources): boolean {
-  for (const _ in cost) return false;
-  return true;
-}
-
-function negate(cost: Resources): Resources {
-  return Object.fromEntries(Object.entries(cost).map(([k, v]) => [k, -v]));
 }

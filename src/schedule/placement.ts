@@ -113,6 +113,19 @@ function share(p: PeerLoad): number {
   return most;
 }
 
+/** Whether a cost asks for nothing (most tasks): no accounting needed. */
+export function isFree(cost: Resources): boolean {
+  for (const _ in cost) return false;
+  return true;
+}
+
+/** `used` less `cost`: a task that ended gives its resources back. */
+export function subtractCosts(used: Resources, cost: Resources): Resources {
+  const out: Record<string, number> = { ...used };
+  for (const [k, v] of Object.entries(cost)) out[k] = (out[k] ?? 0) - v;
+  return out;
+}
+
 /** Adds costs (collocated tasks are placed with their costs merged). */
 export function addCosts(...costs: Resources[]): Resources {
   const out: Record<string, number> = {};

@@ -3,9 +3,11 @@ import {
   addCosts,
   canEverFit,
   fitsNow,
+  isFree,
   LOCALITY_MIN_BYTES,
   type PeerLoad,
   place,
+  subtractCosts,
 } from '../../src/schedule/placement.ts';
 
 const peer = (
@@ -86,5 +88,15 @@ describe('placement', () => {
       kind: 'peer',
       peer: 'b',
     });
+  });
+});
+
+describe('resource arithmetic', () => {
+  it('tells a free cost, and gives back what a task used', () => {
+    expect(isFree({})).toBe(true);
+    expect(isFree({ cpu: 0 })).toBe(false);
+    const used = addCosts({ cpu: 1 }, { cpu: 2, gpu: 1 });
+    expect(subtractCosts(used, { cpu: 2, gpu: 1 })).toEqual({ cpu: 1, gpu: 0 });
+    expect(used).toEqual({ cpu: 3, gpu: 1 }); // not changed in place
   });
 });
