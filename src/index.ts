@@ -4,7 +4,7 @@
  * `node/index.ts` (the package's `node` condition), with the same API.
  */
 import { browserPlatform } from './runtime/browser-platform.ts';
-import { createNodeOn } from './runtime/node.ts';
+import { createNodeOn } from './runtime/create-node.ts';
 import type { HandoutNode, NodeOptions } from './runtime/node-api.ts';
 
 export * from './common.ts';

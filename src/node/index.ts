@@ -3,7 +3,7 @@
 // node's capabilities, worker threads for a module of functions, and a durable SQLite store. A
 // Node.js process joins a room as a peer beside the tabs. Nothing here loads IndexedDB.
 import './globals.ts';
-import { createNodeOn } from '../runtime/node.ts';
+import { createNodeOn } from '../runtime/create-node.ts';
 import type { HandoutNode, NodeOptions } from '../runtime/node-api.ts';
 import { nodePlatform } from './platform.ts';
 

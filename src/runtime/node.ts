@@ -17,90 +17,25 @@ import type {
   Transport,
   TransportEvents,
 } from '../net/transport.ts';
-import { Cluster } from './cluster.ts';
+import type { Cluster } from './cluster.ts';
 import { RUNS_DAG } from './epochs.ts';
-import { EXPIRY_DAG, Expiry } from './expiry.ts';
+import { EXPIRY_DAG, type Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
 import { LocalRun, type RunResult } from './local-run.ts';
-import type {
-  HandoutNode,
-  NodeEvents,
-  NodeOptions,
-  ResultOptions,
-  StorageEstimate,
-} from './node-api.ts';
-import type { Platform } from './platform.ts';
-import { FunctionPool, type PoolWorker } from './pool.ts';
-import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
-import { joinSwarm } from './swarm.ts';
-
-/** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */
-export async function createNodeOn(platform: Platform, options: NodeOptions): Promise<HandoutNode> {
-  if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
-    throw new TypeError('createNode: id must be a non-empty string');
-  }
-  const kind = typeof options.functions;
-  if (options.functions === null || (kind !== 'object' && kind !== 'function')) {
-    throw new TypeError(
-      'createNode: functions must be an object of named functions, a module URL or a function starting a Web Worker',
-    );
-  }
-  if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
-  const capabilities = { ...platform.capabilities(), ...options.capabilities };
-  const pooled = options.functions instanceof URL || kind === 'function';
-  const pool = pooled ? await startPool(platform, options) : undefined;
-  const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
-  let transport: Transport | undefined;
-  try {
-    transport = await joinSwarm(options.id, { ...options, capabilities });
-  } catch (error) {
-    pool?.close();
-    throw error;
-  }
-  const id = transport?.id ?? options.id ?? crypto.randomUUID();
-  let node: Node | undefined;
-  let store: ResultStore;
-  let expiry: Expiry;
-  try {
-    store =
-      typeof options.store === 'object' ? options.store : platform.openStore(id, options.store);
-    expiry = new Expiry(store, {
-      busy: (dagId) => node?.busy(dagId) ?? true,
-      expire: (dagId) => node?.expire(dagId) ?? Promise.resolve(),
-    });
-    // Opens the database now, so a broken one fails here with StorageError.
-    await expiry.load();
-  } catch (error) {
-    pool?.close();
-    await transport?.close();
-    throw error;
-  }
-  const cluster =
-    transport === undefined
-      ? undefined
-      : new Cluster({ id, transport, functions, store, capabilities, expiry });
-  node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
-  return node;
-}
+import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
+import type { FunctionPool } from './pool.ts';
+import {
+  checkRunOptions,
+  type RunHandle,
+  type RunStatus,
+  type SubmitOptions,
+} from './run-handle.ts';
 
 /** DAG objects submitted in this realm: a generated id is fresh only for its first run. */
 const submitted = new WeakSet<Dag>();
 
-function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPool> {
-  const size = options.workers ?? platform.cores;
-  if (!(Number.isInteger(size) && size >= 1))
-    throw new RangeError(`createNode: workers must be an integer >= 1, got ${size}`);
-  const { functions } = options;
-  if (typeof functions === 'function')
-    return FunctionPool.start(
-      'the worker factory',
-      size,
-      () => functions() as unknown as PoolWorker,
-    );
-  return FunctionPool.start(functions as URL, size, () => platform.spawnWorker());
-}
-
-class Node implements HandoutNode {
+/** A node, as `createNode` hands it out: see {@link HandoutNode}. */
+export class Node implements HandoutNode {
   /** Local runs, finished ones too (for `status`), until cleared. */
   readonly #runs = new Map<string, LocalRun>();
   /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
@@ -313,28 +248,5 @@ class Node implements HandoutNode {
         );
       }
     }
-  }
-}
-
-function checkRunOptions({ maxRetries, maxConcurrency, timeout, ttl }: SubmitOptions): void {
-  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
-    throw new RangeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
-  }
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
-    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-  }
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
-    throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
-  }
-  if (
-    maxConcurrency !== undefined &&
-    !(
-      maxConcurrency === Number.POSITIVE_INFINITY ||
-      (Number.isInteger(maxConcurrency) && maxConcurrency >= 1)
-    )
-  ) {
-    throw new RangeError(
-      `maxConcurrency must be an integer >= 1 or Infinity, got ${maxConcurrency}`,
-    );
   }
 }

@@ -70,3 +70,27 @@ export interface RunHandle {
   /** Stops the run: `done` rejects with `CancelledError`, workers drop its tasks. */
   cancel(reason?: unknown): void;
 }
+
+/** Throws `RangeError` for a run option out of range. */
+export function checkRunOptions({ maxRetries, maxConcurrency, timeout, ttl }: SubmitOptions): void {
+  if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
+    throw new RangeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
+  }
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) {
+    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
+  }
+  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0)) {
+    throw new RangeError(`maxRetries must be a non-negative integer, got ${maxRetries}`);
+  }
+  if (
+    maxConcurrency !== undefined &&
+    !(
+      maxConcurrency === Number.POSITIVE_INFINITY ||
+      (Number.isInteger(maxConcurrency) && maxConcurrency >= 1)
+    )
+  ) {
+    throw new RangeError(
+      `maxConcurrency must be an integer >= 1 or Infinity, got ${maxConcurrency}`,
+    );
+  }
+}

@@ -117,7 +117,7 @@ describe('layers', () => {
         /^(index\.ts|data\/idb-|runtime\/(browser-platform|pool-worker))/.test(f),
       ),
     ).toEqual([]);
-    expect(files).toContain('runtime/node.ts');
+    expect(files).toContain('runtime/create-node.ts');
     expect(packages).toContain('node-datachannel/polyfill');
   });
 
