@@ -48,7 +48,6 @@ export type {
   TaskFunction,
 } from './runtime/functions.ts';
 export { withContext } from './runtime/functions.ts';
-export type { RunOptions, RunResult } from './runtime/local-run.ts';
 export type {
   HandoutNode,
   NodeEvents,
@@ -60,6 +59,8 @@ export type {
 export type {
   RunEvents,
   RunHandle,
+  RunOptions,
+  RunResult,
   RunState,
   RunStatus,
   SubmitOptions,

@@ -1,5 +1,38 @@
 import { isLoss } from './loss.ts';
+import type { RunResult, RunStatus } from './run-handle.ts';
 import type { TaskTable } from './task-table.ts';
+
+/** Where each input of a task lives: its holders, else the peer it was sent to. */
+export function locationsOf(table: TaskTable, taskId: string): Record<string, string[]> {
+  const locations: Record<string, string[]> = {};
+  for (const dep of table.plan.deps.get(taskId) ?? []) {
+    const holders = [...(table.registry.holders.get(dep) ?? [])];
+    const producer = table.slots.get(dep)?.peer;
+    locations[dep] = holders.length > 0 || producer === undefined ? holders : [producer];
+  }
+  return locations;
+}
+
+/** Each task's state, peer and failures, as `status()` reports them. */
+export function taskStatus(table: TaskTable): RunStatus['tasks'] {
+  return Object.fromEntries(
+    [...table.slots].map(([id, s]) => [id, { state: s.state, peer: s.peer, failures: s.failures }]),
+  );
+}
+
+/** What a run resolves to: the results collected and where each task ran. */
+export function runResult(
+  dagId: string,
+  table: TaskTable,
+  results: [string, unknown][],
+): RunResult {
+  const allocations = [...table.slots].map(([id, s]) => [id, s.peer as string]);
+  return {
+    dagId,
+    results: Object.fromEntries(results),
+    allocations: Object.fromEntries(allocations),
+  };
+}
 
 /**
  * The results a finished run collects (`collect`: all, the sinks, or none), each from memory

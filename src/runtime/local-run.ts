@@ -5,31 +5,14 @@ import { Emitter } from '../emitter.ts';
 import { CancelledError, TaskFailedError, UnknownFunctionError } from '../errors.ts';
 import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
 import type { FunctionRegistry } from './functions.ts';
-import type { RunEvents, RunState, RunStatus, TaskState } from './run-handle.ts';
-
-/** Options of one run; see `HandoutNode.execute`. */
-export interface RunOptions {
-  /** Retries after a task's first failed attempt, unless the task sets its own. @default 0 */
-  readonly maxRetries?: number | undefined;
-  /** How many of the run's tasks may be running at once on this node. @default 16 */
-  readonly maxConcurrency?: number | undefined;
-  /**
-   * Milliseconds an attempt's function may run before it fails with `TaskTimeoutError`, unless
-   * the task sets its own `timeout`. @default no limit
-   */
-  readonly timeout?: number | undefined;
-  /** Cancels the run: queued tasks never start, running ones see `ctx.signal` abort. */
-  readonly signal?: AbortSignal | undefined;
-}
-
-/** What a finished run resolves to. */
-export interface RunResult {
-  readonly dagId: string;
-  /** Every scheduled task's result by task id (inline tasks have none). */
-  readonly results: Readonly<Record<string, unknown>>;
-  /** The node id each scheduled task ran on. */
-  readonly allocations: Readonly<Record<string, string>>;
-}
+import type {
+  RunEvents,
+  RunOptions,
+  RunResult,
+  RunState,
+  RunStatus,
+  TaskState,
+} from './run-handle.ts';
 
 export interface RunEnv {
   readonly dagId: string;

@@ -2,8 +2,7 @@ import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { PeerInfo, Traffic, TransportEvents } from '../net/transport.ts';
 import type { FunctionRegistry } from './functions.ts';
-import type { RunResult } from './local-run.ts';
-import type { RunHandle, RunStatus, SubmitOptions } from './run-handle.ts';
+import type { RunHandle, RunResult, RunStatus, SubmitOptions } from './run-handle.ts';
 import type { SwarmOptions } from './swarm.ts';
 
 // The public shape of a node: what createNode takes and what it returns.

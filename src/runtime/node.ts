@@ -21,12 +21,13 @@ import type { Cluster } from './cluster.ts';
 import { RUNS_DAG } from './epochs.ts';
 import { EXPIRY_DAG, type Expiry } from './expiry.ts';
 import { type FunctionRegistry, lookup } from './functions.ts';
-import { LocalRun, type RunResult } from './local-run.ts';
+import { LocalRun } from './local-run.ts';
 import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
 import type { FunctionPool } from './pool.ts';
 import {
   checkRunOptions,
   type RunHandle,
+  type RunResult,
   type RunStatus,
   type SubmitOptions,
 } from './run-handle.ts';

@@ -1,12 +1,12 @@
 import type { Plan } from '../dag/index.ts';
 import { Emitter } from '../emitter.ts';
-import { CancelledError, RemoteError, StorageError, TaskFailedError } from '../errors.ts';
-import { gather } from './gather.ts';
+import { CancelledError, RemoteError, StorageError } from '../errors.ts';
+import { gather, locationsOf, runResult, taskStatus } from './gather.ts';
 import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
-import type { RunResult } from './local-run.ts';
-import type { AttemptKey, LostInput, TaskOrder, TaskReport } from './messages.ts';
-import type { RunEvents, RunState, RunStatus, SubmitOptions, TaskState } from './run-handle.ts';
+import type { AttemptKey, TaskOrder, TaskReport } from './messages.ts';
+import { Recovery } from './recovery.ts';
+import type { RunEvents, RunResult, RunState, RunStatus, SubmitOptions } from './run-handle.ts';
 import { hold, inlineClosure, type Registry } from './run-plan.ts';
 import { type Slot, TaskTable } from './task-table.ts';
 
@@ -21,12 +21,6 @@ export interface OrchestratorPorts {
 }
 
 /**
- * Times a task may find an input gone (or its attempt vanish), or its result be lost and made
- * again, before the run gives up on it.
- */
-const MAX_LOST_INPUTS = 8;
-
-/**
  * Runs one DAG across the room from the node that submitted it: places each ready task, sends
  * it with where its arguments live, records where its result lands, and resolves with the
  * results once every one is durably stored where it was produced.
@@ -37,10 +31,8 @@ export class Orchestrator {
   readonly done: Promise<RunResult>;
   readonly #table: TaskTable;
   readonly #groups: GroupPlacement;
-  /** Times each task's result was lost and made again. */
-  readonly #remade = new Map<string, number>();
   readonly #participants = new Set<string>();
-  readonly #maxRetries: number;
+  readonly #recovery: Recovery;
   #state: RunState = 'running';
   /** Results are being gathered; a loss meanwhile sends the run back to work. */
   #collecting = false;
@@ -61,7 +53,6 @@ export class Orchestrator {
     readonly options: SubmitOptions = {},
     claim: number | Promise<number> = 0,
   ) {
-    this.#maxRetries = options.maxRetries ?? 0;
     this.#groups = new GroupPlacement(plan, this.registry);
     this.done = new Promise((resolve, reject) => {
       this.#resolve = resolve;
@@ -69,19 +60,21 @@ export class Orchestrator {
     });
     this.#table = new TaskTable(plan, this.registry, options.collect ?? 'all', {
       release: (peer, cost) => ports.book.release(peer, cost),
-      lost: (taskId, peer) => {
-        this.events.emit('task:lost', { taskId, peer });
-        // A result lost again and again (its peer keeps dropping out) ends the run.
-        const times = (this.#remade.get(taskId) ?? 0) + 1;
-        this.#remade.set(taskId, times);
-        if (times > MAX_LOST_INPUTS)
-          queueMicrotask(() =>
-            this.#fail(
-              new TaskFailedError(dagId, taskId, peer, times, `its result was lost ${times} times`),
-              'failed',
-            ),
-          );
-      },
+      lost: (taskId, peer) => this.#recovery.remade(taskId, peer),
+    });
+    this.#recovery = new Recovery({
+      dagId,
+      plan,
+      table: this.#table,
+      registry: this.registry,
+      book: ports.book,
+      events: this.events,
+      maxRetries: options.maxRetries ?? 0,
+      epoch: () => this.#epoch,
+      running: () => this.#state === 'running',
+      fail: (error) => this.#fail(error, 'failed'),
+      pump: () => this.pump(),
+      dispatchEarly: (taskId) => this.#dispatchEarly(taskId),
     });
     const { signal } = options;
     if (signal?.aborted) {
@@ -127,13 +120,7 @@ export class Orchestrator {
   }
 
   status(): RunStatus {
-    const tasks = Object.fromEntries(
-      [...this.#table.slots].map(([id, s]) => [
-        id,
-        { state: s.state, peer: s.peer, failures: s.failures },
-      ]),
-    );
-    return { dagId: this.dagId, state: this.#state, tasks };
+    return { dagId: this.dagId, state: this.#state, tasks: taskStatus(this.#table) };
   }
 
   cancel(reason?: unknown): void {
@@ -192,8 +179,8 @@ export class Orchestrator {
           this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return this.#succeeded(slot, from, report);
       case 'failed':
-        if (report.lost !== undefined) return this.#inputLost(slot, from, report);
-        return this.#failed(
+        if (report.lost !== undefined) return this.#recovery.inputLost(slot, from, report);
+        return this.#recovery.failed(
           slot,
           from,
           new RemoteError(from, report.error.code, report.error.message, report.error.stack),
@@ -206,41 +193,9 @@ export class Orchestrator {
     }
   }
 
-  /**
-   * Asks the worker of each attempt not heard of for `silentMs` whether it still has it; one it
-   * does not have (its order or its report went missing) goes again, so no run waits forever on
-   * a peer that is there but lost track of its task. Each such loss counts as a lost input.
-   */
+  /** Asks after attempts not heard of for `silentMs` (see {@link Recovery.sweep}). */
   sweep(silentMs: number, has: (peer: string, order: AttemptKey) => Promise<boolean>): void {
-    if (this.#state !== 'running') return;
-    this.pump(); // a task waiting for a pinned peer to come back fails once its grace is over
-    const now = Date.now();
-    for (const slot of this.#table.slots.values()) {
-      if (slot.state !== 'placed' && slot.state !== 'running') continue;
-      if (now - slot.heardAt < silentMs) continue;
-      const { peer, attempt } = slot;
-      const key = { dagId: this.dagId, epoch: this.#epoch, taskId: slot.task.id, attempt };
-      slot.heardAt = now; // one question at a time
-      has(peer as string, key).then(
-        (there) => {
-          const same = slot.peer === peer && slot.attempt === attempt;
-          if (there || !same || (slot.state !== 'placed' && slot.state !== 'running')) return;
-          this.#vanished(slot, peer as string);
-        },
-        () => undefined, // no answer: its leave, or the next sweep, decides
-      );
-    }
-  }
-
-  #vanished(slot: Slot, peer: string): void {
-    slot.lostInputs++;
-    const cause = new RemoteError(
-      peer,
-      'attempt_vanished',
-      `peer ${peer} no longer has the task`,
-      undefined,
-    );
-    this.#afterFailure(slot, peer, cause, slot.lostInputs <= MAX_LOST_INPUTS, slot.failures + 1);
+    this.#recovery.sweep(silentMs, has);
   }
 
   /**
@@ -261,12 +216,6 @@ export class Orchestrator {
     this.#table.place(slot, peer, early);
     this.#participants.add(peer);
     this.ports.book.claim(peer, task.cost);
-    const locations: Record<string, string[]> = {};
-    for (const dep of this.plan.deps.get(task.id) ?? []) {
-      const holders = [...(this.registry.holders.get(dep) ?? [])];
-      const producer = this.#table.slots.get(dep)?.peer;
-      locations[dep] = holders.length > 0 || producer === undefined ? holders : [producer];
-    }
     this.events.emit('task:placed', { taskId: task.id, peer });
     const inline = inlineClosure(this.plan, task);
     this.ports.dispatch(peer, {
@@ -275,7 +224,7 @@ export class Orchestrator {
       attempt: slot.attempt,
       task,
       inline,
-      locations,
+      locations: locationsOf(this.#table, task.id),
       early,
       timeout: task.timeout ?? this.options.timeout,
       ttl: this.options.ttl,
@@ -326,57 +275,6 @@ export class Orchestrator {
     }
     this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
     this.#maybeFinish();
-    this.pump();
-  }
-
-  #failed(slot: Slot, from: string, cause: RemoteError, retryable: boolean): void {
-    slot.failures++;
-    const allowed = (slot.task.maxRetries ?? this.#maxRetries) + 1;
-    this.#afterFailure(slot, from, cause, retryable && slot.failures < allowed, slot.failures);
-  }
-
-  /**
-   * The worker could not get an input from the holders it was given: they are forgotten for
-   * that input, which is made again if nobody else holds it, and the task goes again.
-   */
-  #inputLost(slot: Slot, from: string, report: Extract<TaskReport, { kind: 'failed' }>): void {
-    const { argId, holders: tried } = report.lost as LostInput;
-    slot.lostInputs++;
-    const { code, message, stack } = report.error;
-    const cause = new RemoteError(from, code, message, stack);
-    const willRetry = slot.lostInputs <= MAX_LOST_INPUTS;
-    this.#afterFailure(slot, from, cause, willRetry, slot.failures + 1, () => {
-      const holders = this.registry.holders.get(argId);
-      for (const peer of tried) holders?.delete(peer);
-      if ((holders?.size ?? 0) === 0) this.#table.lost(argId);
-    });
-  }
-
-  /**
-   * A failed attempt, reported: the task goes again (after `before`, once it is back in line) or
-   * the run fails with it.
-   */
-  #afterFailure(
-    slot: Slot,
-    from: string,
-    cause: RemoteError,
-    willRetry: boolean,
-    attempts: number,
-    before?: () => void,
-  ): void {
-    const taskId = slot.task.id;
-    this.events.emit('task:failed', { taskId, peer: from, error: cause.message, willRetry });
-    if (!willRetry) {
-      this.ports.book.release(from, slot.task.cost);
-      this.#table.fail(slot);
-      this.#fail(new TaskFailedError(this.dagId, taskId, from, attempts, cause), 'failed');
-      return;
-    }
-    this.#table.requeue(slot);
-    before?.();
-    // Sent early and its inputs are not all there: it goes again once they are placed.
-    if ((slot.state as TaskState) === 'waiting')
-      for (const dep of this.plan.deps.get(taskId) ?? []) this.#dispatchEarly(dep);
     this.pump();
   }
 
@@ -431,13 +329,7 @@ export class Orchestrator {
     const fetch = (peer: string, id: string) => this.ports.fetch(peer, this.dagId, this.#epoch, id);
     const { results, lost } = await gather(this.#table, fetch);
     if (this.#state === 'running') for (const id of lost) this.#table.lost(id);
-    if (lost.length > 0) return undefined;
-    const allocations = [...this.#table.slots].map(([id, s]) => [id, s.peer as string]);
-    return {
-      dagId: this.dagId,
-      results: Object.fromEntries(results),
-      allocations: Object.fromEntries(allocations),
-    };
+    return lost.length > 0 ? undefined : runResult(this.dagId, this.#table, results);
   }
 
   #fail(error: unknown, state: RunState): void {
