@@ -16,8 +16,13 @@ export default defineConfig({
     emptyOutDir: true,
     sourcemap: true,
     lib: {
-      // `handout` and `handout/worker` (for the scripts of Web Workers that serve functions).
-      entry: { handout: resolve(root, 'src/index.ts'), worker: resolve(root, 'src/worker.ts') },
+      // `handout`, `handout/worker` (for the scripts of Web Workers that serve functions) and
+      // `handout/testing` (the in-memory swarm for apps' tests).
+      entry: {
+        handout: resolve(root, 'src/index.ts'),
+        worker: resolve(root, 'src/worker.ts'),
+        testing: resolve(root, 'src/testing.ts'),
+      },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,
     },

@@ -28,16 +28,8 @@ export {
 } from './errors.ts';
 export type { Lane } from './net/channel.ts';
 export type { SameBrowserOption } from './net/lanes.ts';
-export type { MemoryPeerOptions } from './net/memory-transport.ts';
-export { MemoryHub } from './net/memory-transport.ts';
 export type { DropReason } from './net/protocol.ts';
-export type {
-  DroppedMessage,
-  PeerInfo,
-  Traffic,
-  Transport,
-  TransportEvents,
-} from './net/transport.ts';
+export type { DroppedMessage, PeerInfo, Traffic } from './net/transport.ts';
 export type { Resources } from './resources.ts';
 export type {
   ContextFunction,

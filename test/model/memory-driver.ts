@@ -6,11 +6,11 @@ import {
   createNode,
   Dag,
   type HandoutNode,
-  MemoryHub,
   type ResultStore,
   type RunHandle,
   withContext,
 } from '../../src/index.ts';
+import { MemoryHub } from '../../src/testing.ts';
 import type { Driver, Op, Outcome } from './ops.ts';
 
 interface Slot {

@@ -20,6 +20,7 @@ const RANK: Record<string, number> = {
   coordinator: 4,
   'index.ts': 5,
   'worker.ts': 5,
+  'testing.ts': 5,
   node: 5,
 };
 const MAY_IMPORT: Record<string, RegExp> = {
@@ -96,6 +97,14 @@ describe('layers', () => {
       [],
     );
     expect(files.size).toBeGreaterThan(30);
+  });
+
+  it('keeps the in-memory swarm out of the main entry, in handout/testing, which loads no runtime', () => {
+    expect(reachedFrom('index.ts').files).not.toContain('net/memory-transport.ts');
+    const { files, packages } = reachedFrom('testing.ts');
+    expect(files).toContain('net/memory-transport.ts');
+    expect([...packages]).toEqual([]);
+    expect([...files].filter((f) => f.startsWith('runtime/'))).toEqual([]);
   });
 
   it('keeps the worker entry (handout/worker) light: no PeerJS, no IndexedDB, no runtime at large', () => {

@@ -4,10 +4,10 @@ import {
   createNode,
   type FunctionRegistry,
   type HandoutNode,
-  MemoryHub,
   type Resources,
   type ResultStore,
 } from '../../src/index.ts';
+import { MemoryHub } from '../../src/testing.ts';
 
 export interface SwarmOf {
   hub: MemoryHub;

@@ -12,6 +12,7 @@ import {
 import { Rpc } from '../../../src/net/rpc.ts';
 import { Method } from '../../../src/runtime/calls.ts';
 import { Topic } from '../../../src/runtime/messages.ts';
+import type { Transport } from '../../../src/testing.ts';
 import * as shared from './functions.ts';
 
 /** Gates tasks wait on in this tab, opened by the test. */
@@ -53,7 +54,7 @@ const functions = {
 } satisfies handout.FunctionRegistry;
 
 const nodes = new Map<string, handout.HandoutNode>();
-const transports = new Map<string, { transport: handout.Transport; rpc: Rpc }>();
+const transports = new Map<string, { transport: Transport; rpc: Rpc }>();
 
 function checksum(buffer: ArrayBuffer): number {
   const words = new Uint32Array(buffer);
