@@ -121,6 +121,10 @@ function call(
   now: Fetch[],
 ): void {
   const { order } = job;
+  if (abort.aborted) {
+    fail(host, job, abort, abort.reason, undefined); // cancelled while its inputs came
+    return;
+  }
   const fetched =
     job.prefetched === undefined || job.prefetched.length === 0 ? now : [...job.prefetched, ...now];
   const started = performance.now();
@@ -136,16 +140,17 @@ function call(
     succeed(host, job, abort, outcome, fetched, started);
     return;
   }
-  // A cancelled attempt frees its place at once, whether or not its function heeds the signal.
+  // A cancelled attempt frees its place at once, whether or not its function heeds the signal;
+  // a job ends once (`fail` and `succeed` look), so what the function does after changes nothing.
   abort.onAbort(() => fail(host, job, abort, abort.reason, started));
   outcome.then(
     (value) => {
       abort.onAbort(undefined);
-      if (!abort.aborted) succeed(host, job, abort, value, fetched, started);
+      succeed(host, job, abort, value, fetched, started);
     },
     (error: unknown) => {
       abort.onAbort(undefined);
-      if (!abort.aborted) fail(host, job, abort, error, started);
+      fail(host, job, abort, error, started);
     },
   );
 }
@@ -159,6 +164,7 @@ function succeed(
   started: number,
 ): void {
   const { order } = job;
+  if (job.released === true) return; // cancelled, and ended then
   try {
     const write =
       abort.aborted || host.ended(order) ? undefined : keep(host, order, value, started);
