@@ -16,7 +16,7 @@ import type { Fetch, TaskOrder, TaskReport } from './messages.ts';
 /** Results at most this large ride along with the completion report. */
 export const SMALL_RESULT_BYTES = 16 * 1024;
 
-/** A task order a worker accepted, from the orchestrator that sent it. */
+/** A task order a task runner accepted, from the orchestrator that sent it. */
 export interface Job {
   readonly from: string;
   readonly order: TaskOrder;
@@ -71,7 +71,7 @@ export class AttemptAbort {
   }
 }
 
-/** What running one attempt needs from its worker. */
+/** What running one attempt needs from its task runner. */
 export interface AttemptHost {
   readonly id: string;
   readonly functions: FunctionRegistry;

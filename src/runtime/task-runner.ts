@@ -29,7 +29,7 @@ import type { AttemptKey, Load, TaskOrder, TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
 import { type Origin, RunOrigins } from './run-origins.ts';
 
-/** How a worker reaches the rest of the swarm: fetch and locate values, report, advertise. */
+/** How a task runner reaches the rest of the swarm: fetch and locate values, report, advertise. */
 export interface RunnerPorts extends Pick<ArgumentPorts, 'fetch' | 'locate' | 'laneTo'> {
   report(orchestrator: string, report: TaskReport): void;
   loadChanged(load: Load): void;
@@ -62,7 +62,7 @@ export class TaskRunner {
   /** Jobs held here (waiting, queued or running), by `dataKey`: values about to be made. */
   readonly #making = new Map<string, number>();
   #used: Resources = {};
-  /** Each task this worker ran to an outcome (not one cancelled). */
+  /** Each task this runner ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
 
   readonly #argumentPorts: ArgumentPorts;
@@ -139,7 +139,7 @@ export class TaskRunner {
 
   /**
    * An early task waits for its inputs before it queues for capacity, so a task waiting for a
-   * value never holds the room a producer on this same worker needs.
+   * value never holds the room a producer on this same runner needs.
    */
   async #prefetch(job: Job): Promise<void> {
     const controller = new AbortController();
@@ -186,7 +186,7 @@ export class TaskRunner {
     return this.#origins.get(dagId);
   }
 
-  /** Whether this worker has the attempt: queued, waiting for its inputs, or running. */
+  /** Whether this runner has the attempt: queued, waiting for its inputs, or running. */
   has({ dagId, epoch, taskId, attempt }: AttemptKey): boolean {
     const same = (o: TaskOrder) =>
       o.dagId === dagId && o.epoch === epoch && o.task.id === taskId && o.attempt === attempt;
