@@ -1,6 +1,7 @@
 import type { Plan } from '../dag/index.ts';
 import { Emitter } from '../emitter.ts';
 import { CancelledError, RemoteError, StorageError } from '../errors.ts';
+import { ahead } from './early.ts';
 import { gather, locationsOf, runResult, taskStatus } from './gather.ts';
 import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
@@ -233,25 +234,15 @@ export class Orchestrator {
   }
 
   /**
-   * Pinned consumers of pinned producers go out before their inputs exist: the producer's peer is
-   * known and can never change, so the consumer waits there for the value and gets it the moment
-   * it is made: a hop along a pinned chain costs one message instead of four. A list, not
-   * recursion: a chain of 100,000 tasks goes out without deepening the stack.
+   * Pinned consumers of pinned producers, and small chains and fan-outs, go out before their
+   * inputs exist (see {@link ahead}): the consumer waits on its peer for the value and gets it
+   * the moment it is made, so a hop costs one message instead of four.
    */
   #dispatchEarly(placed: string): void {
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
-    const sent = [placed];
-    for (let i = 0; i < sent.length; i++) {
-      for (const dependent of this.plan.dependents.get(sent[i] as string) ?? []) {
-        const slot = this.#table.slots.get(dependent) as Slot;
-        if (slot.state !== 'waiting' || this.#table.inFlight >= cap) continue;
-        const peer = this.#table.earlyPeer(slot);
-        if (peer === undefined || !this.ports.book.has(peer)) continue;
-        if (slot.task.args.some((a) => a.serialize !== undefined)) continue;
-        this.#groups.set(slot.task.id, peer);
-        this.#dispatch(slot, peer, true);
-        sent.push(dependent);
-      }
+    for (const [slot, peer] of ahead(this.#table, placed, cap, (p) => this.ports.book.has(p))) {
+      this.#groups.set(slot.task.id, peer);
+      this.#dispatch(slot, peer, true);
     }
   }
 

@@ -24,9 +24,9 @@ import {
 } from './attempt-run.ts';
 import type { Epochs } from './epochs.ts';
 import type { FunctionRegistry } from './functions.ts';
-import { JobQueue } from './job-queue.ts';
 import type { AttemptKey, Load, TaskOrder, TaskReport } from './messages.ts';
 import type { TaskRan } from './node-api.ts';
+import { Queue } from './queue.ts';
 import { type Origin, RunOrigins } from './run-origins.ts';
 
 /** How a task runner reaches the rest of the swarm: fetch and locate values, report, advertise. */
@@ -54,7 +54,7 @@ export interface RunnerOptions {
  * holds it, and keeping every result in its own store under `[dagId, taskId]`.
  */
 export class TaskRunner {
-  readonly #queue = new JobQueue<Job>();
+  readonly #queue = new Queue<Job>();
   readonly #running = new Map<string, { job: Job; abort: AttemptAbort }>();
   readonly #origins = new RunOrigins();
   /** Early tasks waiting for their inputs, by `dataKey(dagId, taskId)`. */

@@ -1,5 +1,6 @@
 import type { Plan, Task } from '../dag/index.ts';
 import type { Resources } from '../schedule/placement.ts';
+import { Queue } from './queue.ts';
 import type { TaskState } from './run-handle.ts';
 import type { Registry } from './run-plan.ts';
 
@@ -42,11 +43,6 @@ const NEXT: Readonly<Record<TaskState, readonly TaskState[]>> = {
   failed: [],
 };
 
-/** A producer feeding at most this many tasks takes them along when they go early. */
-const EARLY_FAN_OUT = 4;
-/** A task with more inputs than this goes once they all exist, never early. */
-const EARLY_FAN_IN = 64;
-
 /**
  * The state of a run's tasks and the rules that move them back: an attempt that will not report,
  * a consumer sent ahead to wait for a producer that goes elsewhere, and a result lost with its
@@ -56,9 +52,8 @@ export class TaskTable {
   readonly slots = new Map<string, Slot>();
   /** Results carried in reports, by task id. */
   readonly values = new Map<string, unknown>();
-  /** Slots ready to place from `#head` on, in the order they became ready (stale ones skipped). */
-  #ready: Slot[] = [];
-  #head = 0;
+  /** Slots ready to place, in the order they became ready (stale ones are skipped). */
+  readonly #ready = new Queue<Slot>();
   #finished = 0;
   #unstored = 0;
   #inFlight = 0;
@@ -175,27 +170,19 @@ export class TaskTable {
   }
 
   get hasReady(): boolean {
-    return this.#head < this.#ready.length;
+    return this.#ready.length > 0;
   }
 
   /** The slot that has been ready longest, taken from the line. */
   takeReady(): Slot | undefined {
-    while (this.#head < this.#ready.length) {
-      const slot = this.#ready[this.#head++] as Slot;
-      if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
-        this.#ready = this.#ready.slice(this.#head);
-        this.#head = 0;
-      }
+    for (let slot = this.#ready.shift(); slot !== undefined; slot = this.#ready.shift())
       if (slot.state === 'ready') return slot;
-    }
     return undefined;
   }
 
   /** Slots taken that cannot go yet go back to the front of the line, in their order. */
   putBack(slots: readonly Slot[]): void {
-    if (slots.length === 0) return;
-    this.#ready = slots.concat(this.#ready.slice(this.#head));
-    this.#head = 0;
+    this.#ready.unshift(slots);
   }
 
   /** An attempt in flight will not report: the task goes back to wait for its inputs or a peer. */
@@ -268,34 +255,5 @@ export class TaskTable {
     }
     slot.waitingFor = deps.filter((d) => this.slots.get(d)?.state !== 'done').length;
     if (slot.waitingFor === 0) this.makeReady(slot);
-  }
-
-  /**
-   * Where a task can go before its inputs exist, if anywhere: a pinned task whose producers are
-   * all pinned, or a plain task (no pin, no cost) whose producers all sit on one peer and feed
-   * few others: chains and small fan-outs follow their producer, so a small DAG runs on one peer
-   * in one message. A producer's retries stay on its peer, so the wait cannot be in vain.
-   */
-  earlyPeer(slot: Slot): string | undefined {
-    const ids = this.plan.deps.get(slot.task.id) ?? [];
-    // A wide fan-in waits to be ready: asked again as each of its inputs is placed, it would
-    // cost the square of its width.
-    if (ids.length > EARLY_FAN_IN) return undefined;
-    const pin = slot.task.node;
-    if (pin !== undefined && typeof pin !== 'string') return undefined;
-    if (pin === undefined && Object.keys(slot.task.cost).length > 0) return undefined;
-    let peer: string | undefined;
-    for (const id of ids) {
-      const dep = this.slots.get(id) as Slot;
-      if (dep.peer === undefined || dep.state === 'failed') return undefined;
-      if (typeof pin === 'string') {
-        if (typeof dep.task.node !== 'string') return undefined;
-        continue;
-      }
-      if (peer !== undefined && dep.peer !== peer) return undefined;
-      if ((this.plan.dependents.get(id)?.length ?? 0) > EARLY_FAN_OUT) return undefined;
-      peer = dep.peer;
-    }
-    return typeof pin === 'string' ? pin : peer;
   }
 }

@@ -1,9 +1,10 @@
 /**
- * A worker's queue of jobs in arrival order. A job that does not fit now waits while later
- * ones go, and taking a job costs the same however long the queue is: taken jobs leave holes
- * that the front skips, and the array is compacted once the holes are most of it.
+ * A line in arrival order (a task runner's jobs, a run's ready tasks). An item that cannot go
+ * now may wait while later ones go, and taking one costs the same however long the line is:
+ * taken items leave holes that the front skips, and the array is compacted once the holes are
+ * most of it.
  */
-export class JobQueue<T> {
+export class Queue<T> {
   #items: (T | undefined)[] = [];
   #head = 0;
   #size = 0;
@@ -18,8 +19,27 @@ export class JobQueue<T> {
     this.#size++;
   }
 
+  /** Takes the item at the front, if any. */
+  shift(): T | undefined {
+    if (this.#size === 0) return undefined;
+    while (this.#items[this.#head] === undefined) this.#head++;
+    const item = this.#items[this.#head] as T;
+    this.#items[this.#head] = undefined;
+    this.#size--;
+    this.#compact();
+    return item;
+  }
+
+  /** Puts items back at the front, in their order. */
+  unshift(items: readonly T[]): void {
+    if (items.length === 0) return;
+    this.#items = [...items, ...this.#items.slice(this.#head)];
+    this.#head = 0;
+    this.#size += items.length;
+  }
+
   /**
-   * Takes jobs in order while `more()` holds, each one `fits` accepts, and hands each to `run`.
+   * Takes items in order while `more()` holds, each one `fits` accepts, and hands each to `run`.
    * A call from inside `run` returns at once: the running loop sees what it queued.
    */
   drain(more: () => boolean, fits: (item: T) => boolean, run: (item: T) => void): void {
@@ -39,7 +59,7 @@ export class JobQueue<T> {
     }
   }
 
-  /** Removes and returns every job `match` accepts. */
+  /** Removes and returns every item `match` accepts. */
   remove(match: (item: T) => boolean): T[] {
     const out: T[] = [];
     for (let i = this.#head; i < this.#items.length; i++) {
