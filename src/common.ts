@@ -38,16 +38,8 @@ export type {
   PlainFunction,
   TaskContext,
   TaskFunction,
-} from './runtime/functions.ts';
-export { withContext } from './runtime/functions.ts';
-export type {
-  HandoutNode,
-  NodeEvents,
-  NodeOptions,
-  ResultOptions,
-  StorageEstimate,
-  TaskRan,
-} from './runtime/node-api.ts';
+} from './runtime/base/functions.ts';
+export { withContext } from './runtime/base/functions.ts';
 export type {
   RunEvents,
   RunHandle,
@@ -56,8 +48,16 @@ export type {
   RunState,
   RunStatus,
   SubmitOptions,
+  TaskRan,
   TaskState,
   TaskStatus,
-} from './runtime/run-handle.ts';
+} from './runtime/base/run-handle.ts';
+export type {
+  HandoutNode,
+  NodeEvents,
+  NodeOptions,
+  ResultOptions,
+  StorageEstimate,
+} from './runtime/node-api.ts';
 export type { SwarmOptions } from './runtime/swarm.ts';
 export { detectCapabilities } from './runtime/swarm.ts';

@@ -13,10 +13,10 @@
  *   functions: () => new Worker(new URL('./tasks.worker.ts', import.meta.url), { type: 'module' }),
  * });
  */
-import type { FunctionRegistry } from './runtime/functions.ts';
-import { serveInWorker } from './runtime/pool-serve.ts';
+import type { FunctionRegistry } from './runtime/base/functions.ts';
+import { serveInWorker } from './runtime/pool/pool-serve.ts';
 
-export { withContext } from './runtime/functions.ts';
+export { withContext } from './runtime/base/functions.ts';
 
 /** Serves these functions (an object or a module namespace; non-functions are ignored). */
 export function serveFunctions(functions: FunctionRegistry | Record<string, unknown>): void {

@@ -2,8 +2,8 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { createMemoryStore } from '../data/memory-store.ts';
 import type { Platform } from '../runtime/platform.ts';
-import type { PoolWorker } from '../runtime/pool.ts';
-import type { FromWorker, ToWorker } from '../runtime/pool-protocol.ts';
+import type { PoolWorker } from '../runtime/pool/pool.ts';
+import type { FromWorker, ToWorker } from '../runtime/pool/pool-protocol.ts';
 
 // Run from source the thread's script is TypeScript; from the build, JavaScript.
 const fromSource = import.meta.url.endsWith('.ts');

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { functionsOf } from '../runtime/functions.ts';
+import { functionsOf } from '../runtime/base/functions.ts';
 import { createNode, createSqliteStore } from './index.ts';
 
 const usage =

@@ -1,7 +1,7 @@
 import { createIndexedDbStore } from '../data/idb-store.ts';
 import { createMemoryStore } from '../data/memory-store.ts';
 import type { Platform } from './platform.ts';
-import type { PoolWorker } from './pool.ts';
+import type { PoolWorker } from './pool/pool.ts';
 import { detectCapabilities } from './swarm.ts';
 
 /** Browsers (and anything with their globals): IndexedDB where it exists, Web Workers. */
@@ -14,7 +14,7 @@ export const browserPlatform: Platform = {
   spawnWorker(): PoolWorker {
     if (typeof Worker === 'undefined')
       throw new TypeError('createNode: a module of functions needs Web Workers, absent here');
-    return new Worker(new URL('./pool-worker.ts', import.meta.url), {
+    return new Worker(new URL('./pool/pool-worker.ts', import.meta.url), {
       type: 'module',
       name: 'handout-pool',
     }) as unknown as PoolWorker;

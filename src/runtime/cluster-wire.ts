@@ -1,9 +1,9 @@
 import { DagRunningError } from '../errors.ts';
-import { call, serve } from './calls.ts';
+import { call, serve } from './base/calls.ts';
+import { parseBatch, parseLoad, parseRun } from './base/message-checks.ts';
+import { type TaskReport, Topic } from './base/messages.ts';
 import type { Cluster } from './cluster.ts';
-import { parseBatch, parseLoad, parseRun } from './message-checks.ts';
-import { type TaskReport, Topic } from './messages.ts';
-import type { RunnerPorts } from './task-runner.ts';
+import type { RunnerPorts } from './work/task-runner.ts';
 
 /**
  * The node's side of the wire: what it answers and how it hears each topic. Every body is

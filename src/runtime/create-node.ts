@@ -1,13 +1,13 @@
 import type { ResultStore } from '../data/store.ts';
 import type { Transport } from '../net/transport.ts';
+import type { FunctionRegistry } from './base/functions.ts';
+import { checkRunOptions } from './base/run-handle.ts';
 import { Cluster } from './cluster.ts';
-import { Expiry } from './expiry.ts';
-import type { FunctionRegistry } from './functions.ts';
 import { Node } from './node.ts';
 import type { HandoutNode, NodeOptions } from './node-api.ts';
 import type { Platform } from './platform.ts';
-import { FunctionPool, type PoolWorker } from './pool.ts';
-import { checkRunOptions } from './run-handle.ts';
+import { FunctionPool, type PoolWorker } from './pool/pool.ts';
+import { Expiry } from './serve/expiry.ts';
 import { joinSwarm } from './swarm.ts';
 
 /** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */

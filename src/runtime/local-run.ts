@@ -3,8 +3,7 @@ import { sizeOf } from '../data/size.ts';
 import type { ResultStore } from '../data/store.ts';
 import { Emitter } from '../emitter.ts';
 import { CancelledError, TaskFailedError, UnknownFunctionError } from '../errors.ts';
-import { type AttemptEnv, attempt, isPromise } from './attempt.ts';
-import type { FunctionRegistry } from './functions.ts';
+import type { FunctionRegistry } from './base/functions.ts';
 import type {
   RunEvents,
   RunOptions,
@@ -12,7 +11,8 @@ import type {
   RunState,
   RunStatus,
   TaskState,
-} from './run-handle.ts';
+} from './base/run-handle.ts';
+import { type AttemptEnv, attempt, isPromise } from './work/attempt.ts';
 
 export interface RunEnv {
   readonly dagId: string;

@@ -1,8 +1,8 @@
 import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { PeerInfo, Traffic, TransportEvents } from '../net/transport.ts';
-import type { FunctionRegistry } from './functions.ts';
-import type { RunHandle, RunResult, RunStatus, SubmitOptions } from './run-handle.ts';
+import type { FunctionRegistry } from './base/functions.ts';
+import type { RunHandle, RunResult, RunStatus, SubmitOptions, TaskRan } from './base/run-handle.ts';
 import type { SwarmOptions } from './swarm.ts';
 
 // The public shape of a node: what createNode takes and what it returns.
@@ -37,18 +37,6 @@ export interface NodeOptions extends SwarmOptions {
    * use there (a run's own `ttl` wins). @default until cleared
    */
   readonly ttl?: number | undefined;
-}
-
-/** A task this node ran as a worker in the room, for its own run or another peer's. */
-export interface TaskRan {
-  readonly dagId: string;
-  readonly taskId: string;
-  readonly fn: string;
-  readonly attempt: number;
-  /** The function's own time, after its arguments were resolved. */
-  readonly ms: number;
-  /** The error's message when the function threw (or timed out). */
-  readonly error?: string | undefined;
 }
 
 /** What {@link HandoutNode.on} listens to. */

@@ -17,20 +17,20 @@ import type {
   Transport,
   TransportEvents,
 } from '../net/transport.ts';
-import type { Cluster } from './cluster.ts';
-import { RUNS_DAG } from './epochs.ts';
-import { EXPIRY_DAG, type Expiry } from './expiry.ts';
-import { type FunctionRegistry, lookup } from './functions.ts';
-import { LocalRun } from './local-run.ts';
-import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
-import type { FunctionPool } from './pool.ts';
+import { RUNS_DAG } from './base/epochs.ts';
+import { type FunctionRegistry, lookup } from './base/functions.ts';
 import {
   checkRunOptions,
   type RunHandle,
   type RunResult,
   type RunStatus,
   type SubmitOptions,
-} from './run-handle.ts';
+} from './base/run-handle.ts';
+import type { Cluster } from './cluster.ts';
+import { LocalRun } from './local-run.ts';
+import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
+import type { FunctionPool } from './pool/pool.ts';
+import { EXPIRY_DAG, type Expiry } from './serve/expiry.ts';
 
 /** DAG objects submitted in this realm: a generated id is fresh only for its first run. */
 const submitted = new WeakSet<Dag>();

@@ -1,6 +1,6 @@
 import { attemptKey } from '../data/keys.ts';
 import { nextTask } from '../next-task.ts';
-import type { RunKey, TaskOrder, TaskReport } from './messages.ts';
+import type { RunKey, TaskOrder, TaskReport } from './base/messages.ts';
 
 /** What one peer is sent in one turn. */
 export interface Batch {

@@ -1,6 +1,6 @@
 import type { ResultStore } from '../data/store.ts';
 import type { Resources } from '../resources.ts';
-import type { PoolWorker } from './pool.ts';
+import type { PoolWorker } from './pool/pool.ts';
 
 /**
  * What differs between a browser and Node.js, handed to the runtime by each entry point: so the

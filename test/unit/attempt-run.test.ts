@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnknownFunctionError } from '../../src/errors.ts';
-import { LostInputError } from '../../src/runtime/arguments.ts';
-import { AttemptAbort, failure } from '../../src/runtime/attempt-run.ts';
+import { LostInputError } from '../../src/runtime/work/arguments.ts';
+import { AttemptAbort, failure } from '../../src/runtime/work/attempt-run.ts';
 
 describe('AttemptAbort', () => {
   it('makes its signal only when asked, aborted already if the attempt was', () => {

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Dag, type DroppedMessage, UnknownDagError } from '../../src/index.ts';
 import { Rpc } from '../../src/net/rpc.ts';
-import { Method } from '../../src/runtime/calls.ts';
-import { Topic } from '../../src/runtime/messages.ts';
+import { Method } from '../../src/runtime/base/calls.ts';
+import { Topic } from '../../src/runtime/base/messages.ts';
 import { arithmetic, rejection } from './helpers.ts';
 import { type SwarmOf, swarm } from './swarm-helpers.ts';
 

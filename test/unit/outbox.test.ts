@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskReport } from '../../src/runtime/messages.ts';
+import type { TaskReport } from '../../src/runtime/base/messages.ts';
 import { type Batch, Outbox } from '../../src/runtime/outbox.ts';
 
 const key = { dagId: 'd', taskId: 't', attempt: 1 };

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { invoke, withContext } from '../../src/runtime/functions.ts';
-import { FunctionPool, type PoolWorker } from '../../src/runtime/pool.ts';
-import type { FromWorker, ToWorker } from '../../src/runtime/pool-protocol.ts';
-import { servePool } from '../../src/runtime/pool-serve.ts';
+import { invoke, withContext } from '../../src/runtime/base/functions.ts';
+import { FunctionPool, type PoolWorker } from '../../src/runtime/pool/pool.ts';
+import type { FromWorker, ToWorker } from '../../src/runtime/pool/pool-protocol.ts';
+import { servePool } from '../../src/runtime/pool/pool-serve.ts';
 import { rejection } from './helpers.ts';
 
 /** A stand-in for a Web Worker running pool-worker.ts over `module`, asynchronously. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Queue } from '../../src/runtime/queue.ts';
+import { Queue } from '../../src/runtime/base/queue.ts';
 
 const drainAll = (q: Queue<number>, fits: (n: number) => boolean, max = Infinity) => {
   const out: number[] = [];

@@ -152,7 +152,7 @@ describe('authority over a running DAG', () => {
     await vi.waitFor(() => expect(gates.has('guarded')).toBe(true));
     // c asks b directly, skipping the room check a node makes first.
     const { Rpc } = await import('../../src/net/rpc.ts');
-    const { Method } = await import('../../src/runtime/calls.ts');
+    const { Method } = await import('../../src/runtime/base/calls.ts');
     const rogue = new Rpc(await hub.join({ id: 'z', room: 'r', heartbeatMs: 50 }), 2000);
     await vi.waitFor(() =>
       expect(

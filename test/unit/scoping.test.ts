@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ValueCache } from '../../src/data/value-cache.ts';
 import { Dag } from '../../src/index.ts';
 import { Rpc } from '../../src/net/rpc.ts';
-import { Method } from '../../src/runtime/calls.ts';
-import { type TaskReport, Topic } from '../../src/runtime/messages.ts';
+import { Method } from '../../src/runtime/base/calls.ts';
+import { type TaskReport, Topic } from '../../src/runtime/base/messages.ts';
 import { arithmetic } from './helpers.ts';
 import { type SwarmOf, swarm } from './swarm-helpers.ts';
 

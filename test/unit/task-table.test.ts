@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Dag } from '../../src/dag/index.ts';
-import { gather } from '../../src/runtime/gather.ts';
-import { hold, type Registry } from '../../src/runtime/run-plan.ts';
-import { type Slot, TaskTable } from '../../src/runtime/task-table.ts';
+import { gather } from '../../src/runtime/run/gather.ts';
+import { hold, type Registry } from '../../src/runtime/run/run-plan.ts';
+import { type Slot, TaskTable } from '../../src/runtime/run/task-table.ts';
 
 describe('collecting results', () => {
   it('asks the peer that made a result first, whichever holder reported it first', async () => {

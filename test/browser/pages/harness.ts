@@ -10,8 +10,8 @@ import {
   type PeerJsTransportOptions,
 } from '../../../src/net/peerjs-transport.ts';
 import { Rpc } from '../../../src/net/rpc.ts';
-import { Method } from '../../../src/runtime/calls.ts';
-import { Topic } from '../../../src/runtime/messages.ts';
+import { Method } from '../../../src/runtime/base/calls.ts';
+import { Topic } from '../../../src/runtime/base/messages.ts';
 import type { Transport } from '../../../src/testing.ts';
 import * as shared from './functions.ts';
 

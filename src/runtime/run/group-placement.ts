@@ -1,0 +1,92 @@
+import type { Plan } from '../../dag/index.ts';
+import { AllocationError } from '../../errors.ts';
+import { type PeerLoad, place, type Resources } from '../../schedule/placement.ts';
+import { groupCosts, inputBytes, pinOf, type Registry } from './run-plan.ts';
+
+export type GroupDecision =
+  | { readonly kind: 'peer'; readonly peer: string }
+  | { readonly kind: 'wait' }
+  | { readonly kind: 'never'; readonly error: AllocationError };
+
+/**
+ * How long a group pinned to a peer that left waits for it to come back before its run fails
+ * with `AllocationError`. The orchestrator looks again on every change and every sweep.
+ */
+const PIN_GRACE_MS = 5000;
+
+/**
+ * Where each collocation group of a run goes: chosen once for the group (its members' costs
+ * merged, its pin kept), then sticky, so a group's tasks and a task's retries land on one peer
+ * until that peer leaves.
+ */
+export class GroupPlacement {
+  readonly #peerOf = new Map<string, string>();
+  readonly #costs: Map<string, Resources>;
+  /** Peers that groups are pinned to, gone since when. */
+  readonly #absentSince = new Map<string, number>();
+
+  constructor(
+    readonly plan: Plan,
+    readonly registry: Registry,
+  ) {
+    this.#costs = groupCosts(plan);
+  }
+
+  /** The peer a ready task goes to now, or why it waits or can never go. */
+  decide(taskId: string, peers: readonly PeerLoad[]): GroupDecision {
+    const root = this.#root(taskId);
+    const chosen = this.#peerOf.get(root);
+    const pinned = pinOf(this.plan, root);
+    if (pinned !== undefined && !peers.some((p) => p.id === pinned)) {
+      // Pinned to a peer that left mid-run: it may come back (a reload, a link that returns over
+      // WebRTC). After a grace the placement below fails the run: its pin is not in the room.
+      const now = Date.now();
+      const since = this.#absentSince.get(pinned) ?? now;
+      this.#absentSince.set(pinned, since);
+      if (now - since < PIN_GRACE_MS) return { kind: 'wait' };
+    } else {
+      if (pinned !== undefined) this.#absentSince.delete(pinned);
+      if (chosen !== undefined) return { kind: 'peer', peer: chosen };
+    }
+    const decision = place(
+      {
+        cost: this.#costs.get(root) ?? {},
+        pinned,
+        inputBytes: inputBytes(this.plan, this.registry, taskId),
+      },
+      peers,
+    );
+    if (decision.kind === 'wait') return decision;
+    if (decision.kind === 'never')
+      return { kind: 'never', error: new AllocationError(taskId, pinned, decision.reason) };
+    this.#peerOf.set(root, decision.peer);
+    return { kind: 'peer', peer: decision.peer };
+  }
+
+  /** The task was sent to `peer` by other means (early dispatch). */
+  set(taskId: string, peer: string): void {
+    this.#peerOf.set(taskId, peer);
+  }
+
+  /** A peer left: the groups chosen for it (unless pinned there) may go elsewhere. */
+  forget(peer: string): void {
+    for (const [root, chosen] of this.#peerOf)
+      if (chosen === peer && pinOf(this.plan, root) === undefined) this.#peerOf.delete(root);
+  }
+
+  /** The first task that could never be placed in this room (on idle peers), if any. */
+  unplaceable(peers: readonly PeerLoad[], taskIds: readonly string[]): AllocationError | undefined {
+    const idle = peers.map((p) => ({ ...p, used: {}, tasks: 0 }));
+    for (const id of taskIds) {
+      const root = this.#root(id);
+      const pinned = pinOf(this.plan, root);
+      const decision = place({ cost: this.#costs.get(root) ?? {}, pinned }, idle);
+      if (decision.kind === 'never') return new AllocationError(id, pinned, decision.reason);
+    }
+    return undefined;
+  }
+
+  #root(taskId: string): string {
+    return this.plan.collocationRoot.get(taskId) ?? taskId;
+  }
+}

@@ -1,0 +1,224 @@
+import { findValue, type ResultStore } from '../../data/store.ts';
+import type { ValueCache } from '../../data/value-cache.ts';
+import {
+  DataNotFoundError,
+  RemoteError,
+  RequestTimeoutError,
+  UnknownDagError,
+} from '../../errors.ts';
+import type { Rpc } from '../../net/rpc.ts';
+import { call, serve } from '../base/calls.ts';
+import type { Epochs } from '../base/epochs.ts';
+import { callHook, type EdgeContext, type FunctionRegistry, lookup } from '../base/functions.ts';
+import { streamedValue } from './streamed-value.ts';
+
+/** How long `result` waits for the room to say who holds an item. */
+export const FIND_TIMEOUT_MS = 5000;
+/** How long an early task's fetch may wait for its producer. */
+export const WAIT_TIMEOUT_MS = 30 * 60_000;
+
+export interface DataPorts {
+  readonly id: string;
+  readonly rpc: Rpc;
+  readonly cache: ValueCache;
+  readonly store: ResultStore;
+  readonly epochs: Epochs;
+  readonly functions: FunctionRegistry;
+  /** Resolves when the value is kept here. */
+  waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown>;
+  /** Whether this node has any part in the DAG (so a missing item is not an unknown DAG). */
+  knows(dagId: string): boolean;
+  /** The ids of the peers in the room. */
+  peers(): string[];
+}
+
+/**
+ * A node's results as the room sees them: it serves `<dagId, dataId>` to the peers that ask (a
+ * waiting request waits for the value; a `serialize` hook runs here), finds who holds an item,
+ * and fetches from a peer with its typed "not found" errors kept typed.
+ */
+export class DataService {
+  constructor(readonly ports: DataPorts) {}
+
+  /**
+   * A result of the latest run of the DAG the room knows: here, else from a peer that holds it.
+   * Peers holding only an earlier run's value are never asked for it. With `timeoutMs`, fails
+   * with `RequestTimeoutError` once that much time has passed.
+   */
+  async result(dagId: string, taskId: string, timeoutMs?: number): Promise<unknown> {
+    if (timeoutMs === undefined) return this.#result(dagId, taskId);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new RequestTimeoutError(this.ports.id, `result ${dagId}/${taskId}`, timeoutMs)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([this.#result(dagId, taskId), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #result(dagId: string, taskId: string): Promise<unknown> {
+    const mine = await this.ports.epochs.current(dagId);
+    const local = await this.read(dagId, taskId);
+    const answers = await Promise.all(
+      this.ports.peers().map(async (peer) => {
+        try {
+          const found = await call(
+            this.ports.rpc,
+            peer,
+            'data.find',
+            { dagId, dataId: taskId },
+            { timeoutMs: FIND_TIMEOUT_MS },
+          );
+          return { peer, ...found };
+        } catch {
+          return { peer, has: false, knowsDag: false, epoch: 0 };
+        }
+      }),
+    );
+    const knowing = answers.filter((a) => a.knowsDag);
+    // The latest run anyone here knows of is the one whose values count.
+    const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
+    if (local !== undefined && mine === latest) return local.value;
+    for (const { peer, has, epoch } of answers) {
+      if (!has || epoch !== latest) continue;
+      try {
+        return await this.fetch(peer, { dagId, epoch: latest, dataId: taskId });
+      } catch {
+        // it went away or lost it meanwhile: try the next holder
+      }
+    }
+    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0)
+      throw new DataNotFoundError(dagId, taskId);
+    throw new UnknownDagError(dagId);
+  }
+
+  /** Answers `data.get` and `data.find` from the peers. */
+  serve(): void {
+    const { rpc, cache, store, functions, id } = this.ports;
+    serve(rpc, 'data.get', async (body, from) => {
+      const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = body;
+      // Only values of the run asked about. Of a later run than the one here, only a waiting
+      // request (an early consumer, whose producer's order is on its way) waits for it to come;
+      // a request never wipes anything (only a run's orders and its start do).
+      const here = await this.ports.epochs.here(dagId, epoch);
+      if (epoch < here)
+        throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      if (epoch > here) {
+        if (!wait) throw this.missing(dagId, dataId);
+        await this.ports.epochs.reached(dagId, epoch, AbortSignal.timeout(WAIT_TIMEOUT_MS));
+        if ((await this.ports.epochs.current(dagId)) !== epoch)
+          throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      }
+      // A value in parts, not in memory, goes part by part from the store: never held whole.
+      if (!wait && serialize === undefined && cache.get(dagId, dataId) === undefined) {
+        const stored = await store.openParts?.(dagId, dataId);
+        const streamed = stored === undefined ? undefined : streamedValue(stored);
+        if (streamed !== undefined) return streamed;
+      }
+      // A waiting request goes straight to the waiter, which asks the store itself.
+      let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);
+      if (found === undefined && wait) {
+        // Bounded, so made-up ids cannot pile up waiters forever.
+        const value = await this.ports.waitFor(dagId, dataId, AbortSignal.timeout(WAIT_TIMEOUT_MS));
+        found = { value };
+      }
+      if (found === undefined) throw this.missing(dagId, dataId);
+      if (serialize === undefined) return found.value;
+      const hook = lookup(functions, serialize);
+      if (hook === undefined)
+        throw Object.assign(new Error(`no function '${serialize}' here`), {
+          code: 'unknown_function',
+        });
+      const context: EdgeContext = {
+        dagId,
+        producerTaskId: dataId,
+        consumerTaskId: consumerTaskId ?? '',
+        producer: id,
+        consumer: from,
+        signal: new AbortController().signal,
+      };
+      return callHook(hook, found.value, context, id);
+    });
+    serve(rpc, 'data.find', async ({ dagId, dataId }) => {
+      return {
+        // Whether it is here, not the value: a big one takes seconds to read.
+        has:
+          this.ports.cache.get(dagId, dataId) !== undefined ||
+          (await this.ports.store.has(dagId, dataId)),
+        knowsDag: this.ports.knows(dagId) || (await store.keys(dagId)).length > 0,
+        epoch: await this.ports.epochs.current(dagId),
+      };
+    });
+  }
+
+  /** A value here: in memory, else in the store. */
+  async read(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
+    const hot = this.ports.cache.get(dagId, dataId);
+    if (hot !== undefined) return hot;
+    return findValue(this.ports.store, dagId, dataId);
+  }
+
+  /** The typed error for an item not here. */
+  missing(dagId: string, dataId: string): Error {
+    return this.ports.knows(dagId)
+      ? new DataNotFoundError(dagId, dataId)
+      : new UnknownDagError(dagId);
+  }
+
+  /**
+   * A value of run `epoch` from a peer (or here): the one `data.get` client, used by workers for
+   * their inputs and by orchestrators and `result()` for results. The peer's typed "not found"
+   * errors stay typed. A waiting fetch lasts as long as its producer takes (a cancel ends it
+   * sooner); a big value as long as its bytes keep coming.
+   */
+  async fetch(peer: string, request: FetchRequest, signal?: AbortSignal): Promise<unknown> {
+    const { dagId, epoch, dataId } = request;
+    if (peer === this.ports.id && request.serialize === undefined && request.wait !== true) {
+      const here = await this.ports.epochs.here(dagId, epoch);
+      const found = here === epoch ? await this.read(dagId, dataId) : undefined;
+      if (found === undefined) throw this.missing(dagId, dataId);
+      return found.value;
+    }
+    const wait = request.wait === true;
+    try {
+      return await call(
+        this.ports.rpc,
+        peer,
+        'data.get',
+        {
+          dagId,
+          epoch,
+          dataId,
+          serialize: request.serialize,
+          consumerTaskId: request.consumerTaskId,
+          wait,
+        },
+        { timeoutMs: wait ? WAIT_TIMEOUT_MS : undefined, idle: true, signal },
+      );
+    } catch (error) {
+      if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
+        throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);
+      if (error instanceof RemoteError && error.remoteCode === 'unknown_dag')
+        throw new UnknownDagError(dagId);
+      throw error;
+    }
+  }
+}
+
+/** What `DataService.fetch` asks a peer for. */
+export interface FetchRequest {
+  readonly dagId: string;
+  readonly epoch: number;
+  readonly dataId: string;
+  /** The producer's hook to turn the value with, there, for this consumer. */
+  readonly serialize?: string | undefined;
+  readonly consumerTaskId?: string | undefined;
+  /** Wait there for a value not made yet (an early task's input). */
+  readonly wait?: boolean | undefined;
+}
