@@ -10,10 +10,11 @@ import type {
   SubmitOptions,
 } from '../base/run-handle.ts';
 import { ahead } from './early.ts';
-import { gather, locationsOf, runResult, taskStatus } from './gather.ts';
+import { locationsOf, taskStatus } from './gather.ts';
 import { GroupPlacement } from './group-placement.ts';
 import type { LoadBook } from './load-book.ts';
 import { Recovery } from './recovery.ts';
+import { RunEnd } from './run-end.ts';
 import { hold, inlineClosure, type Registry } from './run-plan.ts';
 import { type Slot, TaskTable } from './task-table.ts';
 
@@ -36,16 +37,10 @@ export class Orchestrator {
   readonly events = new Emitter<RunEvents>();
   readonly registry: Registry = { holders: new Map(), bytes: new Map() };
   readonly done: Promise<RunResult>;
+  readonly #end: RunEnd;
   readonly #table: TaskTable;
   readonly #groups: GroupPlacement;
-  readonly #participants = new Set<string>();
   readonly #recovery: Recovery;
-  #state: RunState = 'running';
-  /** Results are being gathered; a loss meanwhile sends the run back to work. */
-  #collecting = false;
-  #resolve!: (result: RunResult) => void;
-  #reject!: (error: unknown) => void;
-  #unlisten: () => void = () => undefined;
   /** Which run of the DAG this is; -1 while the room is asked whether it may start. */
   #epoch = -1;
 
@@ -61,14 +56,18 @@ export class Orchestrator {
     claim: number | Promise<number> = 0,
   ) {
     this.#groups = new GroupPlacement(plan, this.registry);
-    this.done = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
     this.#table = new TaskTable(plan, this.registry, options.collect ?? 'all', {
       release: (peer, cost) => ports.book.release(peer, cost),
       lost: (taskId, peer) => this.#recovery.remade(taskId, peer),
     });
+    this.#end = new RunEnd({
+      dagId,
+      table: this.#table,
+      ports,
+      epoch: () => this.#epoch,
+      pump: () => this.pump(),
+    });
+    this.done = this.#end.done;
     this.#recovery = new Recovery({
       dagId,
       plan,
@@ -78,7 +77,7 @@ export class Orchestrator {
       events: this.events,
       maxRetries: options.maxRetries ?? 0,
       epoch: () => this.#epoch,
-      running: () => this.#state === 'running',
+      running: () => this.#end.running,
       fail: (error) => this.#fail(error, 'failed'),
       pump: () => this.pump(),
       dispatchEarly: (taskId) => this.#dispatchEarly(taskId),
@@ -89,9 +88,7 @@ export class Orchestrator {
       return;
     }
     if (signal !== undefined) {
-      const onAbort = () => this.cancel(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#unlisten = () => signal.removeEventListener('abort', onAbort);
+      this.#end.listen(signal, () => this.cancel(signal.reason));
     }
     if (typeof claim === 'number') this.#begin(claim);
     else
@@ -102,7 +99,7 @@ export class Orchestrator {
   }
 
   #begin(epoch: number): void {
-    if (this.#state !== 'running') return; // cancelled while the room was asked
+    if (!this.#end.running) return; // cancelled while the room was asked
     this.#epoch = epoch;
     const peers = this.ports.book.peers();
     const impossible = this.#groups.unplaceable(peers, [...this.#table.slots.keys()]);
@@ -112,13 +109,13 @@ export class Orchestrator {
     }
     // Start on the next microtask, so whoever submitted can listen to the first events.
     queueMicrotask(() => {
-      this.#maybeFinish();
+      this.#end.maybeFinish();
       this.pump();
     });
   }
 
   get state(): RunState {
-    return this.#state;
+    return this.#end.state;
   }
 
   /** Which run of the DAG this is (-1 until the room let it start). */
@@ -127,7 +124,7 @@ export class Orchestrator {
   }
 
   status(): RunStatus {
-    return { dagId: this.dagId, state: this.#state, tasks: taskStatus(this.#table) };
+    return { dagId: this.dagId, state: this.#end.state, tasks: taskStatus(this.#table) };
   }
 
   cancel(reason?: unknown): void {
@@ -136,7 +133,7 @@ export class Orchestrator {
 
   /** Places and dispatches every ready task that can go now. */
   pump(): void {
-    if (this.#state !== 'running' || this.#epoch < 0 || !this.#table.hasReady) return;
+    if (!this.#end.running || this.#epoch < 0 || !this.#table.hasReady) return;
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
     let peers = this.ports.book.peers();
     const waiting: Slot[] = [];
@@ -163,7 +160,7 @@ export class Orchestrator {
     const slot = this.#table.slots.get(report.taskId);
     // Only the peer it was sent to, about the attempt in flight, is heard.
     if (
-      this.#state !== 'running' ||
+      !this.#end.running ||
       slot === undefined ||
       slot.peer !== from ||
       slot.attempt !== report.attempt
@@ -210,18 +207,18 @@ export class Orchestrator {
    * that lived only there are made again from their inputs if anything still needs them.
    */
   onPeerLeave(peer: string): void {
-    if (this.#state !== 'running') return;
+    if (!this.#end.running) return;
     this.#groups.forget(peer);
-    this.#participants.delete(peer);
+    this.#end.participants.delete(peer);
     this.#table.peerLeft(peer);
-    this.#maybeFinish();
+    this.#end.maybeFinish();
     this.pump();
   }
 
   #dispatch(slot: Slot, peer: string, early = false): void {
     const { task } = slot;
     this.#table.place(slot, peer, early);
-    this.#participants.add(peer);
+    this.#end.participants.add(peer);
     this.ports.book.claim(peer, task.cost);
     this.events.emit('task:placed', { taskId: task.id, peer });
     const inline = inlineClosure(this.plan, task);
@@ -271,7 +268,7 @@ export class Orchestrator {
       });
     }
     this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
-    this.#maybeFinish();
+    this.#end.maybeFinish();
     this.pump();
   }
 
@@ -290,55 +287,10 @@ export class Orchestrator {
       return;
     }
     this.#table.settle(slot);
-    this.#maybeFinish();
-  }
-
-  #maybeFinish(): void {
-    if (this.#state !== 'running' || this.#epoch < 0 || this.#collecting || !this.#table.complete)
-      return;
-    this.#collecting = true;
-    void this.#collect().then(
-      (result) => {
-        this.#collecting = false;
-        if (this.#state !== 'running') return;
-        // A result was lost while gathering: the run goes back to work and gathers again later.
-        if (result === undefined || !this.#table.complete) {
-          this.#maybeFinish();
-          this.pump();
-          return;
-        }
-        this.#state = 'done';
-        this.#unlisten();
-        // Workers hear the run is over: they drop abandoned early attempts, forget the run's
-        // orchestrator (only it could clear the DAG while it ran) and start the data's ttl.
-        this.ports.over([...this.#participants], this.dagId, this.#epoch);
-        this.#resolve(result);
-      },
-      (error: unknown) => {
-        this.#collecting = false;
-        this.#fail(error, 'failed');
-      },
-    );
-  }
-
-  /** Gathers what was asked for; undefined when some result turned out lost (made again). */
-  async #collect(): Promise<RunResult | undefined> {
-    const fetch = (peer: string, id: string) => this.ports.fetch(peer, this.dagId, this.#epoch, id);
-    const { results, lost } = await gather(this.#table, fetch);
-    if (this.#state === 'running') for (const id of lost) this.#table.lost(id);
-    return lost.length > 0 ? undefined : runResult(this.dagId, this.#table, results);
+    this.#end.maybeFinish();
   }
 
   #fail(error: unknown, state: RunState): void {
-    if (this.#state !== 'running') return;
-    this.#state = state;
-    this.#unlisten();
-    for (const slot of this.#table.slots.values()) {
-      if (slot.state === 'placed' || slot.state === 'running')
-        this.ports.book.release(slot.peer as string, slot.task.cost);
-    }
-    if (this.#participants.size > 0)
-      this.ports.over([...this.#participants], this.dagId, this.#epoch);
-    this.#reject(error);
+    this.#end.fail(error, state);
   }
 }

@@ -27,6 +27,7 @@ import {
   prefetch,
   runAttempt,
 } from './attempt-run.ts';
+import { Making } from './making.ts';
 import { type Origin, RunOrigins } from './run-origins.ts';
 
 /** How a task runner reaches the rest of the swarm: fetch and locate values, report, advertise. */
@@ -59,8 +60,7 @@ export class TaskRunner {
   readonly #origins = new RunOrigins();
   /** Early tasks waiting for their inputs, by `dataKey(dagId, taskId)`. */
   readonly #waiting = new Map<string, { order: TaskOrder; controller: AbortController }>();
-  /** Jobs held here (waiting, queued or running), by `dataKey`: values about to be made. */
-  readonly #making = new Map<string, number>();
+  readonly #making = new Making();
   #used: Resources = {};
   /** Each task this runner ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
@@ -72,9 +72,7 @@ export class TaskRunner {
 
   constructor(readonly options: RunnerOptions) {
     const { id, cache, store, ports } = options;
-    this.#arrivals = new Arrivals(cache, store, (dagId, dataId) =>
-      this.#making.has(dataKey(dagId, dataId)),
-    );
+    this.#arrivals = new Arrivals(cache, store, (dagId, dataId) => this.#making.has(dagId, dataId));
     this.#argumentPorts = {
       id,
       cache,
@@ -130,7 +128,7 @@ export class TaskRunner {
         continue;
       }
       const job: Job = { from, order, cost };
-      this.#hold(job);
+      this.#making.hold(job);
       if (order.early) void this.#prefetch(job);
       else this.#queue.push(job);
     }
@@ -149,7 +147,7 @@ export class TaskRunner {
     const ready = await prefetch(this.#host, job, controller);
     if (this.#waiting.get(key)?.controller === controller) this.#waiting.delete(key);
     if (!ready) {
-      this.#release(job);
+      this.#making.release(job);
       return;
     }
     this.#queue.push(job);
@@ -169,7 +167,7 @@ export class TaskRunner {
   cancel(dagId: string, epoch = Number.MAX_SAFE_INTEGER, ended = true): void {
     const ends = (order: TaskOrder) => order.dagId === dagId && order.epoch <= epoch;
     this.#origins.stop(dagId, epoch, ended);
-    for (const job of this.#queue.remove((job) => ends(job.order))) this.#release(job);
+    for (const job of this.#queue.remove((job) => ends(job.order))) this.#making.release(job);
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
     for (const { job, abort } of this.#running.values()) {
       if (ends(job.order)) abort.abort(reason);
@@ -194,20 +192,6 @@ export class TaskRunner {
     for (const { job } of this.#running.values()) if (same(job.order)) return true;
     for (const { order } of this.#waiting.values()) if (same(order)) return true;
     return false;
-  }
-
-  #hold(job: Job): void {
-    const key = dataKey(job.order.dagId, job.order.task.id);
-    this.#making.set(key, (this.#making.get(key) ?? 0) + 1);
-  }
-
-  #release(job: Job): void {
-    if (job.released === true) return;
-    job.released = true;
-    const key = dataKey(job.order.dagId, job.order.task.id);
-    const left = (this.#making.get(key) ?? 1) - 1;
-    if (left > 0) this.#making.set(key, left);
-    else this.#making.delete(key);
   }
 
   /** Whether the order's run ended here already. */
@@ -257,7 +241,7 @@ export class TaskRunner {
   #finished(job: Job): void {
     const { order } = job;
     this.#running.delete(attemptKey(order.dagId, order.task.id, order.attempt));
-    this.#release(job);
+    this.#making.release(job);
     if (!isFree(job.cost)) this.#used = subtractCosts(this.#used, job.cost);
     this.#pump();
   }
