@@ -2,13 +2,11 @@ import type { ResultStore } from '../data/store.ts';
 import type { Transport } from '../net/transport.ts';
 import type { FunctionRegistry } from './base/functions.ts';
 import { checkRunOptions } from './base/run-handle.ts';
-import { Cluster } from './cluster.ts';
 import { Node } from './node.ts';
 import type { HandoutNode, NodeOptions } from './node-api.ts';
 import type { Platform } from './platform.ts';
-import { FunctionPool, type PoolWorker } from './pool/pool.ts';
+import type { FunctionPool, PoolWorker } from './pool/pool.ts';
 import { Expiry } from './serve/expiry.ts';
-import { joinSwarm } from './swarm.ts';
 
 /** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */
 export async function createNodeOn(platform: Platform, options: NodeOptions): Promise<HandoutNode> {
@@ -27,8 +25,12 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
   const pool = pooled ? await startPool(platform, options) : undefined;
   const functions = pool?.registry() ?? (options.functions as FunctionRegistry);
   let transport: Transport | undefined;
+  let room: typeof import('./room.ts') | undefined;
   try {
-    transport = await joinSwarm(options.id, { ...options, capabilities });
+    // The swarm layer (PeerJS, mesh, protocol, the room's engine) loads only to join a room.
+    if (options.coordinator !== undefined || options.transport !== undefined)
+      room = await import('./room.ts');
+    transport = await room?.joinSwarm(options.id, { ...options, capabilities });
   } catch (error) {
     pool?.close();
     throw error;
@@ -52,18 +54,20 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
     throw error;
   }
   const cluster =
-    transport === undefined
+    transport === undefined || room === undefined
       ? undefined
-      : new Cluster({ id, transport, functions, store, capabilities, expiry });
+      : new room.Cluster({ id, transport, functions, store, capabilities, expiry });
   node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
   return node;
 }
 
-function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPool> {
+async function startPool(platform: Platform, options: NodeOptions): Promise<FunctionPool> {
   const size = options.workers ?? platform.cores;
   if (!(Number.isInteger(size) && size >= 1))
     throw new RangeError(`createNode: workers must be an integer >= 1, got ${size}`);
   const { functions } = options;
+  // Loaded only by a node whose functions run in workers.
+  const { FunctionPool } = await import('./pool/pool.ts');
   if (typeof functions === 'function')
     return FunctionPool.start(
       'the worker factory',

@@ -1,5 +1,4 @@
 import type { SameBrowserOption } from '../net/lanes.ts';
-import { createPeerJsTransport } from '../net/peerjs-transport.ts';
 import type { Transport } from '../net/transport.ts';
 import type { Resources } from '../resources.ts';
 
@@ -34,22 +33,4 @@ export function detectCapabilities(): Resources {
   const detected: Record<string, number> = { cpu: nav?.hardwareConcurrency ?? 1 };
   if (typeof nav?.deviceMemory === 'number') detected.memory = nav.deviceMemory;
   return detected;
-}
-
-/** The node's transport, or undefined for a local node. */
-export async function joinSwarm(
-  id: string | undefined,
-  options: SwarmOptions,
-): Promise<Transport | undefined> {
-  if (options.transport !== undefined) return options.transport;
-  if (options.coordinator === undefined) return undefined;
-  return createPeerJsTransport({
-    coordinator: options.coordinator,
-    room: options.room,
-    id,
-    capabilities: options.capabilities,
-    secret: options.secret,
-    iceServers: options.iceServers,
-    sameBrowser: options.sameBrowser,
-  });
 }

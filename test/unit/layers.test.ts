@@ -46,12 +46,23 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-function imports(file: string): string[] {
+/**
+ * The modules a file imports: every one (types included) for the layer rules; with `eager`,
+ * only what loads with the file (no type-only imports, no dynamic imports).
+ */
+function imports(file: string, eager = false): string[] {
   const text = readFileSync(file, 'utf8');
+  const statics = [
+    ...text.matchAll(/^\s*(import|export)(\s+type\b)?[^'"]*?from\s+['"]([^'"]+)['"]/gm),
+  ];
   return [
-    ...text.matchAll(/^\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/gm),
-    ...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm),
-  ].map((m) => m[1] as string);
+    ...statics.filter((m) => !(eager && m[2] !== undefined)).map((m) => m[3] as string),
+    ...[...text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] as string),
+    // Dynamic imports (loaded later, but part of what an entry can load).
+    ...(eager ? [] : [...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)]).map(
+      (m) => m[1] as string,
+    ),
+  ];
 }
 
 /** A top folder of src/ (or file), or a sub-folder of src/runtime: each a layer of its own. */
@@ -91,12 +102,15 @@ describe('layers', () => {
   });
 
   /** The source files an entry point loads, and the packages they import. */
-  function reachedFrom(entry: string): { files: Set<string>; packages: Set<string> } {
+  function reachedFrom(
+    entry: string,
+    eager = false,
+  ): { files: Set<string>; packages: Set<string> } {
     const reached = { files: new Set<string>(), packages: new Set<string>() };
     const visit = (file: string) => {
       if (reached.files.has(file)) return;
       reached.files.add(file);
-      for (const spec of imports(join(SRC, file))) {
+      for (const spec of imports(join(SRC, file), eager)) {
         if (spec.startsWith('.')) visit(relative(SRC, resolve(SRC, dirname(file), spec)));
         else reached.packages.add(spec);
       }
@@ -114,6 +128,17 @@ describe('layers', () => {
       [],
     );
     expect(files.size).toBeGreaterThan(30);
+  });
+
+  it('loads the swarm layer and the function pool only when a node needs them (dynamic imports)', () => {
+    const eager = reachedFrom('index.ts', true);
+    expect([...eager.packages]).toEqual(['idb-keyval']);
+    for (const file of ['net/peerjs-transport.ts', 'net/mesh.ts', 'runtime/cluster.ts'])
+      expect(eager.files).not.toContain(file);
+    expect(eager.files).not.toContain('runtime/pool/pool.ts');
+    const all = reachedFrom('index.ts');
+    expect(all.files).toContain('runtime/cluster.ts');
+    expect(all.packages).toContain('peerjs');
   });
 
   it('keeps the in-memory swarm out of the main entry, in handout/testing, which loads no runtime', () => {
