@@ -18,7 +18,6 @@ export default defineConfig({
     ['./test/browser/no-skips-reporter.ts'],
   ],
   outputDir: 'test-results/browser',
-  globalSetup: './test/browser/global-setup.ts',
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     browserName: 'chromium',

@@ -17,11 +17,11 @@ export default defineConfig({
     sourcemap: true,
     lib: {
       // `handout`, `handout/worker` (for the scripts of Web Workers that serve functions) and
-      // `handout/testing` (the in-memory swarm for apps' tests).
+      // `handout/testing/memory` (the in-memory swarm for apps' unit tests).
       entry: {
         handout: resolve(root, 'src/index.ts'),
         worker: resolve(root, 'src/worker.ts'),
-        testing: resolve(root, 'src/testing.ts'),
+        testing: resolve(root, 'src/testing/memory.ts'),
       },
       formats: ['es'],
       fileName: (_format, name) => `${name}.js`,

@@ -1,8 +1,12 @@
 // A Node.js peer for the edge benchmark: joins a room over node-datachannel and answers `sink`
 // with the bytes it received and when. Prints `ready <id>` once in the room.
-import '../src/node/globals.ts';
-import { createPeerJsTransport } from '../src/net/peerjs-transport.ts';
+
 import { Rpc } from '../src/net/rpc.ts';
+import { installGlobals } from '../src/node/globals.ts';
+
+// WebRTC and WebSocket first: PeerJS checks for them when it loads.
+await installGlobals();
+const { createPeerJsTransport } = await import('../src/net/peerjs-transport.ts');
 
 const [coordinator, room] = process.argv.slice(2) as [string, string];
 const transport = await createPeerJsTransport({

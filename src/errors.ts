@@ -19,7 +19,8 @@ export type HandoutErrorCode =
   | 'timeout'
   | 'task_timeout'
   | 'remote_error'
-  | 'coordinator';
+  | 'coordinator'
+  | 'missing_package';
 
 /** Base class of every error Handout throws or rejects with. */
 export class HandoutError<Code extends HandoutErrorCode = HandoutErrorCode> extends Error {
@@ -231,6 +232,41 @@ export class CoordinatorError extends HandoutError<'coordinator'> {
   ) {
     super('coordinator', `coordinator ${url}: ${reason}`, options);
   }
+}
+
+/**
+ * A Node.js part of Handout needs a package that is not installed. They are optional peer
+ * dependencies, so a web app never installs them; the message names them and the line to run.
+ */
+export class MissingPackageError extends HandoutError<'missing_package'> {
+  override name = 'MissingPackageError';
+  /** The command that installs what is missing, e.g. `npm i node-datachannel ws`. */
+  readonly install: string;
+  constructor(
+    readonly packages: readonly string[],
+    /** What needs them, e.g. `a Node.js node joining a room`. */
+    readonly needer: string,
+    options?: { cause?: unknown },
+  ) {
+    const install = `npm i ${packages.join(' ')}`;
+    const names = packages.map((p) => `'${p}'`).join(', ');
+    super(
+      'missing_package',
+      `${needer} needs ${names}, not installed here: run ${install}`,
+      options,
+    );
+    this.install = install;
+  }
+}
+
+/** For a failed `import()`: a missing module becomes a {@link MissingPackageError}. */
+export function missingPackage(packages: readonly string[], needer: string) {
+  return (error: unknown): never => {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
+      throw new MissingPackageError(packages, needer, { cause: error });
+    throw error;
+  };
 }
 
 /** A one-line description of anything thrown. */

@@ -1,9 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import express from 'express';
-import { ExpressPeerServer } from 'peer';
-import { WebSocketServer } from 'ws';
+import type { WebSocketServer } from 'ws';
+import { missingPackage } from '../errors.ts';
 import { CloseCode } from '../net/close-codes.ts';
 import { type CoordinatorHealth, Counters } from './health.ts';
 import { type CoordinatorLimits, resolveLimits } from './limits.ts';
@@ -62,6 +61,7 @@ export const PEERJS_KEY = 'peerjs';
  * console.log(coordinator.url); // http://127.0.0.1:9000/handout
  */
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
+  const { express, ExpressPeerServer, ws } = await serverPackages();
   const host = options.host ?? '127.0.0.1';
   const path = `/${(options.path ?? '/handout').replace(/^\/+|\/+$/g, '')}`;
   const limits = resolveLimits(options.limits);
@@ -120,7 +120,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     concurrent_limit: limits.maxClients === 0 ? Number.MAX_SAFE_INTEGER : limits.maxClients,
     // Upgrades are routed by hand below; PeerJS only ever sees guarded sockets.
     createWebSocketServer: () => {
-      signallingServer = new WebSocketServer({
+      signallingServer = new ws.WebSocketServer({
         noServer: true,
         maxPayload: limits.maxSignalBytes * 2 + 1024,
       });
@@ -144,7 +144,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   });
   app.use(path, peerApp);
 
-  const roomServer = new WebSocketServer({
+  const roomServer = new ws.WebSocketServer({
     noServer: true,
     maxPayload: limits.maxRoomMessageBytes,
   });
@@ -228,3 +228,16 @@ export type { CoordinatorLimits } from './limits.ts';
 export { DEFAULT_LIMITS } from './limits.ts';
 export type { CoordinatorLog, CoordinatorLogEntry } from './log.ts';
 export { formatJson, formatText } from './log.ts';
+
+/**
+ * The server's packages, loaded when a coordinator starts: they are optional peer dependencies
+ * of `handout` (a web app never installs them), so a missing one is named with its `npm i` line.
+ */
+async function serverPackages() {
+  const [{ default: express }, { ExpressPeerServer }, ws] = await Promise.all([
+    import('express'),
+    import('peer'),
+    import('ws'),
+  ]).catch(missingPackage(['peer', 'express', 'ws'], 'the Handout coordinator'));
+  return { express, ExpressPeerServer, ws };
+}

@@ -6,7 +6,7 @@
  * clients send, within the size and rate limits, and closes the client with a reason otherwise.
  */
 import { EventEmitter } from 'node:events';
-import { type RawData, WebSocket } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import { CloseCode } from '../net/close-codes.ts';
 import { PEER_ID } from '../net/protocol.ts';
 import { RateLimit } from './limits.ts';
@@ -123,7 +123,7 @@ export class GuardedSocket extends EventEmitter {
   }
 
   send(data: string): void {
-    if (this.socket.readyState === WebSocket.OPEN) this.socket.send(data);
+    if (this.socket.readyState === this.socket.OPEN) this.socket.send(data);
   }
 
   close(code?: number, reason?: string): void {

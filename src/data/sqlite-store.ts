@@ -1,8 +1,22 @@
+import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
-import Database from 'better-sqlite3';
-import { DataNotFoundError, StorageError } from '../errors.ts';
+import type Database from 'better-sqlite3';
+import { DataNotFoundError, MissingPackageError, StorageError } from '../errors.ts';
 import { Assembly, isHead, type PartSizes, partCount, type Split, splitIfBig } from './parts.ts';
 import type { ResultStore } from './store.ts';
+
+/**
+ * better-sqlite3, an optional peer dependency of `handout` (a native build a web app must never
+ * pull in), loaded when the first SQLite store is made; a missing one is named with its `npm i`.
+ */
+function sqlite(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'MODULE_NOT_FOUND') throw error;
+    throw new MissingPackageError(['better-sqlite3'], 'createSqliteStore', { cause: error });
+  }
+}
 
 /**
  * A durable {@link ResultStore} for Node.js: one SQLite file (better-sqlite3), one row per
@@ -15,9 +29,10 @@ import type { ResultStore } from './store.ts';
  * const node = await createNode({ functions, store: createSqliteStore('./handout.db') });
  */
 export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultStore {
+  const Sqlite = sqlite();
   let db: Database.Database;
   try {
-    db = new Database(path);
+    db = new Sqlite(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.exec(

@@ -4,6 +4,7 @@ import { createMemoryStore } from '../data/memory-store.ts';
 import type { Platform } from '../runtime/platform.ts';
 import type { PoolWorker } from '../runtime/pool/pool.ts';
 import type { FromWorker, ToWorker } from '../runtime/pool/pool-protocol.ts';
+import { installGlobals } from './globals.ts';
 
 // Run from source the thread's script is TypeScript; from the build, JavaScript.
 const fromSource = import.meta.url.endsWith('.ts');
@@ -71,4 +72,5 @@ export const nodePlatform: Platform = {
     cpu: os.availableParallelism(),
     memory: Math.round(os.totalmem() / 2 ** 30),
   }),
+  beforeRoom: installGlobals,
 };

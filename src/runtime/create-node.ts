@@ -7,9 +7,16 @@ import type { HandoutNode, NodeOptions } from './node-api.ts';
 import type { Platform } from './platform.ts';
 import type { FunctionPool, PoolWorker } from './pool/pool.ts';
 import { Expiry } from './serve/expiry.ts';
+import { testingHook } from './testing-hook.ts';
 
 /** Creates a node on a platform: `createNode` of the browser and Node.js entry points. */
-export async function createNodeOn(platform: Platform, options: NodeOptions): Promise<HandoutNode> {
+export async function createNodeOn(platform: Platform, given: NodeOptions): Promise<HandoutNode> {
+  // Under handout/testing's `tabs` fixture, every node joins the test's coordinator and room.
+  const testing = given.transport === undefined ? testingHook() : undefined;
+  const options =
+    testing === undefined
+      ? given
+      : { ...given, coordinator: testing.coordinator, room: testing.room };
   if (options.id !== undefined && (typeof options.id !== 'string' || options.id.length === 0)) {
     throw new TypeError('createNode: id must be a non-empty string');
   }
@@ -28,6 +35,8 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
   let room: typeof import('./room.ts') | undefined;
   try {
     // The swarm layer (PeerJS, mesh, protocol, the room's engine) loads only to join a room.
+    if (options.coordinator !== undefined && options.transport === undefined)
+      await platform.beforeRoom?.();
     if (options.coordinator !== undefined || options.transport !== undefined)
       room = await import('./room.ts');
     transport = await room?.joinSwarm(options.id, { ...options, capabilities });
@@ -58,6 +67,7 @@ export async function createNodeOn(platform: Platform, options: NodeOptions): Pr
       ? undefined
       : new room.Cluster({ id, transport, functions, store, capabilities, expiry });
   node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
+  testing?.nodes.push(node);
   return node;
 }
 

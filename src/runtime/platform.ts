@@ -15,4 +15,6 @@ export interface Platform {
   readonly cores: number;
   /** Resources this machine has unless the options say otherwise. */
   capabilities(): Resources;
+  /** Readies the platform to join a room over a coordinator (Node.js: WebRTC and WebSocket). */
+  beforeRoom?(): Promise<void>;
 }

@@ -1,4 +1,10 @@
-import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
+import type { BrowserContext, Page } from '@playwright/test';
+import { expect, test as handout } from '../../src/testing/playwright.ts';
+
+interface WorkerFixtures {
+  /** handout/testing's coordinator, its URL where the helpers read it (`coordinator()`). */
+  coordinatorUrl: string;
+}
 
 interface Fixtures {
   /** Opens the harness page in a context (a new one unless given) and waits until it is ready. */
@@ -13,7 +19,18 @@ interface Fixtures {
  */
 const allowed: RegExp[] = [];
 
-export const test = base.extend<Fixtures>({
+/**
+ * handout/testing's `test` (a real coordinator per worker, `tabs`), with the harness page of
+ * these tests on top.
+ */
+export const test = handout.extend<Fixtures, WorkerFixtures>({
+  coordinatorUrl: [
+    async ({ coordinator }, use) => {
+      process.env.HANDOUT_COORDINATOR = coordinator.url;
+      await use(coordinator.url);
+    },
+    { scope: 'worker', auto: true },
+  ],
   // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies so.
   allowConsoleErrors: async ({}, use) => {
     await use((pattern) => allowed.push(pattern));

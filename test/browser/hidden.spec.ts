@@ -7,7 +7,7 @@
 // that is throttled to one chained timer a minute; and checks that no peer was declared gone and
 // no tab lost the coordinator. One room's tabs talk over WebRTC (open data channels exempt them
 // from that throttling), another's over lanes only (nothing exempts them).
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
 import { DEMO_PORT, HARNESS_PORT } from './ports.ts';
 import { type RealTab, RealWindow } from './real-window.ts';
 import { coordinator } from './room.ts';

@@ -4,7 +4,7 @@ import { expect, test } from './fixtures.ts';
 
 const coordinatorUrl = () => {
   const url = process.env.HANDOUT_COORDINATOR;
-  if (!url) throw new Error('the global setup did not start a coordinator');
+  if (!url) throw new Error('the coordinator fixture (handout/testing) has not started');
   return url;
 };
 

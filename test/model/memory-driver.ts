@@ -10,7 +10,7 @@ import {
   type RunHandle,
   withContext,
 } from '../../src/index.ts';
-import { MemoryHub } from '../../src/testing.ts';
+import { MemoryHub } from '../../src/testing/memory.ts';
 import type { Driver, Op, Outcome } from './ops.ts';
 
 interface Slot {

@@ -299,7 +299,7 @@ describe('distributed execution over the in-memory transport', () => {
 describe('storage failures on a worker', () => {
   it('fail the run with StorageError naming the DAG and the item', async () => {
     const { createMemoryStore, createNode, StorageError } = await import('../../src/index.ts');
-    const { MemoryHub } = await import('../../src/testing.ts');
+    const { MemoryHub } = await import('../../src/testing/memory.ts');
     const hub = new MemoryHub();
     const broken = {
       ...createMemoryStore(),

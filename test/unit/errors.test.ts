@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MissingPackageError, missingPackage } from '../../src/errors.ts';
 import * as handout from '../../src/index.ts';
 
 const samples: [string, handout.HandoutError][] = [
@@ -35,5 +36,26 @@ describe('errors', () => {
     expect(error.message).toContain('node-1');
     expect(error.message).toContain('3 attempt');
     expect(error.message).toContain('RangeError: bad');
+  });
+
+  it('turns a failed import of a missing optional package into MissingPackageError, naming its npm i', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'ws'"), {
+      code: 'ERR_MODULE_NOT_FOUND',
+    });
+    const error = await Promise.reject(missing)
+      .catch(missingPackage(['node-datachannel', 'ws'], 'a Node.js node joining a room'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingPackageError);
+    expect(error).toBeInstanceOf(handout.HandoutError);
+    expect(error).toMatchObject({
+      code: 'missing_package',
+      name: 'MissingPackageError',
+      install: 'npm i node-datachannel ws',
+      cause: missing,
+    });
+    expect((error as Error).message).toContain('run npm i node-datachannel ws');
+    // Any other failure of the import is not a missing package: it goes through as it is.
+    const other = new SyntaxError('bad module');
+    await expect(Promise.reject(other).catch(missingPackage(['ws'], 'x'))).rejects.toBe(other);
   });
 });

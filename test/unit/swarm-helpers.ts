@@ -7,7 +7,7 @@ import {
   type Resources,
   type ResultStore,
 } from '../../src/index.ts';
-import { MemoryHub } from '../../src/testing.ts';
+import { MemoryHub } from '../../src/testing/memory.ts';
 
 export interface SwarmOf {
   hub: MemoryHub;

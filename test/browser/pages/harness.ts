@@ -12,7 +12,7 @@ import {
 import { Rpc } from '../../../src/net/rpc.ts';
 import { Method } from '../../../src/runtime/base/calls.ts';
 import { Topic } from '../../../src/runtime/base/messages.ts';
-import type { Transport } from '../../../src/testing.ts';
+import type { Transport } from '../../../src/testing/memory.ts';
 import * as shared from './functions.ts';
 
 /** Gates tasks wait on in this tab, opened by the test. */

@@ -1,0 +1,46 @@
+import { createNode, Dag } from 'handout';
+import { functions } from './functions.js';
+
+// Where the app's coordinator runs (`handout-coordinator`, behind the app's reverse proxy).
+const coordinator = `${location.origin}/handout`;
+
+const $ = (id: string) => document.getElementById(id) as HTMLElement;
+const node = await createNode({ functions, coordinator, room: 'embed' });
+const showPeers = () => {
+  $('peers').textContent = String(node.peers().length);
+};
+node.on('peer:join', showPeers);
+node.on('peer:leave', showPeers);
+showPeers();
+
+/** One `square` task pinned to each tab of the room (this one too), and their sum. */
+async function run(): Promise<void> {
+  const ids = [node.id, ...node.peers().map((p) => p.id)];
+  const dag = new Dag();
+  ids.forEach((id, i) => {
+    dag.add({ id: `square-${i + 1}`, fn: 'square', extraArgs: [i + 1], node: id });
+  });
+  dag.add({
+    id: 'sum',
+    fn: 'sum',
+    args: ids.map((_, i) => `square-${i + 1}`),
+    argsAsList: true,
+  });
+  $('dag').textContent = dag.id;
+  const { results, allocations } = await node.execute(dag);
+  $('result').textContent = String(results.sum);
+  $('ran-on').textContent = String(new Set(Object.values(allocations)).size);
+}
+
+const button = $('run') as HTMLButtonElement;
+button.addEventListener('click', () => {
+  button.disabled = true;
+  run()
+    .catch((error: unknown) => {
+      $('result').textContent = `error: ${String(error)}`;
+    })
+    .finally(() => {
+      button.disabled = false;
+    });
+});
+button.disabled = false;

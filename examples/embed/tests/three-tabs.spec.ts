@@ -1,0 +1,27 @@
+import type { Page } from '@playwright/test';
+import { expect, nodeId, storedKeys, test } from 'handout/testing';
+
+/** Clicks Run on `tab` and checks the sum of squares, one square made on each of the tabs. */
+async function runAcross(tab: Page, tabs: Page[]): Promise<void> {
+  await tab.getByRole('button', { name: 'Run' }).click();
+  const squares = tabs.map((_, i) => (i + 1) ** 2).reduce((a, b) => a + b, 0);
+  await expect(tab.getByTestId('result')).toHaveText(String(squares));
+  await expect(tab.getByTestId('ran-on')).toHaveText(String(tabs.length));
+  // Each tab keeps what it made in its own store, under the run's DAG id.
+  const dagId = (await tab.getByTestId('dag').textContent()) ?? '';
+  const kept = await Promise.all(tabs.map((t) => storedKeys(t, dagId)));
+  for (const keys of kept) expect(keys.some((k) => k.startsWith('square-'))).toBe(true);
+  expect(kept.flat()).toEqual(expect.arrayContaining(['square-1', 'square-2', 'square-3', 'sum']));
+}
+
+test('three tabs of one browser run a DAG across the room', async ({ tabs }) => {
+  const pages = await tabs(3, { url: '/' });
+  for (const tab of pages) await expect(tab.getByTestId('peers')).toHaveText('2');
+  expect(new Set(await Promise.all(pages.map((tab) => nodeId(tab)))).size).toBe(3);
+  await runAcross(pages[0] as Page, pages);
+});
+
+test('three tabs in separate browsers run it over WebRTC', async ({ tabs }) => {
+  const pages = await tabs(3, { url: '/', sameBrowser: false });
+  await runAcross(pages[1] as Page, pages);
+});
