@@ -2,8 +2,8 @@
 # The package as users get it (run after `npm run build`): packed; checked by publint and
 # @arethetypeswrong/cli; installed into an empty app (scripts/install-check.ts: browser packages
 # only, no install script); and installed into examples/embed, which type-checks (bundler and
-# node16 resolution), builds for production and passes its three-tab Playwright test, all from
-# the tarball, never from src/.
+# node16 resolution), builds for production and passes its three-tab Playwright test (on the
+# build, then on the dev server), all from the tarball, never from src/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -f handout-*.tgz
@@ -18,3 +18,5 @@ npm install --no-audit --no-fund
 npm run typecheck
 npm run build
 npx playwright test
+# The same test against Vite's dev server, where the package is pre-bundled.
+SERVE=dev npx playwright test

@@ -8,4 +8,4 @@
 export type { Coordinator } from '../coordinator/coordinator.ts';
 export * from './memory.ts';
 export type { HandoutFixtures, HandoutWorkerFixtures, TabsOptions } from './playwright.ts';
-export { expect, nodeId, storedKeys, test, waitForPeers } from './playwright.ts';
+export { expect, lanes, nodeId, storedKeys, test, waitForPeers } from './playwright.ts';

@@ -121,3 +121,12 @@ export function storedKeys(page: Page, dagId: string): Promise<string[]> {
     { key: TESTING_HOOK, dagId },
   );
 }
+
+/** The pipe that reaches each peer of the tab's node, by peer id: `same-browser` or `webrtc`. */
+export function lanes(page: Page): Promise<Record<string, string>> {
+  return page.evaluate((key) => {
+    const node = (globalThis as unknown as Record<string, TestingHook | undefined>)[key]?.nodes[0];
+    if (node === undefined) throw new Error('handout/testing: this tab has not created a node');
+    return Object.fromEntries(node.peers().map((p) => [p.id, p.lane]));
+  }, TESTING_HOOK);
+}

@@ -2,7 +2,14 @@
 // harness (the demo, as `npm start` serves it), which reads its own coordinator and room from
 // its URL; `tabs` makes it join the test's room anyway.
 import type { Page } from '@playwright/test';
-import { expect, nodeId, storedKeys, test, waitForPeers } from '../../src/testing/playwright.ts';
+import {
+  expect,
+  lanes,
+  nodeId,
+  storedKeys,
+  test,
+  waitForPeers,
+} from '../../src/testing/playwright.ts';
 import { DEMO_PORT } from './ports.ts';
 
 const DEMO = `http://127.0.0.1:${DEMO_PORT}/`;
@@ -38,5 +45,8 @@ test('tabs(2, { sameBrowser: false }) opens separate browsers that meet over Web
   tabs,
 }) => {
   const pages = await tabs(2, { url: DEMO, sameBrowser: false, room: 'testing-apart' });
-  for (const page of pages) await expect(page.locator('#peers .lane')).toHaveText(['WebRTC']);
+  for (const page of pages) {
+    await expect(page.locator('#peers .lane')).toHaveText(['WebRTC']);
+    expect(Object.values(await lanes(page))).toEqual(['webrtc']);
+  }
 });

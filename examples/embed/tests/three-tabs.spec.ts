@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, nodeId, storedKeys, test } from 'handout/testing';
+import { expect, lanes, nodeId, storedKeys, test } from 'handout/testing';
 
 /** Clicks Run on `tab` and checks the sum of squares, one square made on each of the tabs. */
 async function runAcross(tab: Page, tabs: Page[]): Promise<void> {
@@ -18,10 +18,15 @@ test('three tabs of one browser run a DAG across the room', async ({ tabs }) => 
   const pages = await tabs(3, { url: '/' });
   for (const tab of pages) await expect(tab.getByTestId('peers')).toHaveText('2');
   expect(new Set(await Promise.all(pages.map((tab) => nodeId(tab)))).size).toBe(3);
+  // Tabs of one browser talk over MessagePorts (the package's SharedWorker made it into the
+  // app's production build), not WebRTC.
+  for (const tab of pages)
+    expect(Object.values(await lanes(tab))).toEqual(['same-browser', 'same-browser']);
   await runAcross(pages[0] as Page, pages);
 });
 
 test('three tabs in separate browsers run it over WebRTC', async ({ tabs }) => {
   const pages = await tabs(3, { url: '/', sameBrowser: false });
+  for (const tab of pages) expect(Object.values(await lanes(tab))).toEqual(['webrtc', 'webrtc']);
   await runAcross(pages[1] as Page, pages);
 });
