@@ -1,11 +1,16 @@
 import { createNode, Dag } from 'handout';
-import { functions } from './functions.js';
 
 // Where the app's coordinator runs (`handout-coordinator`, behind the app's reverse proxy).
 const coordinator = `${location.origin}/handout`;
 
 const $ = (id: string) => document.getElementById(id) as HTMLElement;
-const node = await createNode({ functions, coordinator, room: 'embed' });
+// The task functions run in two Web Workers of this tab (src/tasks.worker.ts).
+const node = await createNode({
+  functions: () => new Worker(new URL('./tasks.worker.ts', import.meta.url), { type: 'module' }),
+  workers: 2,
+  coordinator,
+  room: 'embed',
+});
 const showPeers = () => {
   $('peers').textContent = String(node.peers().length);
 };
