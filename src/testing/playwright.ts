@@ -65,8 +65,13 @@ export const test = base.extend<HandoutFixtures, HandoutWorkerFixtures>({
       const room = options.room ?? `room-${crypto.randomUUID()}`;
       const shared = options.sameBrowser === false ? undefined : await newContext();
       const pages: Page[] = [];
+      const errors = new Map<Page, string[]>();
       for (let i = 0; i < n; i++) {
         const page = await (shared ?? (await newContext())).newPage();
+        const seen: string[] = [];
+        errors.set(page, seen);
+        page.on('pageerror', (error) => seen.push(error.message));
+        page.on('console', (m) => m.type() === 'error' && seen.push(m.text()));
         await page.addInitScript(
           ({ key, coordinator, room }) => {
             const hook: TestingHook = { coordinator, room, nodes: [] };
@@ -77,7 +82,18 @@ export const test = base.extend<HandoutFixtures, HandoutWorkerFixtures>({
         await page.goto(options.url);
         pages.push(page);
       }
-      await Promise.all(pages.map((page) => waitForPeers(page, n - 1, options.timeout)));
+      await Promise.all(
+        pages.map((page, i) =>
+          waitForPeers(page, n - 1, options.timeout).catch((error: unknown) => {
+            // Say why: most often the app failed to make its node (its page errors tell).
+            const seen = errors.get(page)?.join('; ') || 'none';
+            throw new Error(
+              `tabs: tab ${i + 1} of ${n} did not see ${n - 1} peers in room ${room}; its page errors: ${seen}`,
+              { cause: error },
+            );
+          }),
+        ),
+      );
       return pages;
     });
     for (const context of contexts) await context.close();
@@ -95,7 +111,8 @@ export async function waitForPeers(page: Page, count: number, timeout = 30_000):
       return peers?.map((p) => p.id).sort();
     },
     { key: TESTING_HOOK, count },
-    { timeout },
+    // Polled, not on animation frames: those stop in a tab that is hidden.
+    { timeout, polling: 100 },
   );
   return (await ids.jsonValue()) as string[];
 }
