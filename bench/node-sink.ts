@@ -4,12 +4,12 @@
 import { Rpc } from '../src/net/rpc.ts';
 import { installGlobals } from '../src/node/globals.ts';
 
-// WebRTC and WebSocket first: PeerJS checks for them when it loads.
+// Node.js 20 has neither WebRTC nor WebSocket: node-datachannel and ws give them.
 await installGlobals();
-const { createPeerJsTransport } = await import('../src/net/peerjs-transport.ts');
+const { createWebRtcTransport } = await import('../src/net/webrtc-transport.ts');
 
 const [coordinator, room] = process.argv.slice(2) as [string, string];
-const transport = await createPeerJsTransport({
+const transport = await createWebRtcTransport({
   coordinator,
   room,
   id: `node-sink-${process.pid}`,

@@ -1,12 +1,13 @@
 // Transfer scenarios, run inside pages: Handout's transport next to a raw RTCDataChannel.
-import { createPeerJsTransport } from '../../src/net/peerjs-transport.ts';
+
 import { Rpc } from '../../src/net/rpc.ts';
+import { createWebRtcTransport } from '../../src/net/webrtc-transport.ts';
 
 let rpc: Rpc | undefined;
 
 /** Joins the bench room; the receiver answers `sink` with what it got. */
 async function handoutJoin(coordinator: string, room: string): Promise<string> {
-  const transport = await createPeerJsTransport({ coordinator, room });
+  const transport = await createWebRtcTransport({ coordinator, room });
   rpc = new Rpc(transport, 600_000);
   rpc.handle('sink', (body) => {
     const { buffer } = body as { buffer: ArrayBuffer };

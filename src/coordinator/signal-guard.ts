@@ -2,8 +2,9 @@
  * What stands between a signalling socket and the PeerJS server. The `peer` package parses
  * every message with `JSON.parse` and reports a failure as an `error` event that nothing can
  * safely catch (peers/peerjs-server issue 112: one `{` ends the process). So PeerJS never sees a
- * raw socket: it gets a {@link GuardedSocket} that passes on only messages of the shapes PeerJS
- * clients send, within the size and rate limits, and closes the client with a reason otherwise.
+ * raw socket: it gets a {@link GuardedSocket} that passes on only messages of the shapes a client
+ * of its protocol sends (Handout's nodes: `net/signalling.ts`, `net/webrtc.ts`), within the size
+ * and rate limits, and closes the client with a reason otherwise.
  */
 import { EventEmitter } from 'node:events';
 import type { RawData, WebSocket } from 'ws';

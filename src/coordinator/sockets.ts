@@ -154,7 +154,11 @@ export class Sockets {
       return refuse(CloseCode.full, `the coordinator is full (${limits.maxClients} clients)`);
     const server = this.context.signalling();
     if (server === undefined) return refuse(CloseCode.internalError, 'signalling is not ready');
+    // The same id and token again (a reload, or a reconnect before the old socket's close was
+    // seen): PeerJS moves the seat to this socket but says nothing, so we say OPEN for it.
+    const takeover = tokens.get(id) === token;
     server.emit('connection', guard, request);
+    if (takeover && ws.readyState === ws.OPEN) guard.send(JSON.stringify({ type: 'OPEN' }));
   }
 
   #openRoom(ws: WebSocket, request: IncomingMessage, who: Record<string, unknown>): void {

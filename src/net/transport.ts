@@ -42,7 +42,7 @@ export type Listener<T> = (event: T) => void;
 
 /**
  * How a node talks to its peers: send to one, hear from all, know who is there.
- * Implemented over PeerJS (`createPeerJsTransport`) and in memory for tests (`MemoryHub`).
+ * Implemented over WebRTC (`createWebRtcTransport`) and in memory for tests (`MemoryHub`).
  */
 export interface Transport {
   readonly id: string;

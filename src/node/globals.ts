@@ -1,12 +1,12 @@
-// What a browser gives PeerJS and Handout and Node.js 20 lacks: WebRTC (node-datachannel's
-// polyfill), a WebSocket (ws), and the `window` / `location` PeerJS reads. Installed before a
-// Node.js node joins a room (PeerJS loads after); a local node needs none of it. Both packages
+// What a browser gives Handout's room and Node.js 20 lacks: WebRTC (node-datachannel's
+// polyfill) and a WebSocket (ws). Installed before a Node.js node joins a room; a local node
+// needs none of it. Both packages
 // are optional peer dependencies of `handout`, so a missing one is named with its `npm i` line.
 import { missingPackage } from '../errors.ts';
 
 let installed: Promise<void> | undefined;
 
-/** Installs WebRTC, WebSocket, `window` and `location` on globalThis, once. */
+/** Installs WebRTC and WebSocket on globalThis, once. */
 export function installGlobals(): Promise<void> {
   installed ??= load().catch((error: unknown) => {
     installed = undefined; // installing the packages and trying again works
@@ -30,6 +30,4 @@ async function load(): Promise<void> {
   ])
     g[name] ??= (rtc as Record<string, unknown>)[name];
   g.WebSocket ??= WebSocket;
-  g.window ??= globalThis;
-  g.location ??= { protocol: 'http:', hostname: 'localhost', href: 'http://localhost/' };
 }

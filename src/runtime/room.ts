@@ -1,5 +1,5 @@
-import { createPeerJsTransport } from '../net/peerjs-transport.ts';
 import type { Transport } from '../net/transport.ts';
+import { createWebRtcTransport } from '../net/webrtc-transport.ts';
 import type { SwarmOptions } from './swarm.ts';
 
 /**
@@ -16,7 +16,7 @@ export async function joinSwarm(
 ): Promise<Transport | undefined> {
   if (options.transport !== undefined) return options.transport;
   if (options.coordinator === undefined) return undefined;
-  return createPeerJsTransport({
+  return createWebRtcTransport({
     coordinator: options.coordinator,
     room: options.room,
     id,

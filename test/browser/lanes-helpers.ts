@@ -12,8 +12,8 @@ declare global {
 
 function countWebRtc(): void {
   window.rtc = { connections: 0, bytes: 0 };
-  // PeerJS makes one RTCPeerConnection when it loads, to see what the browser supports: a
-  // connection counts once it is negotiated with a peer.
+  // A connection counts once it is negotiated with a peer (one made and never negotiated, as a
+  // library probing what the browser supports might, does not).
   const negotiate = RTCPeerConnection.prototype.setRemoteDescription;
   RTCPeerConnection.prototype.setRemoteDescription = function (
     this: RTCPeerConnection,

@@ -32,7 +32,6 @@ const RANK: Record<string, number> = {
 };
 const MAY_IMPORT: Record<string, RegExp> = {
   'idb-keyval': /^data\/idb-store\.ts$/,
-  peerjs: /^net\/peerjs[^/]*\.ts$/,
   'better-sqlite3': /^data\/sqlite-store\.ts$/,
   'node-datachannel/polyfill': /^node\/globals\.ts$/,
   ws: /^(node\/globals|coordinator\/[^/]+)\.ts$/,
@@ -134,12 +133,12 @@ describe('layers', () => {
   it('loads the swarm layer and the function pool only when a node needs them (dynamic imports)', () => {
     const eager = reachedFrom('index.ts', true);
     expect([...eager.packages]).toEqual(['idb-keyval']);
-    for (const file of ['net/peerjs-transport.ts', 'net/mesh.ts', 'runtime/cluster.ts'])
+    for (const file of ['net/webrtc-transport.ts', 'net/mesh.ts', 'runtime/cluster.ts'])
       expect(eager.files).not.toContain(file);
     expect(eager.files).not.toContain('runtime/pool/pool.ts');
     const all = reachedFrom('index.ts');
     expect(all.files).toContain('runtime/cluster.ts');
-    expect(all.packages).toContain('peerjs');
+    expect([...all.packages]).toEqual(['idb-keyval']);
   });
 
   it('keeps the in-memory swarm out of the main entry, in handout/testing/memory, which loads no runtime', () => {

@@ -5,11 +5,11 @@ import { importSecret, roomKey } from '../../../src/net/auth.ts';
 import { openLanes } from '../../../src/net/lanes.ts';
 import { Link } from '../../../src/net/link.ts';
 import type { Mesh } from '../../../src/net/mesh.ts';
-import {
-  createPeerJsTransport,
-  type PeerJsTransportOptions,
-} from '../../../src/net/peerjs-transport.ts';
 import { Rpc } from '../../../src/net/rpc.ts';
+import {
+  createWebRtcTransport,
+  type WebRtcTransportOptions,
+} from '../../../src/net/webrtc-transport.ts';
 import { Method } from '../../../src/runtime/base/calls.ts';
 import { Topic } from '../../../src/runtime/base/messages.ts';
 import type { Transport } from '../../../src/testing/memory.ts';
@@ -198,8 +198,8 @@ const harness = {
     return shared.checkFloats((await node.result(dagId, taskId)) as Float64Array);
   },
   /** A raw transport with RPC on top, for tests of the net layer itself. */
-  async transport(options: PeerJsTransportOptions) {
-    const transport = await createPeerJsTransport(options);
+  async transport(options: WebRtcTransportOptions) {
+    const transport = await createWebRtcTransport(options);
     const rpc = new Rpc(transport, 120_000);
     transports.set(transport.id, { transport, rpc });
     return transport.id;
@@ -216,7 +216,7 @@ const harness = {
     realSecret: string,
     via: 'webrtc' | 'same-browser' = 'webrtc',
   ) {
-    const mesh = (await createPeerJsTransport({ coordinator, room: 'rogue-corner' })) as Mesh;
+    const mesh = (await createWebRtcTransport({ coordinator, room: 'rogue-corner' })) as Mesh;
     const leakedRoom = await roomKey(room, await importSecret(realSecret));
     const wrongSecret = await importSecret('a guess');
     // Over the lane, the rogue even joins this browser's broker under the leaked room key.
