@@ -193,19 +193,14 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
     // Discovery: the rogue is in another room as far as the coordinator knows, and sees nobody.
     expect(await rogue.evaluate(() => window.harness.nodes.get('rogue')?.peers())).toEqual([]);
     // Even with the room's coordinator key leaked, dialling a member directly fails the proof.
-    const drops = a.evaluate(
-      () =>
-        new Promise<string>((resolve) => {
-          window.harness.nodes.get('vault-a')?.on('dropped', (d) => resolve(d.reason));
-        }),
-    );
+    const drops = await armed(a, 'vault-a', 'dropped');
     const outcome = await rogue.evaluate(
       (c) => window.harness.rogueDial(c, 'vault-a', 'vault', 'open sesame'),
       coordinatorUrl(),
     );
     expect(outcome).toMatchObject({ ready: false, capabilities: null });
     expect(outcome.closed).not.toContain('still open');
-    expect(await drops).toBe('unauthenticated');
+    expect(((await drops()) as { reason: string }).reason).toBe('unauthenticated');
     expect(
       await a.evaluate(() =>
         window.harness.nodes
@@ -253,14 +248,10 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
     await join(a, { room: 'restart', id: 'r-a', coordinator: url });
     await join(b, { room: 'restart', id: 'r-b', coordinator: url });
     await peersOf(a, 'r-a', 1);
-    const downs = a.evaluate(
-      () =>
-        new Promise<void>((resolve) =>
-          window.harness.nodes.get('r-a')?.on('coordinator:down', () => resolve()),
-        ),
-    );
+    // Listening before the coordinator goes: its sockets can close before a late listener.
+    const downs = await armed(a, 'r-a', 'coordinator:down');
     await coordinator.close();
-    await downs;
+    await downs();
     expect(
       await a.evaluate(() =>
         window.harness.nodes
@@ -270,17 +261,31 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
       ),
     ).toEqual(['r-b']);
 
-    const ups = a.evaluate(
-      () =>
-        new Promise<void>((resolve) =>
-          window.harness.nodes.get('r-a')?.on('coordinator:up', () => resolve()),
-        ),
-    );
+    const ups = await armed(a, 'r-a', 'coordinator:up');
     coordinator = await startCoordinator({ port });
-    await ups;
+    await ups();
     const c = await harnessPage();
     await join(c, { room: 'restart', id: 'r-c', coordinator: url });
     expect(await peersOf(a, 'r-a', 2)).toEqual(['r-b', 'r-c']);
     await coordinator.close();
   });
 });
+
+/** Listens now for a node's event; the function returned waits for the first one and gives it. */
+async function armed(
+  page: Page,
+  id: string,
+  event: 'coordinator:down' | 'coordinator:up' | 'dropped',
+): Promise<() => Promise<unknown>> {
+  const key = `armed:${id}:${event}`;
+  await page.evaluate(
+    ([id, event, key]) => {
+      const slots = window as unknown as Record<string, Promise<unknown>>;
+      slots[key] = new Promise((resolve) => {
+        window.harness.nodes.get(id)?.on(event, resolve);
+      });
+    },
+    [id, event, key] as const,
+  );
+  return () => page.evaluate((key) => (window as unknown as Record<string, unknown>)[key], key);
+}
