@@ -61,3 +61,9 @@ export type {
 } from './runtime/node-api.ts';
 export type { SwarmOptions } from './runtime/swarm.ts';
 export { detectCapabilities } from './runtime/swarm.ts';
+export type {
+  Allocation,
+  Allocator,
+  AllocatorPeer,
+  AllocatorTask,
+} from './schedule/allocation.ts';

@@ -17,6 +17,7 @@ import type {
   Transport,
   TransportEvents,
 } from '../net/transport.ts';
+import { type Allocation, allocate } from '../schedule/allocation.ts';
 import { RUNS_DAG } from './base/epochs.ts';
 import { type FunctionRegistry, lookup } from './base/functions.ts';
 import {
@@ -30,6 +31,7 @@ import type { Cluster } from './cluster.ts';
 import { LocalRun } from './local-run.ts';
 import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
 import type { FunctionPool } from './pool/pool.ts';
+import { allocatorTask } from './run/run-plan.ts';
 import { EXPIRY_DAG, type Expiry } from './serve/expiry.ts';
 
 /** DAG objects submitted in this realm: a generated id is fresh only for its first run. */
@@ -113,7 +115,7 @@ export class Node implements HandoutNode {
       submitted.add(dag);
       return handle;
     }
-    this.#checkPins(plan);
+    this.#checkPlacement(plan, options.allocation);
     if (this.#runs.get(dag.id)?.state === 'running') throw new DagRunningError(dag.id);
     submitted.add(dag);
     // A re-run starts from nothing: no value of an earlier run of this id may be read as its.
@@ -239,7 +241,18 @@ export class Node implements HandoutNode {
   }
 
   /** On a lone node no task may be pinned elsewhere. */
-  #checkPins(plan: Plan): void {
+  /**
+   * Pins name this node; a custom allocator, given this node alone, answers with it. A local
+   * node runs every task itself, so costs are not held against its capabilities here.
+   */
+  #checkPlacement(plan: Plan, allocation: Allocation | undefined): void {
+    if (typeof allocation === 'function') {
+      const self = { id: this.id, capabilities: {}, used: {}, tasks: this.load().tasks };
+      const tasks = plan.scheduled.map((id) => allocatorTask(plan, id));
+      const answer = allocate(allocation, tasks, [self], () => ({}));
+      if (!(answer instanceof Map))
+        throw new AllocationError(answer.taskId, answer.pinned, answer.reason);
+    }
     for (const task of plan.tasks.values()) {
       if (typeof task.node === 'string' && task.node !== this.id) {
         throw new AllocationError(

@@ -133,7 +133,8 @@ export function addCosts(...costs: Resources[]): Resources {
   return out;
 }
 
-function describeResources(resources: Resources): string {
+/** `cpu 2, gpu 1`, or `nothing`: a cost or capabilities in an error message. */
+export function describeResources(resources: Resources): string {
   const parts = Object.entries(resources).map(([k, v]) => `${k} ${v}`);
   return parts.length === 0 ? 'nothing' : parts.join(', ');
 }

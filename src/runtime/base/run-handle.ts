@@ -1,3 +1,4 @@
+import { type Allocation, checkAllocationOption } from '../../schedule/allocation.ts';
 /** Options of one run; see `HandoutNode.execute`. */
 export interface RunOptions {
   /** Retries after a task's first failed attempt, unless the task sets its own. @default 0 */
@@ -92,6 +93,15 @@ export interface SubmitOptions extends RunOptions {
    * removed as by `clear`. Survives reloads. @default the node's `ttl`, else until cleared
    */
   readonly ttl?: number | undefined;
+  /**
+   * How tasks get their peers: `'load-balanced'` (the inputs' holder, then the least loaded),
+   * `'first-available'` (the first peer by id with room now, as Handoff's), or your own
+   * allocator `(tasks, peers) => ({ [taskId]: peerId })`, asked when the run starts and again for
+   * the tasks of a peer that left; an answer that names a peer not in the room, breaks a pin or a
+   * collocation group, or puts a task on a peer that could never cover its cost fails the run
+   * with `AllocationError` naming the task. @default 'load-balanced'
+   */
+  readonly allocation?: Allocation | undefined;
 }
 
 /** A run in progress. Made by `node.submit`. */
@@ -106,7 +116,14 @@ export interface RunHandle {
 }
 
 /** Throws `RangeError` for a run option out of range. */
-export function checkRunOptions({ maxRetries, maxConcurrency, timeout, ttl }: SubmitOptions): void {
+export function checkRunOptions({
+  maxRetries,
+  maxConcurrency,
+  timeout,
+  ttl,
+  allocation,
+}: SubmitOptions): void {
+  checkAllocationOption(allocation);
   if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) {
     throw new RangeError(`ttl must be a positive number of milliseconds, got ${ttl}`);
   }

@@ -18,13 +18,14 @@ export function* ahead(
   placed: string,
   cap: number,
   reachable: (peer: string) => boolean,
+  assigned?: (taskId: string) => string | undefined,
 ): Generator<[Slot, string]> {
   const sent = [placed];
   for (let i = 0; i < sent.length; i++) {
     for (const dependent of table.plan.dependents.get(sent[i] as string) ?? []) {
       const slot = table.slots.get(dependent) as Slot;
       if (slot.state !== 'waiting' || table.inFlight >= cap) continue;
-      const peer = earlyPeer(table, slot);
+      const peer = earlyPeer(table, slot, assigned);
       if (peer === undefined || !reachable(peer)) continue;
       if (slot.task.args.some((a) => a.serialize !== undefined)) continue;
       yield [slot, peer];
@@ -37,13 +38,26 @@ export function* ahead(
  * Where a task can go before its inputs exist, if anywhere: a pinned task whose producers are
  * all pinned, or a plain task (no pin, no cost) whose producers all sit on one peer and feed
  * few others: chains and small fan-outs follow their producer, so a small DAG runs on one peer
- * in one message. A producer's retries stay on its peer, so the wait cannot be in vain.
+ * in one message. A producer's retries stay on its peer, so the wait cannot be in vain. Under
+ * the caller's allocator (`assigned`), a task goes early only to the peer it was given, once
+ * every producer is placed: where its producer sits says nothing then.
  */
-export function earlyPeer(table: TaskTable, slot: Slot): string | undefined {
+export function earlyPeer(
+  table: TaskTable,
+  slot: Slot,
+  assigned?: (taskId: string) => string | undefined,
+): string | undefined {
   const ids = table.plan.deps.get(slot.task.id) ?? [];
   // A wide fan-in waits to be ready: asked again as each of its inputs is placed, it would
   // cost the square of its width.
   if (ids.length > EARLY_FAN_IN) return undefined;
+  if (assigned !== undefined) {
+    for (const id of ids) {
+      const dep = table.slots.get(id) as Slot;
+      if (dep.peer === undefined || dep.state === 'failed') return undefined;
+    }
+    return assigned(slot.task.id);
+  }
   const pin = slot.task.node;
   if (pin !== undefined && typeof pin !== 'string') return undefined;
   if (pin === undefined && !isFree(slot.task.cost)) return undefined;

@@ -1,7 +1,13 @@
 import type { Plan } from '../../dag/index.ts';
 import { AllocationError } from '../../errors.ts';
+import {
+  type Allocation,
+  type Allocator,
+  allocate,
+  placeFirstAvailable,
+} from '../../schedule/allocation.ts';
 import { type PeerLoad, place, type Resources } from '../../schedule/placement.ts';
-import { groupCosts, inputBytes, pinOf, type Registry } from './run-plan.ts';
+import { allocatorTask, groupCosts, inputBytes, pinOf, type Registry } from './run-plan.ts';
 
 export type GroupDecision =
   | { readonly kind: 'peer'; readonly peer: string }
@@ -17,7 +23,9 @@ const PIN_GRACE_MS = 5000;
 /**
  * Where each collocation group of a run goes: chosen once for the group (its members' costs
  * merged, its pin kept), then sticky, so a group's tasks and a task's retries land on one peer
- * until that peer leaves.
+ * until that peer leaves. Chosen by the run's allocation: load-balanced ({@link place}), the
+ * first available peer by id, or the caller's allocator (asked for every task when the run
+ * starts, see {@link allocateAll}, and again for a group whose peer left).
  */
 export class GroupPlacement {
   readonly #peerOf = new Map<string, string>();
@@ -25,11 +33,32 @@ export class GroupPlacement {
   /** Peers that groups are pinned to, gone since when. */
   readonly #absentSince = new Map<string, number>();
 
+  readonly #place: typeof place;
+  readonly #allocator: Allocator | undefined;
+  /** With the caller's allocator, the peer it gave a task's group (where it may go early). */
+  readonly assigned: ((taskId: string) => string | undefined) | undefined;
+
   constructor(
     readonly plan: Plan,
     readonly registry: Registry,
+    allocation: Allocation = 'load-balanced',
   ) {
     this.#costs = groupCosts(plan);
+    this.#place = allocation === 'first-available' ? placeFirstAvailable : place;
+    this.#allocator = typeof allocation === 'function' ? allocation : undefined;
+    if (this.#allocator !== undefined)
+      this.assigned = (taskId) => this.#peerOf.get(this.#root(taskId));
+  }
+
+  /**
+   * With the caller's allocator: asks it where every scheduled task goes and checks the answer
+   * (peers in the room, pins kept, groups together, costs the peer could ever cover). Returns
+   * the first task it got wrong; nothing runs then.
+   */
+  allocateAll(peers: readonly PeerLoad[]): AllocationError | undefined {
+    if (this.#allocator === undefined) return this.unplaceable(peers, this.plan.scheduled);
+    const tasks = this.plan.scheduled.map((id) => allocatorTask(this.plan, id));
+    return this.#ask(this.#allocator, tasks, peers);
   }
 
   /** The peer a ready task goes to now, or why it waits or can never go. */
@@ -48,7 +77,13 @@ export class GroupPlacement {
       if (pinned !== undefined) this.#absentSince.delete(pinned);
       if (chosen !== undefined) return { kind: 'peer', peer: chosen };
     }
-    const decision = place(
+    if (this.#allocator !== undefined) {
+      // Its peer left (or it was never asked): the allocator says where the group goes now.
+      const error = this.#ask(this.#allocator, [allocatorTask(this.plan, taskId)], peers);
+      if (error !== undefined) return { kind: 'never', error };
+      return { kind: 'peer', peer: this.#peerOf.get(root) as string };
+    }
+    const decision = this.#place(
       {
         cost: this.#costs.get(root) ?? {},
         pinned,
@@ -80,9 +115,21 @@ export class GroupPlacement {
     for (const id of taskIds) {
       const root = this.#root(id);
       const pinned = pinOf(this.plan, root);
-      const decision = place({ cost: this.#costs.get(root) ?? {}, pinned }, idle);
+      const decision = this.#place({ cost: this.#costs.get(root) ?? {}, pinned }, idle);
       if (decision.kind === 'never') return new AllocationError(id, pinned, decision.reason);
     }
+    return undefined;
+  }
+
+  #ask(
+    allocator: Allocator,
+    tasks: Parameters<Allocator>[0],
+    peers: readonly PeerLoad[],
+  ): AllocationError | undefined {
+    const answer = allocate(allocator, tasks, peers, (root) => this.#costs.get(root) ?? {});
+    if (!(answer instanceof Map))
+      return new AllocationError(answer.taskId, answer.pinned, answer.reason);
+    for (const [root, peer] of answer) this.#peerOf.set(root, peer);
     return undefined;
   }
 

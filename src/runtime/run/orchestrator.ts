@@ -55,7 +55,7 @@ export class Orchestrator {
     readonly options: SubmitOptions = {},
     claim: number | Promise<number> = 0,
   ) {
-    this.#groups = new GroupPlacement(plan, this.registry);
+    this.#groups = new GroupPlacement(plan, this.registry, options.allocation);
     this.#table = new TaskTable(plan, this.registry, options.collect ?? 'all', {
       release: (peer, cost) => ports.book.release(peer, cost),
       lost: (taskId, peer) => this.#recovery.remade(taskId, peer),
@@ -102,7 +102,7 @@ export class Orchestrator {
     if (!this.#end.running) return; // cancelled while the room was asked
     this.#epoch = epoch;
     const peers = this.ports.book.peers();
-    const impossible = this.#groups.unplaceable(peers, [...this.#table.slots.keys()]);
+    const impossible = this.#groups.allocateAll(peers);
     if (impossible !== undefined) {
       this.#fail(impossible, 'failed');
       return;
@@ -243,7 +243,8 @@ export class Orchestrator {
    */
   #dispatchEarly(placed: string): void {
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
-    for (const [slot, peer] of ahead(this.#table, placed, cap, (p) => this.ports.book.has(p))) {
+    const reachable = (p: string) => this.ports.book.has(p);
+    for (const [slot, peer] of ahead(this.#table, placed, cap, reachable, this.#groups.assigned)) {
       this.#groups.set(slot.task.id, peer);
       this.#dispatch(slot, peer, true);
     }
