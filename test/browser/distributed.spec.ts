@@ -117,3 +117,48 @@ test.describe('distributed execution across tabs', () => {
     expect(await entries(D)).toEqual([]);
   });
 });
+
+test('allocation across tabs: first-available, a custom allocator, and a wrong answer as a typed AllocationError', async ({
+  harnessPage,
+}) => {
+  const [A, B, C, D] = (await room(harnessPage, 'alloc')) as [Tab, Tab, Tab, Tab];
+  const outcome = await C.page.evaluate(async (self) => {
+    const node = window.harness.nodes.get(self);
+    if (node === undefined) throw new Error('no node');
+    const fanOut = (dagId: string) => {
+      const dag = new window.harness.Dag(dagId);
+      for (let i = 0; i < 6; i++) dag.add({ id: `t${i}`, fn: 'nodeOf' });
+      return dag;
+    };
+    const first = await node.execute(fanOut('alloc-first'), { allocation: 'first-available' });
+    const seen: string[] = [];
+    const mine = await node.execute(fanOut('alloc-mine'), {
+      // Round-robin over the peers from the last id down, by task id.
+      allocation: (tasks, peers) => {
+        const ids = peers
+          .map((p) => p.id)
+          .sort()
+          .reverse();
+        seen.push(...ids);
+        return Object.fromEntries(
+          tasks.map((t) => [t.id, ids[Number(t.id.slice(1)) % ids.length]]),
+        );
+      },
+    });
+    const wrong = await node
+      .execute(fanOut('alloc-wrong'), { allocation: () => ({ t0: 'nobody' }) })
+      .then(
+        () => undefined,
+        (e: { name: string; code: string; message: string }) => `${e.name} ${e.code} ${e.message}`,
+      );
+    return { first, mine: mine.results, seen, wrong };
+  }, C.id);
+  // The first peer by id with room: every free task goes there, whoever orchestrates.
+  expect(Object.values(outcome.first.allocations)).toEqual(Array(6).fill(A.id));
+  expect(Object.values(outcome.first.results)).toEqual(Array(6).fill(A.id));
+  expect(outcome.seen).toEqual([D.id, C.id, B.id, A.id]);
+  expect(outcome.mine).toEqual({ t0: D.id, t1: C.id, t2: B.id, t3: A.id, t4: D.id, t5: C.id });
+  expect(outcome.wrong).toMatch(
+    /^AllocationError allocation cannot place task 't[1-5]': the allocator gave it no peer$/,
+  );
+});
