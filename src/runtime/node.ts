@@ -240,10 +240,10 @@ export class Node implements HandoutNode {
     }
   }
 
-  /** On a lone node no task may be pinned elsewhere. */
   /**
-   * Pins name this node; a custom allocator, given this node alone, answers with it. A local
-   * node runs every task itself, so costs are not held against its capabilities here.
+   * On a lone node no task may be pinned elsewhere; a custom allocator, given this node alone,
+   * must answer with it too. A local node runs every task itself, so costs are not held against
+   * its capabilities here.
    */
   #checkPlacement(plan: Plan, allocation: Allocation | undefined): void {
     if (typeof allocation === 'function') {

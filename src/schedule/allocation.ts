@@ -121,6 +121,11 @@ export function allocate(
       reason: `the allocator threw: ${error instanceof Error ? error.message : String(error)}`,
     };
   }
+  if (typeof (answer as { then?: unknown } | null)?.then === 'function') {
+    const first = tasks[0];
+    const reason = 'the allocator returned a promise; it must answer synchronously';
+    return { taskId: first?.id ?? '', pinned: first?.node, reason };
+  }
   const peerOf = (id: string): unknown =>
     answer instanceof Map
       ? answer.get(id)

@@ -134,6 +134,12 @@ describe('a custom allocator', () => {
       /the allocator threw: no idea/,
       'p',
     ],
+    [
+      'a promise',
+      async () => ({ x: 'b', y: 'b', p: 'a' }),
+      /returned a promise; it must answer synchronously/,
+      'p',
+    ],
   ] as const)(
     'refuses %s with AllocationError naming the task, before anything runs',
     async (_, answer, message, task) => {
