@@ -17,9 +17,9 @@ import type {
   Transport,
   TransportEvents,
 } from '../net/transport.ts';
-import { type Allocation, allocate } from '../schedule/allocation.ts';
-import { RUNS_DAG } from './base/epochs.ts';
+import { type Allocation, allocate, allocatorTask } from '../schedule/allocation.ts';
 import { type FunctionRegistry, lookup } from './base/functions.ts';
+import { RUNS_DAG } from './base/reserved.ts';
 import {
   checkRunOptions,
   type RunHandle,
@@ -31,7 +31,6 @@ import type { Cluster } from './cluster.ts';
 import { LocalRun } from './local-run.ts';
 import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
 import type { FunctionPool } from './pool/pool.ts';
-import { allocatorTask } from './run/run-plan.ts';
 import { EXPIRY_DAG, type Expiry } from './serve/expiry.ts';
 
 /** DAG objects submitted in this realm: a generated id is fresh only for its first run. */

@@ -1,19 +1,15 @@
 /**
- * Allocation strategies: how a run's tasks are given peers. `'load-balanced'` is
- * {@link place} (locality, then the least loaded); `'first-available'` is Handoff's (the first
- * peer by id with room for the task now); a function is the caller's own allocator, asked once
- * when the run starts (and again for the tasks of a peer that left), whose answer is checked
- * before anything runs. Pure.
+ * Allocation strategies: how a run's tasks are given peers. `'load-balanced'` is `place`
+ * (locality, then the least loaded) and `'first-available'` is `placeFirstAvailable` (Handoff's:
+ * the first peer by id with room for the task now), both in `placement.ts`; a function is the
+ * caller's own allocator, asked once when the run starts (and again for the tasks of a peer that
+ * left), whose answer is checked here before anything runs. Kept apart from placement so that a
+ * lone node's page, which checks an allocator's answer, does not load placement. Pure.
  */
+import type { Plan } from '../dag/index.ts';
 import type { Resources } from '../resources.ts';
-import {
-  canEverFit,
-  describeResources,
-  fitsNow,
-  type PeerLoad,
-  type PlaceDecision,
-  type PlacementQuery,
-} from './placement.ts';
+import { canEverFit, describeResources } from './fit.ts';
+import type { PeerLoad } from './placement.ts';
 
 /** A scheduled task as an allocator sees it. */
 export interface AllocatorTask {
@@ -57,39 +53,6 @@ export function checkAllocationOption(allocation: unknown): void {
       `allocation must be 'load-balanced', 'first-available' or a function, got ${String(allocation)}`,
     );
   }
-}
-
-/** Handoff's `:first_available`: the first peer by id that could take the task now. */
-export function placeFirstAvailable(
-  query: PlacementQuery,
-  peers: readonly PeerLoad[],
-): PlaceDecision {
-  const { cost, pinned } = query;
-  if (pinned !== undefined) {
-    const peer = peers.find((p) => p.id === pinned);
-    if (peer === undefined)
-      return { kind: 'never', reason: `it is pinned to peer ${pinned}, which is not in the room` };
-    if (!canEverFit(cost, peer.capabilities))
-      return {
-        kind: 'never',
-        reason: `its cost ${describeResources(cost)} exceeds what peer ${pinned} has (${describeResources(peer.capabilities)})`,
-      };
-    return { kind: 'peer', peer: pinned };
-  }
-  let capable = false;
-  let first: PeerLoad | undefined;
-  for (const p of peers) {
-    if (!canEverFit(cost, p.capabilities)) continue;
-    capable = true;
-    if (fitsNow(cost, p.capabilities, p.used) && (first === undefined || p.id < first.id))
-      first = p;
-  }
-  if (!capable)
-    return {
-      kind: 'never',
-      reason: `no peer in the room could ever cover its cost ${describeResources(cost)}`,
-    };
-  return first === undefined ? { kind: 'wait' } : { kind: 'peer', peer: first.id };
 }
 
 /** A task the allocator's answer cannot stand for, and why. */
@@ -161,4 +124,19 @@ export function allocate(
     roots.set(root, chosen);
   }
   return roots;
+}
+
+/** A scheduled task as an allocator sees it: its pin and group are its collocation root's. */
+export function allocatorTask(plan: Plan, taskId: string): AllocatorTask {
+  const task = plan.tasks.get(taskId);
+  const root = plan.collocationRoot.get(taskId) ?? taskId;
+  const pin = plan.tasks.get(root)?.node;
+  return {
+    id: taskId,
+    fn: task?.fn ?? '',
+    cost: task?.cost ?? {},
+    node: typeof pin === 'string' ? pin : undefined,
+    collocatedWith: root === taskId ? undefined : root,
+    deps: plan.deps.get(taskId) ?? [],
+  };
 }

@@ -12,8 +12,10 @@
  */
 
 import type { Resources } from '../resources.ts';
+import { canEverFit, describeResources, fitsNow } from './fit.ts';
 
 export type { Resources };
+export { canEverFit, describeResources, fitsNow };
 
 export interface PeerLoad {
   readonly id: string;
@@ -41,22 +43,6 @@ export type PlaceDecision =
 export const LOCALITY_MIN_BYTES = 64 * 1024;
 /** How many more tasks a holder of small inputs may have than the least loaded peer and still win. */
 export const SMALL_INPUT_SLACK = 2;
-
-/** Whether a peer's total capabilities could ever cover a cost. */
-export function canEverFit(cost: Resources, capabilities: Resources): boolean {
-  for (const [resource, amount] of Object.entries(cost)) {
-    if (amount > 0 && !((capabilities[resource] ?? 0) >= amount)) return false;
-  }
-  return true;
-}
-
-/** Whether a cost fits in what is free now. */
-export function fitsNow(cost: Resources, capabilities: Resources, used: Resources): boolean {
-  for (const [resource, amount] of Object.entries(cost)) {
-    if (amount > 0 && (used[resource] ?? 0) + amount > (capabilities[resource] ?? 0)) return false;
-  }
-  return true;
-}
 
 export function place(query: PlacementQuery, peers: readonly PeerLoad[]): PlaceDecision {
   const { cost, pinned } = query;
@@ -133,8 +119,35 @@ export function addCosts(...costs: Resources[]): Resources {
   return out;
 }
 
-/** `cpu 2, gpu 1`, or `nothing`: a cost or capabilities in an error message. */
-export function describeResources(resources: Resources): string {
-  const parts = Object.entries(resources).map(([k, v]) => `${k} ${v}`);
-  return parts.length === 0 ? 'nothing' : parts.join(', ');
+/** Handoff's `:first_available`: the first peer by id that could take the task now. */
+export function placeFirstAvailable(
+  query: PlacementQuery,
+  peers: readonly PeerLoad[],
+): PlaceDecision {
+  const { cost, pinned } = query;
+  if (pinned !== undefined) {
+    const peer = peers.find((p) => p.id === pinned);
+    if (peer === undefined)
+      return { kind: 'never', reason: `it is pinned to peer ${pinned}, which is not in the room` };
+    if (!canEverFit(cost, peer.capabilities))
+      return {
+        kind: 'never',
+        reason: `its cost ${describeResources(cost)} exceeds what peer ${pinned} has (${describeResources(peer.capabilities)})`,
+      };
+    return { kind: 'peer', peer: pinned };
+  }
+  let capable = false;
+  let first: PeerLoad | undefined;
+  for (const p of peers) {
+    if (!canEverFit(cost, p.capabilities)) continue;
+    capable = true;
+    if (fitsNow(cost, p.capabilities, p.used) && (first === undefined || p.id < first.id))
+      first = p;
+  }
+  if (!capable)
+    return {
+      kind: 'never',
+      reason: `no peer in the room could ever cover its cost ${describeResources(cost)}`,
+    };
+  return first === undefined ? { kind: 'wait' } : { kind: 'peer', peer: first.id };
 }

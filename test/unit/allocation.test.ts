@@ -11,7 +11,7 @@ import {
   Dag,
   withContext,
 } from '../../src/index.ts';
-import { placeFirstAvailable } from '../../src/schedule/allocation.ts';
+import { placeFirstAvailable } from '../../src/schedule/placement.ts';
 import { type SwarmOf, swarm } from './swarm-helpers.ts';
 
 const functions = {

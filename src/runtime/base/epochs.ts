@@ -1,7 +1,5 @@
 import type { ResultStore } from '../../data/store.ts';
-
-/** Where a node keeps the run (epoch) its data of each DAG belongs to: a DAG id no `Dag` can have. */
-export const RUNS_DAG = '\u0000handout:runs';
+import { RUNS_DAG } from './reserved.ts';
 
 /** Epochs kept in memory at most; older ones are read back from the store when needed. */
 const MAX_REMEMBERED = 10_000;

@@ -4,10 +4,15 @@ import {
   type Allocation,
   type Allocator,
   allocate,
-  placeFirstAvailable,
+  allocatorTask,
 } from '../../schedule/allocation.ts';
-import { type PeerLoad, place, type Resources } from '../../schedule/placement.ts';
-import { allocatorTask, groupCosts, inputBytes, pinOf, type Registry } from './run-plan.ts';
+import {
+  type PeerLoad,
+  place,
+  placeFirstAvailable,
+  type Resources,
+} from '../../schedule/placement.ts';
+import { groupCosts, inputBytes, pinOf, type Registry } from './run-plan.ts';
 
 export type GroupDecision =
   | { readonly kind: 'peer'; readonly peer: string }

@@ -1,5 +1,4 @@
 import type { Plan, Task } from '../../dag/index.ts';
-import type { AllocatorTask } from '../../schedule/allocation.ts';
 import { addCosts, type Resources } from '../../schedule/placement.ts';
 
 /** Where each result lives: `[dagId, taskId] -> holders and size`, for one DAG. */
@@ -59,18 +58,4 @@ export function inlineClosure(plan: Plan, task: Task): Task[] {
   };
   visit(task);
   return [...out.values()];
-}
-
-/** A scheduled task as an allocator sees it: its pin and group are its collocation root's. */
-export function allocatorTask(plan: Plan, taskId: string): AllocatorTask {
-  const task = plan.tasks.get(taskId) as Task;
-  const root = plan.collocationRoot.get(taskId) ?? taskId;
-  return {
-    id: taskId,
-    fn: task.fn,
-    cost: task.cost,
-    node: pinOf(plan, root),
-    collocatedWith: root === taskId ? undefined : root,
-    deps: plan.deps.get(taskId) ?? [],
-  };
 }
