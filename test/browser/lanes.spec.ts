@@ -185,12 +185,14 @@ test('with a secret, a tab of the same browser that lacks it is refused on the l
   expect(await lanesOf({ page: a, id: 'lane-vault-a' })).toEqual({
     'lane-vault-b': 'same-browser',
   });
-  const drops = a.evaluate(
-    () =>
-      new Promise<string>((resolve) => {
-        window.harness.nodes.get('lane-vault-a')?.on('dropped', (d) => resolve(d.reason));
-      }),
-  );
+  // Listening before the rogue dials (awaited), so no drop can come before the listener.
+  await a.evaluate(() => {
+    const watch = window as unknown as { dropped: Promise<string> };
+    watch.dropped = new Promise<string>((resolve) => {
+      window.harness.nodes.get('lane-vault-a')?.on('dropped', (d) => resolve(d.reason));
+    });
+  });
+  const drops = a.evaluate(() => (window as unknown as { dropped: Promise<string> }).dropped);
   // The rogue joins the broker under the room's leaked key and gets a lane: the handshake refuses.
   const outcome = await rogue.evaluate(
     (c) => window.harness.rogueDial(c, 'lane-vault-a', 'lane-vault', 'open sesame', 'same-browser'),
