@@ -37,6 +37,7 @@ export class WebRtcPeers {
 
   /** Opens a channel to a peer; rejects with `PeerGoneError` when it cannot be reached. */
   dial(peerId: string): Promise<Channel> {
+    if (this.#closed) return Promise.reject(new PeerGoneError(peerId, 'node closed'));
     const connectionId = `dc_${crypto.randomUUID().replaceAll('-', '')}`;
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     const dc = pc.createDataChannel(connectionId, { ordered: true });
