@@ -27,7 +27,8 @@ const NEGOTIATION_TIMEOUT_MS = 15_000;
 
 export class WebRtcPeers {
   readonly #negotiating = new Map<string, Negotiation>();
-  #incoming: (peerId: string, channel: Channel) => void = () => undefined;
+  /** Until the mesh listens, a channel opened to us is closed (its dialer redials), not leaked. */
+  #incoming: (peerId: string, channel: Channel) => void = (_, channel) => channel.close();
   #closed = false;
 
   constructor(
