@@ -78,9 +78,12 @@ export class RoomClient {
   }
 }
 
-/** A message of the coordinator as directory events: a member list, or a batch of changes. */
-function parse(data: unknown): DirectoryEvent[] | undefined {
-  if (typeof data !== 'string' || data.length > 16 << 20) return undefined;
+/** A text message of the coordinator, up to `maxLength`, as a JSON object; else undefined. */
+export function coordinatorJson(
+  data: unknown,
+  maxLength: number,
+): Record<string, unknown> | undefined {
+  if (typeof data !== 'string' || data.length > maxLength) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(data);
@@ -88,7 +91,13 @@ function parse(data: unknown): DirectoryEvent[] | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const event = value as Record<string, unknown>;
+  return value as Record<string, unknown>;
+}
+
+/** A message of the coordinator as directory events: a member list, or a batch of changes. */
+function parse(data: unknown): DirectoryEvent[] | undefined {
+  const event = coordinatorJson(data, 16 << 20);
+  if (event === undefined) return undefined;
   if (event.type === 'members' && Array.isArray(event.members) && event.members.every(isMember)) {
     return [{ type: 'members', members: event.members }];
   }

@@ -8,6 +8,7 @@
  */
 import { describeClose } from './close-codes.ts';
 import { PEER_ID } from './protocol.ts';
+import { coordinatorJson } from './room-client.ts';
 
 /** A relayed message, checked: from a well-formed peer id, with an object payload. */
 export interface Signal {
@@ -140,15 +141,9 @@ type Parsed =
 
 /** A message of the coordinator, or undefined when it is not one we know the shape of. */
 function parse(data: unknown): Parsed | undefined {
-  if (typeof data !== 'string' || data.length > 1 << 20) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { type, src, payload } = value as Record<string, unknown>;
+  const message = coordinatorJson(data, 1 << 20);
+  if (message === undefined) return undefined;
+  const { type, src, payload } = message;
   if (type === 'OPEN') return { type };
   if (type === 'ID-TAKEN' || type === 'ERROR') {
     const msg = (payload as { msg?: unknown } | null)?.msg;
