@@ -92,7 +92,9 @@ export class GroupPlacement {
       {
         cost: this.#costs.get(root) ?? {},
         pinned,
-        inputBytes: inputBytes(this.plan, this.registry, taskId),
+        // Only load-balanced placement weighs where the inputs are.
+        inputBytes:
+          this.#place === place ? inputBytes(this.plan, this.registry, taskId) : undefined,
       },
       peers,
     );
