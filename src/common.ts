@@ -3,7 +3,15 @@
  * but `createNode` and the stores only one platform has.
  */
 
-export type { ArgEdge, ArgRef, Placement, Task, TaskSpec } from './dag/index.ts';
+export type {
+  ArgEdge,
+  ArgRef,
+  InputSpec,
+  Placement,
+  StageSpec,
+  Task,
+  TaskSpec,
+} from './dag/index.ts';
 export { Dag } from './dag/index.ts';
 export { createMemoryStore } from './data/memory-store.ts';
 export type { ResultStore } from './data/store.ts';
@@ -18,8 +26,10 @@ export {
   HandoutError,
   NodeClosedError,
   PeerGoneError,
+  PipelineClosedError,
   RemoteError,
   RequestTimeoutError,
+  StageInitError,
   StorageError,
   TaskFailedError,
   TaskTimeoutError,
@@ -40,6 +50,14 @@ export type {
   TaskFunction,
 } from './runtime/base/functions.ts';
 export { withContext } from './runtime/base/functions.ts';
+export type {
+  Pipeline,
+  PipelineStats,
+  PushOptions,
+  StageStats,
+  StreamItem,
+  StreamOptions,
+} from './runtime/base/pipeline-api.ts';
 export type {
   RunEvents,
   RunHandle,

@@ -20,7 +20,9 @@ export type HandoutErrorCode =
   | 'task_timeout'
   | 'remote_error'
   | 'coordinator'
-  | 'missing_package';
+  | 'missing_package'
+  | 'stage_init'
+  | 'pipeline_closed';
 
 /** Base class of every error Handout throws or rejects with. */
 export class HandoutError<Code extends HandoutErrorCode = HandoutErrorCode> extends Error {
@@ -256,6 +258,31 @@ export class MissingPackageError extends HandoutError<'missing_package'> {
       options,
     );
     this.install = install;
+  }
+}
+
+/** A pipeline stage's `init` failed on a peer: the pipeline fails with this. */
+export class StageInitError extends HandoutError<'stage_init'> {
+  override name = 'StageInitError';
+  constructor(
+    readonly stageId: string,
+    readonly node: string,
+    cause: unknown,
+  ) {
+    const why = describeCause(cause);
+    super('stage_init', `init of stage '${stageId}' failed on node ${node}: ${why}`, { cause });
+  }
+}
+
+/** The pipeline is stopped (or failed, then `cause` says why): it takes no more items. */
+export class PipelineClosedError extends HandoutError<'pipeline_closed'> {
+  override name = 'PipelineClosedError';
+  constructor(
+    readonly pipelineId: string,
+    cause?: unknown,
+  ) {
+    const why = cause === undefined ? 'it was stopped' : `it failed: ${describeCause(cause)}`;
+    super('pipeline_closed', `pipeline ${pipelineId} takes no more items: ${why}`, { cause });
   }
 }
 

@@ -1,7 +1,7 @@
 import { DagValidationError } from '../errors.ts';
 import { type Plan, planDag } from './plan.ts';
 import { normalizeTask } from './task.ts';
-import type { Task, TaskSpec } from './types.ts';
+import type { InputSpec, Task, TaskSpec } from './types.ts';
 
 /**
  * A graph of tasks with an id that scopes every piece of data the run produces.
@@ -42,7 +42,7 @@ export class Dag {
    * Adds a task. Throws {@link DagValidationError} (`duplicate_task`, `invalid_task`) at once;
    * relations between tasks are checked by {@link Dag.validate}, so tasks may come in any order.
    */
-  add(spec: TaskSpec): this {
+  add(spec: TaskSpec | InputSpec): this {
     const task = normalizeTask(spec);
     if (this.#tasks.has(task.id)) {
       throw new DagValidationError(

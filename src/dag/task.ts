@@ -1,13 +1,15 @@
 import { DagValidationError } from '../errors.ts';
-import type { ArgEdge, ArgRef, Placement, Task, TaskSpec } from './types.ts';
+import type { ArgEdge, ArgRef, InputSpec, Placement, StageSpec, Task, TaskSpec } from './types.ts';
 
 /** Checks one task's own shape (not its relations) and fills in the defaults. */
-export function normalizeTask(spec: TaskSpec): Task {
-  if (spec === null || typeof spec !== 'object') {
+export function normalizeTask(given: TaskSpec | InputSpec): Task {
+  if (given === null || typeof given !== 'object') {
     throw invalid('?', 'a task must be an object');
   }
-  const id: unknown = spec.id;
+  const id: unknown = given.id;
   if (!isName(id)) throw invalid(String(id), 'task id must be a non-empty string');
+  if ((given as { input?: unknown }).input !== undefined) return input(id, given);
+  const spec = given as TaskSpec;
   if (!isName(spec.fn)) throw invalid(id, `task '${id}': fn must be a non-empty function name`);
 
   const args = spec.args ?? [];
@@ -43,7 +45,52 @@ export function normalizeTask(spec: TaskSpec): Task {
     maxRetries,
     argsAsList,
     timeout,
+    ...stageOf(id, spec),
   };
+}
+
+/** An input of a pipeline: an id, nothing else (its values come from `push`). */
+function input(id: string, spec: TaskSpec | InputSpec): Task {
+  if ((spec as { input?: unknown }).input !== true)
+    throw invalid(id, `task '${id}': input must be true when given`);
+  const extra = Object.keys(spec).filter((key) => key !== 'id' && key !== 'input');
+  if (extra.length > 0)
+    throw invalid(id, `task '${id}' is an input, fed by push: it takes no ${extra.join(', ')}`);
+  const none = { fn: '', args: [], extraArgs: [], cost: {}, node: undefined };
+  return {
+    id,
+    ...none,
+    inline: false,
+    maxRetries: undefined,
+    argsAsList: false,
+    timeout: undefined,
+    input: true,
+  };
+}
+
+/** The stage fields of a spec, checked; none when it gives none. */
+function stageOf(id: string, spec: StageSpec): { stage?: StageSpec } {
+  const { init, parallelism, batchSize, batchTimeout } = spec;
+  if (
+    init === undefined &&
+    parallelism === undefined &&
+    batchSize === undefined &&
+    batchTimeout === undefined
+  )
+    return {};
+  if (init !== undefined && !isName(init))
+    throw invalid(id, `task '${id}': init must be a function name`);
+  const count = (name: string, value: number | undefined) => {
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 65_536))
+      throw invalid(id, `task '${id}': ${name} must be an integer from 1 to 65536`);
+  };
+  count('parallelism', parallelism);
+  count('batchSize', batchSize);
+  if (batchTimeout !== undefined && !(Number.isFinite(batchTimeout) && batchTimeout >= 0))
+    throw invalid(id, `task '${id}': batchTimeout must be a number of milliseconds >= 0`);
+  if (batchTimeout !== undefined && batchSize === undefined)
+    throw invalid(id, `task '${id}': batchTimeout needs a batchSize`);
+  return { stage: { init, parallelism, batchSize, batchTimeout } };
 }
 
 function edge(taskId: string, ref: ArgRef, index: number): ArgEdge {

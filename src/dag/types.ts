@@ -16,7 +16,7 @@ export interface ArgEdge {
 export type Placement = string | { readonly collocatedWith: string };
 
 /** One vertex of a DAG, as given to `Dag.add`. */
-export interface TaskSpec {
+export interface TaskSpec extends StageSpec {
   /** Unique within the DAG; a non-empty string. */
   readonly id: string;
   /** Name of a function in the node's function registry. */
@@ -46,6 +46,36 @@ export interface TaskSpec {
   readonly timeout?: number | undefined;
 }
 
+/**
+ * An input of a pipeline (see `HandoutNode.stream`): a task with no function, fed by
+ * `pipeline.push`. A DAG with inputs runs only as a pipeline.
+ */
+export interface InputSpec {
+  readonly id: string;
+  readonly input: true;
+}
+
+/**
+ * How a task runs as a stage of a pipeline (see `HandoutNode.stream`); `execute` refuses a DAG
+ * whose tasks use these.
+ */
+export interface StageSpec {
+  /**
+   * A registered function run once on each peer that hosts the stage, before it takes items;
+   * what it returns reaches the stage's function as `ctx.state` (see `withContext`).
+   */
+  readonly init?: string | undefined;
+  /** Items of this stage that may run at once on its peer. @default 1 */
+  readonly parallelism?: number | undefined;
+  /**
+   * Items handed to the function at once: it gets an array (one entry per item: its argument,
+   * or the array of its arguments when it takes several) and returns an array as long.
+   */
+  readonly batchSize?: number | undefined;
+  /** Milliseconds a partial batch waits for more items. @default 5 */
+  readonly batchTimeout?: number | undefined;
+}
+
 /** A task after validation: every optional field filled in, every argument an {@link ArgEdge}. */
 export interface Task {
   readonly id: string;
@@ -58,4 +88,8 @@ export interface Task {
   readonly maxRetries: number | undefined;
   readonly argsAsList: boolean;
   readonly timeout: number | undefined;
+  /** A pipeline's input (no function; `fn` is empty): only given when true. */
+  readonly input?: true | undefined;
+  /** How it runs as a pipeline's stage; only given when the spec said so. */
+  readonly stage?: StageSpec | undefined;
 }

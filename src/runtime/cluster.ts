@@ -11,6 +11,7 @@ import { Epochs } from './base/epochs.ts';
 import type { FunctionRegistry } from './base/functions.ts';
 import { type AttemptKey, type Load, type TaskReport, Topic } from './base/messages.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './base/run-handle.ts';
+import { ClusterStreams } from './cluster-streams.ts';
 import { listen, runnerPorts } from './cluster-wire.ts';
 import { type Batch, Outbox } from './outbox.ts';
 import { LoadBook } from './run/load-book.ts';
@@ -51,6 +52,7 @@ export class Cluster {
   readonly room: RoomRuns;
   /** The runs orchestrated here (the last finished ones too), and the DAGs known here. */
   readonly runs = new RunBook();
+  readonly streams: ClusterStreams;
   /** Bodies that passed the transport's checks but not the runtime's. */
   readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
   readonly #outbox = new Outbox((peer, batch) => this.#deliver(peer, batch));
@@ -100,6 +102,14 @@ export class Cluster {
       peers,
       local: (dagId) => this.runs.status(dagId),
     });
+    this.streams = new ClusterStreams({
+      id,
+      rpc: this.rpc,
+      functions: options.functions,
+      book: this.book,
+      malformed: (from, error) =>
+        this.dropped.emit('dropped', { from, reason: 'malformed', detail: String(error) }),
+    });
     this.book.setPeer(id, options.capabilities);
     for (const peer of transport.peers()) this.book.setPeer(peer.id, peer.capabilities);
     this.#off.push(
@@ -111,6 +121,7 @@ export class Cluster {
         this.book.removePeer(peer.id);
         for (const run of this.runs.running()) run.onPeerLeave(peer.id);
         this.runner.forget(peer.id); // its runs' work here is for nobody now
+        this.streams.onPeerLeave(peer.id);
       }),
       ...listen(this),
     );
@@ -198,6 +209,7 @@ export class Cluster {
     this.#outbox.close();
     for (const off of this.#off) off();
     for (const run of [...this.runs.running()]) run.cancel('node closed');
+    this.streams.close();
     this.rpc.close();
   }
 
@@ -252,6 +264,7 @@ export class Cluster {
 
   pumpAll(): void {
     for (const run of this.runs.running()) run.pump();
+    this.streams.pumpAll();
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
 import type { PeerInfo, Traffic, TransportEvents } from '../net/transport.ts';
 import type { FunctionRegistry } from './base/functions.ts';
+import type { Pipeline, StreamOptions } from './base/pipeline-api.ts';
 import type { RunHandle, RunResult, RunStatus, SubmitOptions, TaskRan } from './base/run-handle.ts';
 import type { SwarmOptions } from './swarm.ts';
 
@@ -74,6 +75,15 @@ export interface HandoutNode {
   execute(dag: Dag, options?: SubmitOptions): Promise<RunResult>;
   /** Starts a run and returns its handle at once: progress events, status, cancel. */
   submit(dag: Dag, options?: SubmitOptions): RunHandle;
+  /**
+   * Starts a pipeline: the DAG's tasks with `input: true` are fed by `push`, every other task
+   * is a stage placed once across the room (pins, collocation, cost and `allocation` as for
+   * `execute`; again on another peer when its peer leaves), whose `init` runs once per hosting
+   * peer. Items go through in memory and come out in push order. Throws `DagValidationError`,
+   * `UnknownFunctionError` and `AllocationError` at once; the pipeline fails with
+   * `StageInitError` or `AllocationError` later.
+   */
+  stream(dag: Dag, options?: StreamOptions): Pipeline;
   /**
    * Per-task state and peer of the DAG's latest run, from any peer of the room: this node's own
    * run, else the one its orchestrator reports (finished runs too, until cleared). Rejects with

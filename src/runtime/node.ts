@@ -19,6 +19,13 @@ import type {
 } from '../net/transport.ts';
 import { type Allocation, allocate, allocatorTask } from '../schedule/allocation.ts';
 import { type FunctionRegistry, lookup } from './base/functions.ts';
+import {
+  checkPipelinePlan,
+  checkStreamOptions,
+  type Pipeline,
+  refusePipelineParts,
+  type StreamOptions,
+} from './base/pipeline-api.ts';
 import { RUNS_DAG } from './base/reserved.ts';
 import {
   checkRunOptions,
@@ -28,6 +35,7 @@ import {
   type SubmitOptions,
 } from './base/run-handle.ts';
 import type { Cluster } from './cluster.ts';
+import { LazyPipeline } from './lazy-pipeline.ts';
 import { LocalRun } from './local-run.ts';
 import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
 import type { FunctionPool } from './pool/pool.ts';
@@ -42,6 +50,8 @@ export class Node implements HandoutNode {
   readonly #runs = new Map<string, LocalRun>();
   /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
   readonly #known = new Set<string>();
+  /** Pipelines orchestrated here, stopped when the node closes. */
+  readonly #pipelines = new Set<Pipeline>();
   #closed = false;
   readonly #dropped = new Emitter<{ dropped: DroppedMessage }>();
   #droppedCount = 0;
@@ -106,6 +116,7 @@ export class Node implements HandoutNode {
     const options =
       given.ttl === undefined && this.ttl !== undefined ? { ...given, ttl: this.ttl } : given;
     const plan = dag.validate();
+    refusePipelineParts(plan);
     this.#checkFunctions(plan);
     // The first run of a generated id needs nobody's leave: no earlier run of it exists.
     const fresh = hasGeneratedId(dag) && !submitted.has(dag);
@@ -152,6 +163,23 @@ export class Node implements HandoutNode {
       on: (event, listener) => run.events.on(event, listener),
       cancel: (reason) => run.abort(new CancelledError(dag.id, reason)),
     };
+  }
+
+  stream(dag: Dag, options: StreamOptions = {}): Pipeline {
+    if (this.#closed) throw new NodeClosedError(this.id);
+    checkStreamOptions(options);
+    const plan = dag.validate();
+    checkPipelinePlan(plan);
+    this.#checkFunctions(plan);
+    const id = crypto.randomUUID();
+    const stages = { ...plan, scheduled: plan.scheduled.filter((t) => !plan.tasks.get(t)?.input) };
+    if (this.cluster === undefined) this.#checkPlacement(stages, options.allocation);
+    const engine =
+      this.cluster?.streams.start(id, dag.id, plan, options) ??
+      import('./stream.ts').then((m) => m.startLocal(id, dag.id, plan, options, this));
+    const pipeline = new LazyPipeline(id, engine, () => this.#pipelines.delete(pipeline));
+    this.#pipelines.add(pipeline);
+    return pipeline;
   }
 
   async status(dagId: string): Promise<RunStatus> {
@@ -221,6 +249,7 @@ export class Node implements HandoutNode {
     if (this.#closed) return;
     this.#closed = true;
     for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.id));
+    await Promise.all([...this.#pipelines].map((p) => p.stop().catch(() => undefined)));
     this.expiry.close();
     this.cluster?.close();
     this.pool?.close();
@@ -231,7 +260,9 @@ export class Node implements HandoutNode {
   /** Every peer registers the same functions, so one missing here is missing everywhere. */
   #checkFunctions(plan: Plan): void {
     for (const task of plan.tasks.values()) {
-      for (const name of [task.fn, ...task.args.flatMap((a) => [a.serialize, a.deserialize])]) {
+      if (task.input === true) continue; // fed by push: no function
+      const hooks = task.args.flatMap((a) => [a.serialize, a.deserialize]);
+      for (const name of [task.fn, task.stage?.init, ...hooks]) {
         if (name !== undefined && lookup(this.functions, name) === undefined) {
           throw new UnknownFunctionError(name, task.id, this.id);
         }

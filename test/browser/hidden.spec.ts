@@ -61,6 +61,18 @@ const chainedTimers = (tab: RealTab, n: number) =>
     n,
   );
 
+/**
+ * Milliseconds 8 chained timers take in the plain page. Its last ones wait for a once-a-minute
+ * wake-up, so how long depends on where in the minute the chain starts: started a few seconds
+ * before a wake-up, it ends in under 10 s (about one run in 15). A second chain started right
+ * after that wake-up has to wait for the next one, nearly a minute away, so the slower of the
+ * two shows the throttling whatever the phase.
+ */
+const plainChained = async (tab: RealTab) => {
+  const first = await chainedTimers(tab, 8);
+  return first > 10_000 ? first : Math.max(first, await chainedTimers(tab, 8));
+};
+
 test('DAGs across hidden tabs of one real window, orchestrated from the tab in front, also after five and a half minutes hidden', async () => {
   test.setTimeout(12 * 60_000);
   const win = await RealWindow.launch();
@@ -130,7 +142,7 @@ test('DAGs across hidden tabs of one real window, orchestrated from the tab in f
     );
     expect(states).toEqual(['hidden', 'hidden', 'hidden', 'hidden', 'hidden']);
     const [plainChain, results, ourChain, laneChain] = await Promise.all([
-      chainedTimers(plain, 8), // its last ones wait for a once-a-minute wake-up
+      plainChained(plain),
       runOnce(7),
       chainedTimers(b, 8),
       chainedTimers(b2, 8),

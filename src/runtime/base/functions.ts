@@ -8,6 +8,10 @@ export interface TaskContext {
   readonly attempt: number;
   /** Aborts when the run is cancelled or fails; a long function should stop when it does. */
   readonly signal: AbortSignal;
+  /** In a pipeline's stage: what the stage's `init` returned on this peer. */
+  readonly state?: unknown;
+  /** In a pipeline's stage: the item's id (undefined for a batch). */
+  readonly itemId?: number | undefined;
 }
 
 /** What `serialize` and `deserialize` hooks receive as their second argument. */

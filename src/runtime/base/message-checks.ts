@@ -11,19 +11,19 @@ export class BadMessage extends Error {
   override name = 'BadMessage';
 }
 
-function record(value: unknown, what: string): Record<string, unknown> {
+export function record(value: unknown, what: string): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new BadMessage(`${what} is not an object`);
   return value as Record<string, unknown>;
 }
 
-function text(value: unknown, what: string): string {
+export function text(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 1024)
     throw new BadMessage(`${what} is not a name`);
   return value;
 }
 
-function count(value: unknown, what: string): number {
+export function count(value: unknown, what: string): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
     throw new BadMessage(`${what} is not a count`);
   return value;
@@ -35,7 +35,7 @@ function duration(value: unknown, what: string): number {
   return value;
 }
 
-function list(value: unknown, what: string, max = 100_000): unknown[] {
+export function list(value: unknown, what: string, max = 100_000): unknown[] {
   if (!Array.isArray(value) || value.length > max) throw new BadMessage(`${what} is not a list`);
   return value;
 }
@@ -98,9 +98,12 @@ export function parseClaim(body: unknown): { dagId: string; ticket: string } {
   return { dagId: text(b.dagId, 'dagId'), ticket: text(b.ticket, 'ticket') };
 }
 
-function parseTask(value: unknown): Task {
+export function parseTask(value: unknown): Task {
   try {
-    return normalizeTask(value as TaskSpec);
+    // A validated task carries its stage settings in `stage`; a spec gives them flat.
+    const { stage, ...rest } = record(value, 'task');
+    const flat = stage === undefined ? rest : { ...rest, ...record(stage, 'stage') };
+    return normalizeTask(flat as unknown as TaskSpec);
   } catch (error) {
     throw new BadMessage(`invalid task: ${(error as Error).message}`);
   }
@@ -188,7 +191,7 @@ function parseLost(value: unknown): LostInput {
   };
 }
 
-function parseError(value: unknown): RemoteErrorInfo {
+export function parseError(value: unknown): RemoteErrorInfo {
   const e = record(value, 'error');
   const stack = typeof e.stack === 'string' ? e.stack.slice(0, 65_536) : undefined;
   return { code: text(e.code, 'code'), message: String(e.message).slice(0, 65_536), stack };
