@@ -297,9 +297,10 @@ describe('a pipeline across a room', () => {
     current = await swarm(['a', 'b'], functions);
     const pipeline = current.byId('a').stream(threeStages(['b', 'b', 'b']));
     await pipeline.ready;
+    const b = current.byId('b');
     const hostedOnB = () =>
       (
-        current?.byId('b') as unknown as {
+        b as unknown as {
           cluster: { streams: { hosted(): Record<string, string[]> } };
         }
       ).cluster.streams.hosted();
