@@ -14,6 +14,7 @@ import { Method } from '../../../src/runtime/base/calls.ts';
 import { Topic } from '../../../src/runtime/base/messages.ts';
 import type { Transport } from '../../../src/testing/memory.ts';
 import * as shared from './functions.ts';
+import { openStreamGate, streamCounts, streamFunctions } from './stream-functions.ts';
 
 /** Gates tasks wait on in this tab, opened by the test. */
 const gates = new Map<string, { promise: Promise<void>; open(): void }>();
@@ -34,6 +35,7 @@ const counts = { started: 0, returned: 0 };
 
 const functions = {
   ...shared,
+  ...streamFunctions,
   /** Returns something IndexedDB cannot store. */
   makeFunction: () => () => 1,
   /** `x` after `ms` milliseconds. */
@@ -98,6 +100,8 @@ const harness = {
   functions,
   nodes,
   counts,
+  streamCounts,
+  openStreamGate,
   open: (name: string) => gate(name).open(),
   /** Runs submitted by tests, by dagId, with how each ended. */
   runs: new Map<string, { handle: handout.RunHandle; outcome: Promise<unknown> }>(),
