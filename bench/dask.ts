@@ -17,6 +17,7 @@ export interface DaskSizes {
   readonly chain: number;
   readonly dags: number;
   readonly transferMib: number;
+  readonly streamItems: number;
   readonly warmup: number;
   readonly runs: number;
 }
@@ -37,7 +38,8 @@ export function runDask(sizes: DaskSizes): DaskFigures | string {
   if (python === undefined)
     return 'no python3 here can import dask.distributed (Debian: apt-get install python3-distributed)';
   progress(`dask: LocalCluster of 4 single-threaded workers (${python})`);
-  const args = [sizes.tasks, sizes.chain, sizes.dags, sizes.transferMib, sizes.warmup, sizes.runs];
+  const { tasks, chain, dags, transferMib, warmup, runs, streamItems } = sizes;
+  const args = [tasks, chain, dags, transferMib, warmup, runs, streamItems];
   const run = spawnSync(python, [resolve(here, 'dask_bench.py'), ...args.map(String)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -52,7 +54,7 @@ export function runDask(sizes: DaskSizes): DaskFigures | string {
 }
 
 /** Scenarios measured on Dask too: ours -> Dask's figure of the same workload. */
-const COMPARED = ['dispatch', 'chain-hop', 'chain-local', 'many-dags'] as const;
+const COMPARED = ['dispatch', 'chain-hop', 'chain-local', 'many-dags', 'stream'] as const;
 
 /**
  * Puts Dask's figures beside ours: as the anchor of each compared scenario, and as a row of its

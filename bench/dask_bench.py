@@ -44,8 +44,8 @@ def repeat(warmup, runs, label, measure):
 
 
 def main():
-    tasks, chain, dags, transfer_mib, warmup, runs = (int(a) for a in sys.argv[1:7])
-    from dask.distributed import Client, LocalCluster, wait
+    tasks, chain, dags, transfer_mib, warmup, runs, items = (int(a) for a in sys.argv[1:8])
+    from dask.distributed import Client, LocalCluster, as_completed, wait
 
     cluster = LocalCluster(
         n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
@@ -92,6 +92,22 @@ def main():
             return dags * 5 / elapsed
 
         out["many-dags"] = summary(repeat(warmup, runs, f"{dags} graphs of 5 tasks", many))
+
+        def stream():
+            # Handout's `stream`: each item through three trivial stages, one per worker.
+            started = time.perf_counter()
+            finals = []
+            for i in range(items):
+                x = client.submit(inc, i, pure=False, workers=[workers[0]])
+                x = client.submit(inc, x, pure=False, workers=[workers[1]], allow_other_workers=False)
+                finals.append(client.submit(inc, x, pure=False, workers=[workers[2]], allow_other_workers=False))
+            done = sum(1 for _ in as_completed(finals))
+            elapsed = time.perf_counter() - started
+            assert done == items and client.gather(finals[-1]) == items + 2
+            del finals
+            return items / elapsed
+
+        out["stream"] = summary(repeat(warmup, runs, f"{items} items through 3 pinned stages", stream))
 
         n = transfer_mib << 20
 

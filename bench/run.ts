@@ -24,6 +24,7 @@ import { recoveryScenarios } from './recovery.ts';
 import { sameBrowserScenarios } from './same-browser.ts';
 import { soakHeapScenarios } from './soak-heap.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
+import { streamScenarios } from './stream.ts';
 import { swarmScenarios } from './swarm.ts';
 import { transferScenarios } from './transfer.ts';
 
@@ -44,10 +45,10 @@ const config: BenchConfig = {
 const outFile = resolve(
   args.find((a) => a.startsWith('--out='))?.slice(6) ?? resolve(here, 'results.json'),
 );
-/** Which scenario groups to run: `--only=local,transfer,edge,swarm,same-browser,big,...`. */
+/** Which scenario groups to run: `--only=local,transfer,edge,swarm,stream,same-browser,...`. */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,same-browser,big,recovery,hidden,soak,coordinator'
+  'local,transfer,edge,swarm,stream,same-browser,big,recovery,hidden,soak,coordinator'
 ).split(',');
 
 async function main(): Promise<void> {
@@ -87,6 +88,10 @@ async function main(): Promise<void> {
         await openPage(serverB, pageUrl),
       ];
       scenarios.push(...(await swarmScenarios(tabs, coordinator.url, config)));
+    }
+    if (only.includes('stream')) {
+      const tabs = [serverA, serverB, serverA].map((s) => openPage(s, pageUrl));
+      scenarios.push(...(await streamScenarios(await Promise.all(tabs), coordinator.url, config)));
     }
     if (only.includes('same-browser')) {
       // Tabs of one context of browser A: tabs of one browser.
@@ -144,6 +149,7 @@ async function main(): Promise<void> {
         chain: config.option('chain', 200),
         dags: Math.min(config.option('dags', 1000), quick ? 400 : 1000),
         transferMib: config.option('transfer-mib', 64),
+        streamItems: config.option('stream-items', quick ? 2000 : 5000),
         warmup: 1,
         runs: quick ? 2 : config.runs,
       });

@@ -151,6 +151,84 @@ async function soak(count: number, inFlight: number, offset: number): Promise<bo
   return correct;
 }
 
+/** input -> inc -> inc -> inc, one stage pinned on each of `pins`. */
+function threeIncs(pins: string[]): Dag {
+  return new Dag()
+    .add({ id: 'in', input: true })
+    .add({ id: 'a', fn: 'inc', args: ['in'], node: pins[0] })
+    .add({ id: 'b', fn: 'inc', args: ['a'], node: pins[1] })
+    .add({ id: 'c', fn: 'inc', args: ['b'], node: pins[2] });
+}
+
+/** `count` items through a 3-stage pipeline; resolves with milliseconds and whether all were right. */
+async function streamItems(
+  count: number,
+  pins: string[],
+): Promise<{ ms: number; correct: boolean }> {
+  const pipeline = self().stream(threeIncs(pins));
+  await pipeline.ready;
+  const started = performance.now();
+  let correct = true;
+  const pushing = (async () => {
+    for (let i = 0; i < count; i++) await pipeline.push(i);
+  })();
+  let seen = 0;
+  for await (const item of pipeline) {
+    if (item.value !== item.id + 3) correct = false;
+    if (++seen === count) break;
+  }
+  await pushing;
+  return { ms: performance.now() - started, correct };
+}
+
+/** The same work as `streamItems`, one small DAG per item through `execute`, 64 at once. */
+async function streamAsDags(
+  count: number,
+  pins: string[],
+): Promise<{ ms: number; correct: boolean }> {
+  const started = performance.now();
+  let next = 0;
+  let correct = true;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const dag = new Dag()
+        .add({ id: 'in', fn: 'add', extraArgs: [i], node: pins[0] })
+        .add({ id: 'a', fn: 'inc', args: ['in'], node: pins[0] })
+        .add({ id: 'b', fn: 'inc', args: ['a'], node: pins[1] })
+        .add({ id: 'c', fn: 'inc', args: ['b'], node: pins[2] });
+      const { results } = await self().execute(dag, { collect: 'sinks' });
+      if (results.c !== i + 3) correct = false;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, lane));
+  return { ms: performance.now() - started, correct };
+}
+
+/** Items pushed at `rate` per second through the pipeline: each one's ms from push to out. */
+async function streamLatency(count: number, rate: number, pins: string[]): Promise<number[]> {
+  const pipeline = self().stream(threeIncs(pins));
+  await pipeline.ready;
+  const pushedAt: number[] = [];
+  const took: number[] = [];
+  const reading = (async () => {
+    for await (const item of pipeline) {
+      took.push(performance.now() - (pushedAt[item.id] as number));
+      if (took.length === count) break;
+    }
+  })();
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    pushedAt[i] = performance.now();
+    await pipeline.push(i);
+  }
+  await reading;
+  return took;
+}
+
 declare global {
   interface Window {
     swarm: {
@@ -160,6 +238,9 @@ declare global {
       chain: typeof chain;
       manyDags: typeof manyDags;
       soak: typeof soak;
+      streamItems: typeof streamItems;
+      streamAsDags: typeof streamAsDags;
+      streamLatency: typeof streamLatency;
       leftAt: typeof leftAt;
       bigValue: typeof bigValue;
       hold: typeof hold;
@@ -174,6 +255,9 @@ window.swarm = {
   chain,
   manyDags,
   soak,
+  streamItems,
+  streamAsDags,
+  streamLatency,
   leftAt,
   bigValue,
   hold,

@@ -31,6 +31,10 @@ const NAMES = [
   'big-value',
   'big-value-fetch',
   'big-value-memory',
+  'stream',
+  'stream-as-dags',
+  'stream-latency-p50',
+  'stream-latency-p99',
 ];
 
 describe('the benchmark harness', () => {
@@ -59,6 +63,8 @@ describe('the benchmark harness', () => {
         '--load-clients=60',
         '--load-rooms=6',
         '--big-mib=40',
+        '--stream-items=200',
+        '--latency-items=50',
         `--out=${out}`,
       ],
       { encoding: 'utf8', timeout: 240_000 },

@@ -7,6 +7,7 @@ import {
   StageInitError,
   TaskFailedError,
 } from '../../errors.ts';
+import { nextTask } from '../../next-task.ts';
 import type { PeerLoad, Resources } from '../../schedule/placement.ts';
 import type {
   Pipeline,
@@ -322,7 +323,7 @@ export class PipelineRun implements Pipeline {
     else buffer.push(call);
     if (this.#flushing) return;
     this.#flushing = true;
-    queueMicrotask(() => {
+    nextTask(() => {
       this.#flushing = false;
       const buffers = [...this.#buffers];
       this.#buffers.clear();

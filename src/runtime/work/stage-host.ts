@@ -1,6 +1,7 @@
 import type { Task } from '../../dag/types.ts';
 import { UnknownFunctionError } from '../../errors.ts';
 import { errorInfo } from '../../net/rpc.ts';
+import { nextTask } from '../../next-task.ts';
 import {
   type FunctionRegistry,
   invoke,
@@ -250,7 +251,7 @@ export class StageHost {
     else list.push(outcome);
     if (this.#flushing) return;
     this.#flushing = true;
-    queueMicrotask(() => {
+    nextTask(() => {
       this.#flushing = false;
       const outbox = [...this.#outbox];
       this.#outbox.clear();
