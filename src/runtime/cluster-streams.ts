@@ -1,5 +1,6 @@
 import type { Plan } from '../dag/index.ts';
 import type { Rpc } from '../net/rpc.ts';
+import type { Resources } from '../resources.ts';
 import { call, serve } from './base/calls.ts';
 import type { FunctionRegistry } from './base/functions.ts';
 import type { Pipeline, StreamOptions } from './base/pipeline-api.ts';
@@ -24,6 +25,8 @@ export interface ClusterStreamsOptions {
   readonly rpc: Rpc;
   readonly functions: FunctionRegistry;
   readonly book: LoadBook;
+  /** Holds a hosted stage's cost on this node's task runner (see `StageHostPorts.hold`). */
+  hold(cost: Resources, held: boolean): void;
   /** Reports a body that failed its checks. */
   malformed(from: string, error: unknown): void;
 }
@@ -146,6 +149,7 @@ export class ClusterStreams {
     this.#host ??= new engine.StageHost({
       id: this.options.id,
       functions: this.options.functions,
+      hold: (cost, held) => this.options.hold(cost, held),
       send: (to, body) =>
         to === this.options.id
           ? this.pipelines.get(body.p)?.onResults(to, body)

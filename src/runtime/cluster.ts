@@ -107,6 +107,7 @@ export class Cluster {
       rpc: this.rpc,
       functions: options.functions,
       book: this.book,
+      hold: (cost, held) => this.runner.hold(cost, held),
       malformed: (from, error) =>
         this.dropped.emit('dropped', { from, reason: 'malformed', detail: String(error) }),
     });

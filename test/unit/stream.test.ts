@@ -293,6 +293,59 @@ describe('a pipeline across a room', () => {
     expect(asked[1]).toEqual(['a']);
   });
 
+  it('retries an item on its remote peer, gives error items, and keeps push order', async () => {
+    current = await swarm(['a', 'b'], functions);
+    const pipeline = current.byId('a').stream(
+      new Dag()
+        .add({ id: 'in', input: true })
+        .add({ id: 'slow', fn: 'slowDouble', args: ['in'], node: 'b', parallelism: 8 })
+        .add({ id: 'flaky', fn: 'flaky', args: ['slow'], node: 'b' })
+        .add({ id: 'odd', fn: 'oddFails', args: ['in'], node: 'b' })
+        .add({ id: 'both', fn: 'pair', args: ['flaky', 'odd'], node: 'a' }),
+      { maxRetries: 1 },
+    );
+    const reading = collect(pipeline, 60);
+    for (let i = 0; i < 60; i++) await pipeline.push(i);
+    const out = await reading;
+    expect(out.map((o) => o.id)).toEqual([...Array(60).keys()]);
+    for (const o of out) {
+      if (o.id % 2 === 0) expect(o.value).toBe(`${o.id}${o.id * 2}`);
+      else expect(o.error).toMatchObject({ name: 'TaskFailedError', taskId: 'odd', attempts: 2 });
+    }
+    // Odd items failed twice each at `odd`; every even item failed once at `flaky` and ran
+    // again there (odd items may have ended before their `flaky` call came back).
+    const { flaky, odd } = pipeline.stats().stages;
+    expect(odd).toMatchObject({ done: 30, failed: 60 });
+    expect(flaky?.done).toBeGreaterThanOrEqual(30);
+    expect(flaky?.failed).toBeGreaterThanOrEqual(30);
+  });
+
+  it("holds its stages' cost on their peer while it runs, for every orchestrator", async () => {
+    current = await swarm(['a', 'b'], functions, { a: { cpu: 4 }, b: { cpu: 4, gpu: 1 } });
+    const [a, b] = [current.byId('a'), current.byId('b')];
+    const pipeline = a.stream(
+      new Dag()
+        .add({ id: 'in', input: true })
+        .add({ id: 'g', fn: 'double', args: ['in'], cost: { gpu: 1 } }),
+    );
+    await pipeline.ready;
+    expect(pipeline.stats().stages.g?.peer).toBe('b');
+    expect(b.load().used).toEqual({ gpu: 1 });
+    // A run from b itself needing the gpu waits while the stage holds it.
+    const run = b.execute(
+      new Dag().add({ id: 'x', fn: 'double', extraArgs: [21], cost: { gpu: 1 } }),
+    );
+    let ran = false;
+    void run.then(() => {
+      ran = true;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ran).toBe(false);
+    await pipeline.stop();
+    expect((await run).results).toEqual({ x: 42 });
+    await vi.waitFor(() => expect(b.load().used).toEqual({ gpu: 0 }));
+  });
+
   it('frees the stages on every peer when the orchestrator closes', async () => {
     current = await swarm(['a', 'b'], functions);
     const pipeline = current.byId('a').stream(threeStages(['b', 'b', 'b']));

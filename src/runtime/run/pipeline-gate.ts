@@ -90,11 +90,15 @@ export class PipelineGate {
     this.#end = { error };
     this.#parked.clear();
     for (const reader of this.#readers.splice(0)) this.#settle(reader);
+    // Nothing in flight will finish now: a drain waiting for it ends too.
+    const idle = this.#idle;
+    this.#idle = undefined;
+    idle?.();
   }
 
-  /** Resolves once nothing is in flight. */
+  /** Resolves once nothing is in flight, or at the end. */
   idle(): Promise<void> {
-    if (this.inFlight === 0) return Promise.resolve();
+    if (this.inFlight === 0 || this.#end !== undefined) return Promise.resolve();
     return new Promise((resolve) => {
       this.#idle = resolve;
     });

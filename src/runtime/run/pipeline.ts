@@ -1,14 +1,5 @@
-import type { Plan, Task } from '../../dag/index.ts';
-import {
-  type AllocationError,
-  PeerGoneError,
-  PipelineClosedError,
-  RemoteError,
-  StageInitError,
-  TaskFailedError,
-} from '../../errors.ts';
-import { nextTask } from '../../next-task.ts';
-import type { PeerLoad, Resources } from '../../schedule/placement.ts';
+import type { Plan } from '../../dag/index.ts';
+import { PipelineClosedError, RemoteError, StageInitError, TaskFailedError } from '../../errors.ts';
 import type {
   Pipeline,
   PipelineStats,
@@ -16,57 +7,16 @@ import type {
   StreamItem,
   StreamOptions,
 } from '../base/pipeline-api.ts';
-import {
-  STAGE_CLOSED,
-  type StageCall,
-  type StageCalls,
-  type StageOpen,
-  type StageResults,
-} from '../base/stream-messages.ts';
-import type { GroupDecision } from './group-placement.ts';
+import { STAGE_CLOSED, type StageOutcome, type StageResults } from '../base/stream-messages.ts';
 import { PipelineGate } from './pipeline-gate.ts';
+import {
+  type PipelinePorts,
+  PipelineStages,
+  type Stage,
+  type StagePlacer,
+} from './pipeline-stages.ts';
 
-/** How a pipeline reaches the peers that host its stages. */
-export interface PipelinePorts {
-  readonly self: string;
-  peers(): readonly PeerLoad[];
-  /** Hosts a stage on a peer; resolves once its `init` ran there (false: closed meanwhile). */
-  open(peer: string, body: StageOpen): Promise<boolean>;
-  send(peer: string, body: StageCalls): void;
-  close(peer: string, pipelineId: string): void;
-  /** Holds (and gives back) a stage's cost on its peer for the pipeline's life. */
-  claim(peer: string, cost: Resources): void;
-  release(peer: string, cost: Resources): void;
-  /** The pipeline is over: forget it. */
-  ended(): void;
-}
-
-/** Where stages go: the same rules as a run's tasks (see `GroupPlacement`). */
-export interface StagePlacer {
-  allocateAll(peers: readonly PeerLoad[]): AllocationError | undefined;
-  decide(taskId: string, peers: readonly PeerLoad[]): GroupDecision;
-  forget(peer: string): void;
-}
-
-interface Stage {
-  readonly task: Task;
-  readonly index: number;
-  /** Index of each argument's producer, in argument order. */
-  readonly argIndex: readonly number[];
-  readonly dependents: readonly number[];
-  readonly sink: boolean;
-  /** The peer it is open on; `target` while it opens there. */
-  peer: string | undefined;
-  target: string | undefined;
-  /** Times it was found closed on a live peer and opened again. */
-  reopened: number;
-  /** Calls waiting for it to be open somewhere. */
-  pending: StageCall[];
-  /** Items sent and not answered: item id -> attempt. */
-  readonly inflight: Map<number, number>;
-  done: number;
-  failed: number;
-}
+export type { PipelinePorts, StagePlacer };
 
 interface Item {
   readonly id: number;
@@ -80,28 +30,23 @@ interface Item {
 const MAX_REOPENS = 3;
 
 /**
- * A pipeline orchestrated here: its stages placed once (again on another peer when theirs
- * leaves), items pushed through them in memory, each stage's outcome routed to its dependents,
- * retried per item, and items delivered in push order.
+ * A pipeline orchestrated here: items pushed through its stages in memory, each stage's
+ * outcome routed to its dependents, retried per item, and items delivered in push order. Where
+ * the stages run is {@link PipelineStages}'s business.
  */
 export class PipelineRun implements Pipeline {
   readonly ready: Promise<void>;
   readonly #gate: PipelineGate;
-  readonly #stages: Stage[] = [];
-  readonly #byId = new Map<string, Stage>();
-  readonly #inputs: number[] = [];
-  readonly #inputIds: string[] = [];
-  readonly #items = new Map<number, Item>();
-  readonly #buffers = new Map<string, StageCall[]>();
-  readonly #missing: number[];
+  readonly #stages: PipelineStages;
+  readonly #inputs: Stage[];
   readonly #sinks: Stage[];
+  readonly #missing: number[];
+  readonly #items = new Map<number, Item>();
   #state: PipelineStats['state'] = 'starting';
   #nextId = 0;
   #pushed = 0;
   #done = 0;
   #failed = 0;
-  #flushing = false;
-  #opened = 0;
   #readyNow!: () => void;
   #readyFailed!: (error: unknown) => void;
   #stopped: Promise<void> | undefined;
@@ -109,9 +54,9 @@ export class PipelineRun implements Pipeline {
   constructor(
     readonly id: string,
     readonly dagId: string,
-    readonly plan: Plan,
+    plan: Plan,
     readonly options: StreamOptions,
-    readonly placer: StagePlacer,
+    placer: StagePlacer,
     readonly ports: PipelinePorts,
   ) {
     this.#gate = new PipelineGate(options.maxInFlight ?? 64);
@@ -120,37 +65,25 @@ export class PipelineRun implements Pipeline {
       this.#readyFailed = reject;
     });
     this.ready.catch(() => undefined); // read through push or the items too
-    const index = new Map(plan.order.map((taskId, k) => [taskId, k]));
-    const at = (taskId: string) => index.get(taskId) as number;
-    this.#missing = plan.order.map((taskId) => plan.deps.get(taskId)?.length ?? 0);
-    for (const [k, taskId] of plan.order.entries()) {
-      const task = plan.tasks.get(taskId) as Task;
-      if (task.input === true) {
-        this.#inputs.push(k);
-        this.#inputIds.push(taskId);
-      }
-      const dependents = (plan.dependents.get(taskId) ?? []).map(at);
-      const stage: Stage = {
-        task: task.timeout === undefined ? { ...task, timeout: options.timeout } : task,
-        index: k,
-        argIndex: task.args.map((edge) => at(edge.from)),
-        dependents,
-        sink: task.input !== true && dependents.length === 0,
-        peer: undefined,
-        target: undefined,
-        reopened: 0,
-        pending: [],
-        inflight: new Map(),
-        done: 0,
-        failed: 0,
-      };
-      this.#stages.push(stage);
-      if (task.input !== true) this.#byId.set(taskId, stage);
-    }
-    this.#sinks = this.#stages.filter((s) => s.sink);
-    const wrong = placer.allocateAll(ports.peers());
-    if (wrong !== undefined) this.#fail(wrong);
-    else this.#place();
+    this.#stages = new PipelineStages(plan, options, placer, ports, {
+      id,
+      dagId,
+      active: () => this.#stopped === undefined || this.#state === 'draining',
+      argsOf: (stage, itemId) => {
+        const item = this.#items.get(itemId);
+        return item === undefined ? undefined : stage.argIndex.map((k) => item.values[k]);
+      },
+      ready: () => {
+        if (this.#state === 'starting') this.#state = 'running';
+        this.#readyNow();
+      },
+      fail: (error) => this.#fail(error),
+    });
+    const all = this.#stages.all;
+    this.#inputs = all.filter((s) => s.task.input === true);
+    this.#sinks = all.filter((s) => s.sink);
+    this.#missing = all.map((s) => plan.deps.get(s.task.id)?.length ?? 0);
+    this.#stages.start();
   }
 
   async push(value: unknown, options: PushOptions = {}): Promise<number> {
@@ -161,7 +94,7 @@ export class PipelineRun implements Pipeline {
       throw new PipelineClosedError(this.id);
     }
     const id = this.#nextId++;
-    const n = this.#stages.length;
+    const n = this.#stages.all.length;
     const item: Item = {
       id,
       values: new Array(n),
@@ -171,9 +104,9 @@ export class PipelineRun implements Pipeline {
     };
     this.#items.set(id, item);
     this.#pushed++;
-    this.#inputs.forEach((k, j) => {
-      item.values[k] = inputs[j];
-      this.#produced(this.#stages[k] as Stage, item);
+    this.#inputs.forEach((input, j) => {
+      item.values[input.index] = inputs[j];
+      this.#produced(input, item);
     });
     return id;
   }
@@ -198,103 +131,97 @@ export class PipelineRun implements Pipeline {
   stop(options: { readonly drain?: boolean | undefined } = {}): Promise<void> {
     if (this.#stopped !== undefined) return this.#stopped;
     this.#gate.refuse(new PipelineClosedError(this.id));
-    if (options.drain === true && this.#state !== 'failed') {
+    if (options.drain === true) {
       this.#state = 'draining';
       this.#stopped = this.#gate.idle().then(() => this.#end('stopped'));
     } else {
-      this.#stopped = Promise.resolve(this.#end(this.#state === 'failed' ? 'failed' : 'stopped'));
+      this.#stopped = Promise.resolve(this.#end('stopped'));
     }
     return this.#stopped;
   }
 
   stats(): PipelineStats {
-    const stages: Record<string, PipelineStats['stages'][string]> = {};
-    for (const [taskId, s] of this.#byId)
-      stages[taskId] = {
-        peer: s.peer ?? '',
-        done: s.done,
-        failed: s.failed,
-        inFlight: s.inflight.size,
-      };
     return {
       state: this.#state,
       pushed: this.#pushed,
       done: this.#done,
       failed: this.#failed,
       inFlight: this.#gate.inFlight,
-      stages,
+      stages: this.#stages.stats(),
     };
   }
 
   /** Outcomes from a stage's host; those from a peer that no longer hosts the stage are stale. */
   onResults(from: string, { out }: StageResults): void {
     for (const o of out) {
-      const stage = this.#byId.get(o.s);
+      const stage = this.#stages.byId.get(o.s);
       if (stage === undefined || stage.peer !== from || stage.inflight.get(o.i) !== o.a) continue;
-      if ('e' in o && o.e.code === STAGE_CLOSED) {
-        if (++stage.reopened > MAX_REOPENS)
-          this.#fail(
-            new StageInitError(o.s, from, new RemoteError(from, o.e.code, o.e.message, undefined)),
-          );
-        else this.#lost(stage);
-        continue;
-      }
-      stage.inflight.delete(o.i);
-      const item = this.#items.get(o.i);
-      if (!('e' in o)) {
-        stage.done++;
-        stage.reopened = 0;
-        if (item === undefined) continue;
-        item.values[stage.index] = o.v;
-        this.#produced(stage, item);
-        continue;
-      }
-      stage.failed++;
-      if (item === undefined) continue;
-      const retries = stage.task.maxRetries ?? this.options.maxRetries ?? 0;
-      if (o.a <= retries) {
-        item.attempts[stage.index] = o.a;
-        this.#call(stage, item);
-        continue;
-      }
-      const cause = new RemoteError(from, o.e.code, o.e.message, o.e.stack);
-      this.#finish(item, {
-        id: item.id,
-        error: new TaskFailedError(this.dagId, o.s, from, o.a, cause),
-      });
+      if ('e' in o && o.e.code === STAGE_CLOSED) this.#closedThere(stage, from, o.e.message);
+      else this.#outcome(stage, from, o);
     }
   }
 
   /** A peer left: its stages go elsewhere and their items in flight run again there. */
   onPeerLeave(peer: string): void {
-    this.placer.forget(peer);
-    for (const stage of this.#byId.values())
-      if (stage.peer === peer || stage.target === peer) this.#lost(stage);
+    this.#stages.onPeerLeave(peer);
   }
 
   /** Capacity may have come free: stages waiting for a peer look again. */
   pump(): void {
-    this.#place();
+    this.#stages.place();
+  }
+
+  #outcome(stage: Stage, from: string, o: StageOutcome): void {
+    stage.inflight.delete(o.i);
+    const item = this.#items.get(o.i);
+    if (!('e' in o)) {
+      stage.done++;
+      stage.reopened = 0;
+      if (item === undefined) return;
+      item.values[stage.index] = o.v;
+      this.#produced(stage, item);
+      return;
+    }
+    stage.failed++;
+    if (item === undefined) return;
+    const retries = stage.task.maxRetries ?? this.options.maxRetries ?? 0;
+    if (o.a <= retries) {
+      item.attempts[stage.index] = o.a;
+      this.#call(stage, item);
+      return;
+    }
+    const cause = new RemoteError(from, o.e.code, o.e.message, o.e.stack);
+    const error = new TaskFailedError(this.dagId, o.s, from, o.a, cause);
+    this.#finish(item, { id: item.id, error });
+  }
+
+  /** The stage's peer no longer hosts it (it restarted): open it again, a few times at most. */
+  #closedThere(stage: Stage, from: string, message: string): void {
+    if (++stage.reopened <= MAX_REOPENS) return this.#stages.lost(stage);
+    const cause = new RemoteError(from, STAGE_CLOSED, message, undefined);
+    this.#fail(new StageInitError(stage.task.id, from, cause));
   }
 
   #inputsOf(value: unknown): unknown[] {
-    if (this.#inputIds.length === 1) return [value];
+    const ids = this.#inputs.map((s) => s.task.id);
+    if (ids.length === 1) return [value];
     const given = (typeof value === 'object' && value !== null ? value : {}) as Record<
       string,
       unknown
     >;
-    const missing = this.#inputIds.filter((inputId) => !Object.hasOwn(given, inputId));
+    const missing = ids.filter((inputId) => !Object.hasOwn(given, inputId));
     if (missing.length > 0)
       throw new TypeError(
-        `push: pipeline ${this.id} has inputs ${this.#inputIds.join(', ')}: give an object with a value for each (missing ${missing.join(', ')})`,
+        `push: pipeline ${this.id} has inputs ${ids.join(', ')}: give an object with a value for each (missing ${missing.join(', ')})`,
       );
-    return this.#inputIds.map((inputId) => given[inputId]);
+    return ids.map((inputId) => given[inputId]);
   }
 
   /** A value of `stage` for `item` exists: dependents whose inputs are all there go. */
   #produced(stage: Stage, item: Item): void {
+    const { all } = this.#stages;
     for (const d of stage.dependents)
-      if (--(item.missing[d] as number) === 0) this.#call(this.#stages[d] as Stage, item);
+      if (--(item.missing[d] as number) === 0) this.#call(all[d] as Stage, item);
     if (stage.sink && --item.sinksLeft === 0) {
       const value =
         this.#sinks.length === 1
@@ -305,30 +232,13 @@ export class PipelineRun implements Pipeline {
   }
 
   #call(stage: Stage, item: Item): void {
-    const a = (item.attempts[stage.index] as number) + 1;
-    stage.inflight.set(item.id, a);
-    const call = {
-      s: stage.task.id,
-      i: item.id,
-      a,
-      args: stage.argIndex.map((k) => item.values[k]),
-    };
-    if (stage.peer === undefined) stage.pending.push(call);
-    else this.#send(stage.peer, call);
-  }
-
-  #send(peer: string, call: StageCall): void {
-    const buffer = this.#buffers.get(peer);
-    if (buffer === undefined) this.#buffers.set(peer, [call]);
-    else buffer.push(call);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    nextTask(() => {
-      this.#flushing = false;
-      const buffers = [...this.#buffers];
-      this.#buffers.clear();
-      for (const [to, calls] of buffers) this.ports.send(to, { p: this.id, calls });
-    });
+    const attempt = (item.attempts[stage.index] as number) + 1;
+    this.#stages.call(
+      stage,
+      item.id,
+      attempt,
+      stage.argIndex.map((k) => item.values[k]),
+    );
   }
 
   #finish(item: Item, out: StreamItem): void {
@@ -339,66 +249,8 @@ export class PipelineRun implements Pipeline {
     this.#gate.finish(out);
   }
 
-  /** The stage's peer is gone (or dropped it): its unanswered items wait for a new one. */
-  #lost(stage: Stage): void {
-    const was = stage.peer ?? stage.target;
-    if (was !== undefined) this.ports.release(was, stage.task.cost);
-    stage.peer = undefined;
-    stage.target = undefined;
-    stage.pending = [];
-    for (const [i, a] of stage.inflight) {
-      const item = this.#items.get(i);
-      if (item === undefined) stage.inflight.delete(i);
-      else
-        stage.pending.push({
-          s: stage.task.id,
-          i,
-          a,
-          args: stage.argIndex.map((k) => item.values[k]),
-        });
-    }
-    this.#place();
-  }
-
-  #place(): void {
-    if (this.#state !== 'starting' && this.#state !== 'running' && this.#state !== 'draining')
-      return;
-    for (const stage of this.#byId.values()) {
-      if (stage.peer !== undefined || stage.target !== undefined) continue;
-      const decision = this.placer.decide(stage.task.id, this.ports.peers());
-      if (decision.kind === 'wait') continue;
-      if (decision.kind === 'never') return this.#fail(decision.error);
-      this.#open(stage, decision.peer);
-    }
-  }
-
-  #open(stage: Stage, peer: string): void {
-    const { cost } = stage.task;
-    stage.target = peer;
-    this.ports.claim(peer, cost);
-    this.ports.open(peer, { p: this.id, dagId: this.dagId, stage: stage.task }).then(
-      (open) => {
-        if (stage.target !== peer) return; // lost meanwhile, placed again
-        if (!open) return this.#lost(stage);
-        stage.target = undefined;
-        stage.peer = peer;
-        for (const call of stage.pending.splice(0)) this.#send(peer, call);
-        if (++this.#opened === this.#byId.size && this.#state === 'starting') {
-          this.#state = 'running';
-          this.#readyNow();
-        }
-      },
-      (error: unknown) => {
-        if (stage.target !== peer) return;
-        if (error instanceof PeerGoneError) return this.onPeerLeave(peer); // left while opening
-        this.#fail(new StageInitError(stage.task.id, peer, error));
-      },
-    );
-  }
-
   #fail(error: unknown): void {
-    if (this.#stopped !== undefined) return;
-    this.#state = 'failed';
+    if (this.#stopped !== undefined && this.#state !== 'draining') return;
     this.#readyFailed(error);
     this.#gate.refuse(new PipelineClosedError(this.id, error));
     this.#stopped = Promise.resolve(this.#end('failed', error));
@@ -406,22 +258,11 @@ export class PipelineRun implements Pipeline {
 
   /** Frees every stage on every peer; readers get what is ready, then the end. */
   #end(state: 'stopped' | 'failed', error?: unknown): void {
+    if (this.#state === 'stopped' || this.#state === 'failed') return;
     this.#state = state;
     this.#readyFailed(new PipelineClosedError(this.id, error));
     this.#gate.end(error);
-    const peers = new Set<string>();
-    for (const stage of this.#byId.values()) {
-      const at = stage.peer ?? stage.target;
-      if (at !== undefined) {
-        peers.add(at);
-        this.ports.release(at, stage.task.cost);
-      }
-      stage.peer = undefined;
-      stage.target = undefined;
-      stage.pending = [];
-      stage.inflight.clear();
-    }
-    for (const peer of peers) this.ports.close(peer, this.id);
+    this.#stages.end();
     this.#items.clear();
     this.ports.ended();
   }

@@ -2,6 +2,7 @@ import type { Task } from '../../dag/types.ts';
 import { UnknownFunctionError } from '../../errors.ts';
 import { errorInfo } from '../../net/rpc.ts';
 import { nextTask } from '../../next-task.ts';
+import type { Resources } from '../../resources.ts';
 import {
   type FunctionRegistry,
   invoke,
@@ -24,6 +25,8 @@ export interface StageHostPorts {
   readonly functions: FunctionRegistry;
   /** Sends outcomes to the pipeline's orchestrator. */
   send(to: string, body: StageResults): void;
+  /** Holds a hosted stage's cost here while it is open (`held` false: gives it back). */
+  hold?(cost: Resources, held: boolean): void;
 }
 
 /** A partial batch waits this long for more items unless the stage says otherwise. */
@@ -81,6 +84,9 @@ export class StageHost {
     const context = (): TaskContext => ({ dagId, taskId: task.id, nodeId: id, attempt: 1, signal });
     const state = initFn === undefined ? undefined : await invoke(initFn, [], context);
     if (signal.aborted || this.#pipelines.get(p) !== hosted) return false; // closed meanwhile
+    const before = hosted.stages.get(task.id);
+    if (before !== undefined) this.ports.hold?.(before.task.cost, false);
+    this.ports.hold?.(task.cost, true);
     hosted.stages.set(task.id, {
       task,
       fn,
@@ -120,7 +126,10 @@ export class StageHost {
     if (hosted === undefined || hosted.from !== from) return;
     this.#pipelines.delete(p);
     hosted.controller.abort(new Error(`pipeline ${p} stopped`));
-    for (const stage of hosted.stages.values()) clearTimeout(stage.timer);
+    for (const stage of hosted.stages.values()) {
+      clearTimeout(stage.timer);
+      this.ports.hold?.(stage.task.cost, false);
+    }
   }
 
   /** A peer left: the pipelines it orchestrated stop here. */

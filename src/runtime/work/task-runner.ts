@@ -101,6 +101,13 @@ export class TaskRunner {
     return { used: this.#used, tasks: this.#running.size + this.#queue.length };
   }
 
+  /** Holds resources for a pipeline's stage hosted here (until `unhold`): tasks see less room. */
+  hold(cost: Resources, held = true): void {
+    if (isFree(cost)) return;
+    this.#used = held ? addCosts(this.#used, cost) : subtractCosts(this.#used, cost);
+    this.#pump();
+  }
+
   accept(from: string, orders: readonly TaskOrder[]): void {
     for (const order of orders) {
       // A later run of the DAG first wipes what this node holds of earlier ones; an order of
