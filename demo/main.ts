@@ -5,6 +5,7 @@ import { short } from './dag-view.ts';
 import { peerColour, VIEW } from './mandelbrot.ts';
 import { fetchRow, h, type Sample, startRun } from './runs.ts';
 import { mandelbrotDag, pipelineDag, wordCountDag } from './samples.ts';
+import { runStream } from './stream.ts';
 import { ALICE } from './text.ts';
 
 const params = new URLSearchParams(location.search);
@@ -169,6 +170,12 @@ const pipeline = (): Sample => {
 
 $('run-mandelbrot').addEventListener('click', () => startRun(node, mandelbrot(), runs, log));
 $('run-words').addEventListener('click', () => startRun(node, words(), runs, log));
+$('run-stream').addEventListener('click', () => {
+  const into = $('stream');
+  runStream(node, into).catch((error: unknown) => {
+    into.replaceChildren(h('p', { textContent: `the pipeline failed: ${String(error)}` }));
+  });
+});
 $('pipeline-form').addEventListener('submit', (event) => {
   event.preventDefault();
   startRun(node, pipeline(), runs, log);

@@ -73,3 +73,34 @@ export function stats(input: Float32Array): { mean: number; min: number; max: nu
   }
   return { mean: sum / input.length, min, max, n: input.length };
 }
+
+/**
+ * The streaming sample's `init`: a lookup table built once per tab that hosts the stage (a
+ * model's weights, say), handed to each item as `ctx.state`.
+ */
+export const buildTable = withContext((ctx) => {
+  const table = new Float32Array(4096);
+  for (let i = 0; i < table.length; i++) table[i] = Math.sin(i / 64) * Math.cos(i / 16);
+  return { table, builtBy: ctx.nodeId };
+});
+
+export interface Scored {
+  readonly x: number;
+  readonly score: number;
+}
+
+/** Scores an item with the table its stage's `init` built on this tab. */
+export const scoreItem = withContext((ctx, x: number): Scored => {
+  const { table } = ctx.state as { table: Float32Array };
+  return { x, score: table[(x * 31) % table.length] as number };
+});
+
+/** Labels a scored item. */
+export function labelItem(item: Scored): Scored & { label: string } {
+  return { ...item, label: item.score >= 0 ? 'up' : 'down' };
+}
+
+/** Checks a labelled item, as a last stage would store or send it. */
+export function checkItem(item: Scored & { label: string }): string {
+  return `${item.x}:${item.label}`;
+}

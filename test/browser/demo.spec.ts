@@ -173,3 +173,24 @@ test('the typed-array pipeline at its largest size (256 MiB) moves between pinne
   await context.close();
   rmSync(profile, { recursive: true, force: true });
 });
+
+test('the streaming sample: three stages placed one per tab, 5,000 items through them in push order', async ({
+  browser,
+}) => {
+  test.setTimeout(120_000);
+  const errors: string[] = [];
+  const tabs = await threeTabs(browser, 'stream', errors);
+  const [first] = tabs as [Page];
+  await first.getByRole('button', { name: 'Stream 5,000 items' }).click();
+  const status = first.locator('#stream-status');
+  await expect(status).toHaveAttribute('data-done', 'true', { timeout: 90_000 });
+  await expect(status).toContainText('5,000 items in push order, 0 failed or wrong');
+  const stages = first.locator('#stream-stages li');
+  await expect(stages).toHaveCount(3);
+  for (const stage of await stages.all()) await expect(stage).toContainText('5,000 items');
+  // Placed once each, one per tab: three different peers, this tab among them.
+  const peers = (await stages.allTextContents()).map((t) => t.split(' on ')[1]?.split(':')[0]);
+  expect(new Set(peers).size).toBe(3);
+  expect(peers.filter((p) => p?.endsWith('(this tab)'))).toHaveLength(1);
+  expect(errors).toEqual([]);
+});

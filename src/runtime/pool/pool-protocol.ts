@@ -6,6 +6,9 @@ export interface PooledContext {
   readonly taskId: string;
   readonly nodeId: string;
   readonly attempt: number;
+  /** A pipeline stage's `init` result, copied in with each call. */
+  readonly state?: unknown;
+  readonly itemId?: number | undefined;
 }
 
 export type ToWorker =

@@ -116,6 +116,9 @@ export class FunctionPool {
           taskId: context.taskId,
           nodeId: context.nodeId,
           attempt: context.attempt,
+          // A pipeline stage's: copied into the worker with each call.
+          ...(context.state === undefined ? {} : { state: context.state }),
+          ...(context.itemId === undefined ? {} : { itemId: context.itemId }),
         },
         resolve,
         reject,
