@@ -57,6 +57,10 @@ test.describe('pipelines across tabs', () => {
     expect(out.items).toEqual(expected);
     expect(out.stats).toMatchObject({ state: 'stopped', pushed: 1000, done: 999, failed: 1 });
     expect(await Promise.all(tabs.map(inits))).toEqual([0, 1, 1, 1]);
+    // Items stay in memory: no tab's IndexedDB holds anything of the pipeline's DAG.
+    const stored = (tab: Tab) =>
+      tab.page.evaluate((id) => window.harness.nodes.get(id)?.dags(), tab.id);
+    expect(await Promise.all(tabs.map(stored))).toEqual([[], [], [], []]);
     // The break stopped it: no tab hosts a stage of it any more.
     await expect.poll(() => Promise.all([B, C, D].map(hosted))).toEqual([{}, {}, {}]);
   });
@@ -152,17 +156,24 @@ test.describe('pipelines across tabs', () => {
             ),
         });
         (window as unknown as Record<string, unknown>).pipeline = pipeline;
-        const items: { id: number; x: number | undefined; error: string | undefined }[] = [];
+        let cLeft = false;
+        node.on('peer:leave', (p) => {
+          if (p.id === c) cLeft = true;
+        });
+        // Items go in until C has left and 300 more went in after that, so some run on B.
+        let pushed = 0;
+        let after = 0;
         const pushing = (async () => {
-          for (let i = 0; i < 2000; i++) await pipeline.push(i);
+          while (!cLeft || after++ < 300) await pipeline.push(pushed++);
         })();
+        const items: { id: number; x: number | undefined; error: string | undefined }[] = [];
         for await (const item of pipeline) {
           items.push({
             id: item.id,
             x: (item.value as { x: number } | undefined)?.x,
             error: item.error?.message,
           });
-          if (items.length === 2000) break;
+          if (cLeft && after > 300 && items.length === pushed) break;
         }
         await pushing;
         return items;
@@ -179,9 +190,34 @@ test.describe('pipelines across tabs', () => {
     await expect.poll(done, { timeout: 30_000 }).toBeGreaterThan(50);
     await C.page.close();
     const items = await reading;
+    expect(items.length).toBeGreaterThan(350);
     expect(items).toEqual(
-      Array.from({ length: 2000 }, (_, i) => ({ id: i, x: i + 1000, error: undefined })),
+      Array.from({ length: items.length }, (_, i) => ({ id: i, x: i + 1000, error: undefined })),
     );
     expect(await inits(B)).toBe(1); // the stage's init ran again where it went
+  });
+  test('the orchestrating tab closing stops its stages on every other tab', async ({
+    harnessPage,
+  }) => {
+    const tabs = await room(harnessPage, 'stream-orphan');
+    const [A, B, C] = tabs as [Tab, Tab, Tab];
+    await A.page.evaluate(
+      async ({ id, b, c }) => {
+        const node = window.harness.nodes.get(id);
+        if (node === undefined) throw new Error('no node');
+        const dag = new window.harness.Dag()
+          .add({ id: 'in', input: true })
+          .add({ id: 'a', fn: 'streamLookup', args: ['in'], init: 'streamInit', node: b })
+          .add({ id: 'c', fn: 'streamTag', args: ['a'], node: c });
+        const pipeline = node.stream(dag);
+        await pipeline.ready;
+        (window as unknown as Record<string, unknown>).kept = pipeline;
+      },
+      { id: A.id, b: B.id, c: C.id },
+    );
+    expect(Object.values(await hosted(B))).toEqual([['a']]);
+    expect(Object.values(await hosted(C))).toEqual([['c']]);
+    await A.page.close();
+    await expect.poll(() => Promise.all([B, C].map(hosted)), { timeout: 20_000 }).toEqual([{}, {}]);
   });
 });
