@@ -87,7 +87,10 @@ async function measure(c: Case, dir: string): Promise<{ bytes: number; files: st
     for (const next of chunk.imports) load(next);
     for (const next of chunk.dynamicImports) {
       const lazy = chunks.get(next);
-      if (c.lazy !== undefined && lazy?.moduleIds.some((id) => c.lazy?.test(id))) load(next);
+      // A dynamic import may land on a facade chunk (no modules of its own, importing the real
+      // one): its file name says which it is.
+      const wanted = lazy?.moduleIds.some((id) => c.lazy?.test(id)) || c.lazy?.test(`/${next}`);
+      if (c.lazy !== undefined && wanted) load(next);
     }
   };
   for (const chunk of chunks.values()) if (chunk.isEntry) load(chunk.fileName);

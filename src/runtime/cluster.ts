@@ -102,15 +102,7 @@ export class Cluster {
       peers,
       local: (dagId) => this.runs.status(dagId),
     });
-    this.streams = new ClusterStreams({
-      id,
-      rpc: this.rpc,
-      functions: options.functions,
-      book: this.book,
-      hold: (cost, held) => this.runner.hold(cost, held),
-      malformed: (from, error) =>
-        this.dropped.emit('dropped', { from, reason: 'malformed', detail: String(error) }),
-    });
+    this.streams = new ClusterStreams(this);
     this.book.setPeer(id, options.capabilities);
     for (const peer of transport.peers()) this.book.setPeer(peer.id, peer.capabilities);
     this.#off.push(

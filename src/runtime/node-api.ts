@@ -79,9 +79,11 @@ export interface HandoutNode {
    * Starts a pipeline: the DAG's tasks with `input: true` are fed by `push`, every other task
    * is a stage placed once across the room (pins, collocation, cost and `allocation` as for
    * `execute`; again on another peer when its peer leaves), whose `init` runs once per hosting
-   * peer. Items go through in memory and come out in push order. Throws `DagValidationError`,
-   * `UnknownFunctionError` and `AllocationError` at once; the pipeline fails with
-   * `StageInitError` or `AllocationError` later.
+   * peer. Items go through in memory and come out in push order. Throws `DagValidationError`
+   * (the DAG's relations) and `UnknownFunctionError` at once; the pipeline's shape (an input and
+   * a stage at least, no inline tasks or hooks) and options are checked where its engine loads,
+   * and like `StageInitError` and `AllocationError` they fail the pipeline: `ready`, `push` and
+   * the items reject with them.
    */
   stream(dag: Dag, options?: StreamOptions): Pipeline;
   /**

@@ -19,13 +19,7 @@ import type {
 } from '../net/transport.ts';
 import { type Allocation, allocate, allocatorTask } from '../schedule/allocation.ts';
 import { type FunctionRegistry, lookup } from './base/functions.ts';
-import {
-  checkPipelinePlan,
-  checkStreamOptions,
-  type Pipeline,
-  refusePipelineParts,
-  type StreamOptions,
-} from './base/pipeline-api.ts';
+import { type Pipeline, refusePipelineParts, type StreamOptions } from './base/pipeline-api.ts';
 import { RUNS_DAG } from './base/reserved.ts';
 import {
   checkRunOptions,
@@ -167,16 +161,17 @@ export class Node implements HandoutNode {
 
   stream(dag: Dag, options: StreamOptions = {}): Pipeline {
     if (this.#closed) throw new NodeClosedError(this.id);
-    checkStreamOptions(options);
     const plan = dag.validate();
-    checkPipelinePlan(plan);
     this.#checkFunctions(plan);
     const id = crypto.randomUUID();
-    const stages = { ...plan, scheduled: plan.scheduled.filter((t) => !plan.tasks.get(t)?.input) };
-    if (this.cluster === undefined) this.#checkPlacement(stages, options.allocation);
+    // The engine, and the checks of the pipeline's shape and options, load on first use.
     const engine =
       this.cluster?.streams.start(id, dag.id, plan, options) ??
-      import('./stream.ts').then((m) => m.startLocal(id, dag.id, plan, options, this));
+      import('./stream.ts').then((m) =>
+        m.startLocal(id, dag.id, plan, options, this, (stages) =>
+          this.#checkPlacement(stages, options.allocation),
+        ),
+      );
     const pipeline = new LazyPipeline(id, engine, () => this.#pipelines.delete(pipeline));
     this.#pipelines.add(pipeline);
     return pipeline;

@@ -1,17 +1,13 @@
 import type { Plan } from '../dag/index.ts';
 import type { FunctionRegistry } from './base/functions.ts';
 import type { StreamOptions } from './base/pipeline-api.ts';
+import { checkPipelinePlan, checkStreamOptions, stagePlan } from './base/pipeline-checks.ts';
 import { PipelineRun, type StagePlacer } from './run/pipeline.ts';
 import { StageHost } from './work/stage-host.ts';
 
 // Pipelines' engine, loaded only by a node that streams or hosts a stage.
 export { GroupPlacement } from './run/group-placement.ts';
 export { PipelineRun, StageHost };
-
-/** What a pipeline's plan shows its placement: its stages only (inputs run nowhere). */
-export function stagePlan(plan: Plan): Plan {
-  return { ...plan, scheduled: plan.scheduled.filter((id) => plan.tasks.get(id)?.input !== true) };
-}
 
 /** A pipeline on a lone node: every stage hosted here, items handed over without a wire. */
 export function startLocal(
@@ -20,7 +16,11 @@ export function startLocal(
   plan: Plan,
   options: StreamOptions,
   node: { readonly id: string; readonly functions: FunctionRegistry },
+  checkPlacement: (stages: Plan) => void,
 ): PipelineRun {
+  checkStreamOptions(options);
+  checkPipelinePlan(plan);
+  checkPlacement(stagePlan(plan));
   let run: PipelineRun | undefined;
   const host = new StageHost({
     id: node.id,

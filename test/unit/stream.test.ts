@@ -217,8 +217,12 @@ describe('a pipeline on a lone node', () => {
       .add({ id: 'in', input: true })
       .add({ id: 's', fn: 'double', args: ['in'] });
     await expect(node.execute(withInput)).rejects.toBeInstanceOf(DagValidationError);
-    expect(() => node?.stream(new Dag().add({ id: 's', fn: 'double', extraArgs: [1] }))).toThrow(
-      DagValidationError,
+    // The pipeline's shape and options are checked where its engine loads: ready rejects.
+    const noInput = node.stream(new Dag().add({ id: 's', fn: 'double', extraArgs: [1] }));
+    await expect(noInput.ready).rejects.toBeInstanceOf(DagValidationError);
+    await expect(noInput.push(1)).rejects.toBeInstanceOf(DagValidationError);
+    await expect(node.stream(withInput, { maxInFlight: 0 }).ready).rejects.toBeInstanceOf(
+      RangeError,
     );
     expect(() =>
       node?.stream(

@@ -2,7 +2,6 @@ import type { RequestOptions, Rpc } from '../../net/rpc.ts';
 import { parseAttempt, parseClaim, parseDagId, parseGet, parseKey } from './message-checks.ts';
 import type { AttemptKey } from './messages.ts';
 import type { RunState, RunStatus, TaskState } from './run-handle.ts';
-import { parseStageOpen, type StageOpen } from './stream-messages.ts';
 
 /** A run's status with the epoch that tells the latest run of a DAG from earlier ones. */
 export type EpochStatus = RunStatus & { readonly epoch: number };
@@ -47,8 +46,6 @@ export interface Calls {
   'run.status': { body: { readonly dagId: string }; answer: EpochStatus | null };
   /** Does this worker still have that attempt (queued, waiting for inputs, or running)? */
   'run.has': { body: AttemptKey; answer: boolean };
-  /** Hosts a pipeline's stage; answered once its `init` ran (its error when it failed). */
-  'stream.open': { body: StageOpen; answer: boolean };
 }
 
 export type MethodName = keyof Calls;
@@ -62,7 +59,6 @@ export const Method = {
   claim: 'run.claim',
   status: 'run.status',
   has: 'run.has',
-  open: 'stream.open',
 } as const satisfies Record<string, MethodName>;
 
 type Checks = {
@@ -108,7 +104,6 @@ const CHECKS: Checks = {
     answer: (value) => parseStatus(value) ?? null,
   },
   'run.has': { body: parseAttempt, answer: (value) => value === true },
-  'stream.open': { body: parseStageOpen, answer: (value) => value === true },
 };
 
 /** Asks `peer`; the answer is checked before anyone sees it. */

@@ -1,6 +1,6 @@
 import type { Plan } from '../../dag/index.ts';
 import { DagValidationError } from '../../errors.ts';
-import { type Allocation, checkAllocationOption } from '../../schedule/allocation.ts';
+import type { Allocation } from '../../schedule/allocation.ts';
 
 // The public shape of a pipeline (`node.stream`): its options, items, stats and handle.
 
@@ -74,52 +74,13 @@ export interface Pipeline extends AsyncIterable<StreamItem> {
   stats(): PipelineStats;
 }
 
-/** Checks stream options; throws `RangeError`. */
-export function checkStreamOptions(options: StreamOptions): void {
-  const { maxInFlight, maxRetries, timeout } = options;
-  if (maxInFlight !== undefined && !(Number.isInteger(maxInFlight) && maxInFlight >= 1))
-    throw new RangeError(`maxInFlight must be an integer >= 1, got ${maxInFlight}`);
-  if (maxRetries !== undefined && !(Number.isInteger(maxRetries) && maxRetries >= 0))
-    throw new RangeError(`maxRetries must be an integer >= 0, got ${maxRetries}`);
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
-    throw new RangeError(`timeout must be a positive number of milliseconds, got ${timeout}`);
-  checkAllocationOption(options.allocation);
-}
-
 /** `execute` refuses what only a pipeline can run: inputs fed by push, stage settings. */
 export function refusePipelineParts(plan: Plan): void {
-  for (const task of plan.tasks.values()) {
-    if (task.input === true)
+  for (const task of plan.tasks.values())
+    if (task.input === true || task.stage !== undefined)
       throw new DagValidationError(
         'invalid_task',
         task.id,
-        `task '${task.id}' is an input, fed by push: run this DAG with node.stream`,
+        `task '${task.id}' is an input or has init, parallelism or batching, which only pipelines take: run this DAG with node.stream`,
       );
-    if (task.stage !== undefined)
-      throw new DagValidationError(
-        'invalid_task',
-        task.id,
-        `task '${task.id}' has init, parallelism or batching, which only pipelines use: run this DAG with node.stream`,
-      );
-  }
-}
-
-/** A pipeline's DAG: at least one input and one stage; no inline tasks or edge hooks. */
-export function checkPipelinePlan(plan: Plan): void {
-  const tasks = [...plan.tasks.values()];
-  const invalid = (taskId: string, message: string) =>
-    new DagValidationError('invalid_task', taskId, message);
-  if (!tasks.some((t) => t.input === true))
-    throw invalid('', 'a pipeline needs at least one task with input: true, fed by push');
-  if (!tasks.some((t) => t.input !== true))
-    throw invalid('', 'a pipeline needs at least one stage (a task with a function)');
-  for (const task of tasks) {
-    if (task.inline)
-      throw invalid(task.id, `task '${task.id}' is inline: pipelines take stages only`);
-    if (task.args.some((a) => a.serialize !== undefined || a.deserialize !== undefined))
-      throw invalid(
-        task.id,
-        `task '${task.id}': pipelines do not run serialize / deserialize hooks (items stay in memory)`,
-      );
-  }
 }
