@@ -48,7 +48,9 @@ export class LazyPipeline implements Pipeline {
 
   async stop(options?: { readonly drain?: boolean | undefined }): Promise<void> {
     try {
-      await (await this.engine).stop(options);
+      // A pipeline that failed before its engine ran (its checks) has nothing to stop.
+      const engine = await this.engine.catch(() => undefined);
+      await engine?.stop(options);
     } finally {
       this.#ended();
     }

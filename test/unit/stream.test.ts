@@ -221,6 +221,7 @@ describe('a pipeline on a lone node', () => {
     const noInput = node.stream(new Dag().add({ id: 's', fn: 'double', extraArgs: [1] }));
     await expect(noInput.ready).rejects.toBeInstanceOf(DagValidationError);
     await expect(noInput.push(1)).rejects.toBeInstanceOf(DagValidationError);
+    await noInput.stop(); // nothing to stop: it resolves
     await expect(node.stream(withInput, { maxInFlight: 0 }).ready).rejects.toBeInstanceOf(
       RangeError,
     );
