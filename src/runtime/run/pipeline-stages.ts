@@ -1,9 +1,9 @@
 import type { Plan, Task } from '../../dag/index.ts';
 import { type AllocationError, PeerGoneError, StageInitError } from '../../errors.ts';
-import { nextTask } from '../../next-task.ts';
 import type { PeerLoad, Resources } from '../../schedule/placement.ts';
 import type { StageStats, StreamOptions } from '../base/pipeline-api.ts';
 import type { StageCall, StageCalls, StageOpen } from '../base/stream-messages.ts';
+import { TurnBuffer } from '../base/turn-buffer.ts';
 import type { GroupDecision } from './group-placement.ts';
 
 /** How a pipeline reaches the peers that host its stages. */
@@ -72,8 +72,8 @@ export interface StagesHost {
 export class PipelineStages {
   readonly all: Stage[] = [];
   readonly byId = new Map<string, Stage>();
-  readonly #buffers = new Map<string, StageCall[]>();
-  #flushing = false;
+  /** Calls leave once per turn, a peer's in one message. */
+  readonly #outbox: TurnBuffer<StageCall>;
   #unopened: number;
 
   constructor(
@@ -107,6 +107,7 @@ export class PipelineStages {
       if (task.input !== true) this.byId.set(taskId, stage);
     }
     this.#unopened = this.byId.size;
+    this.#outbox = new TurnBuffer((peer, calls) => ports.send(peer, { p: host.id, calls }));
   }
 
   /** Places every stage (asking a custom allocator once), or fails the pipeline. */
@@ -121,7 +122,7 @@ export class PipelineStages {
     stage.inflight.set(itemId, attempt);
     const call = { s: stage.task.id, i: itemId, a: attempt, args };
     if (stage.peer === undefined) stage.pending.push(call);
-    else this.#send(stage.peer, call);
+    else this.#outbox.add(stage.peer, call);
   }
 
   /** The stage's peer is gone (or dropped it): its unanswered items wait for a new one. */
@@ -198,7 +199,7 @@ export class PipelineStages {
         if (!open) return this.lost(stage);
         stage.target = undefined;
         stage.peer = peer;
-        for (const call of stage.pending.splice(0)) this.#send(peer, call);
+        for (const call of stage.pending.splice(0)) this.#outbox.add(peer, call);
         if (!stage.opened) {
           stage.opened = true;
           if (--this.#unopened === 0) this.host.ready();
@@ -210,20 +211,5 @@ export class PipelineStages {
         this.host.fail(new StageInitError(stage.task.id, peer, error));
       },
     );
-  }
-
-  /** Calls leave once per task of the event loop: the items of one turn share a message. */
-  #send(peer: string, call: StageCall): void {
-    const buffer = this.#buffers.get(peer);
-    if (buffer === undefined) this.#buffers.set(peer, [call]);
-    else buffer.push(call);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    nextTask(() => {
-      this.#flushing = false;
-      const buffers = [...this.#buffers];
-      this.#buffers.clear();
-      for (const [to, calls] of buffers) this.ports.send(to, { p: this.host.id, calls });
-    });
   }
 }

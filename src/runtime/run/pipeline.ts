@@ -39,6 +39,7 @@ export class PipelineRun implements Pipeline {
   readonly #gate: PipelineGate;
   readonly #stages: PipelineStages;
   readonly #inputs: Stage[];
+  readonly #inputIds: string[];
   readonly #sinks: Stage[];
   readonly #missing: number[];
   readonly #items = new Map<number, Item>();
@@ -81,6 +82,7 @@ export class PipelineRun implements Pipeline {
     });
     const all = this.#stages.all;
     this.#inputs = all.filter((s) => s.task.input === true);
+    this.#inputIds = this.#inputs.map((s) => s.task.id);
     this.#sinks = all.filter((s) => s.sink);
     this.#missing = all.map((s) => plan.deps.get(s.task.id)?.length ?? 0);
     this.#stages.start();
@@ -203,7 +205,7 @@ export class PipelineRun implements Pipeline {
   }
 
   #inputsOf(value: unknown): unknown[] {
-    const ids = this.#inputs.map((s) => s.task.id);
+    const ids = this.#inputIds;
     if (ids.length === 1) return [value];
     const given = (typeof value === 'object' && value !== null ? value : {}) as Record<
       string,

@@ -18,6 +18,7 @@ import {
   type StageOutcome,
   type StageResults,
 } from '../base/stream-messages.ts';
+import { TurnBuffer } from '../base/turn-buffer.ts';
 import { deadline, isPromise } from './attempt.ts';
 
 export interface StageHostPorts {
@@ -49,6 +50,8 @@ interface Hosted {
   readonly dagId: string;
   readonly stages: Map<string, Stage>;
   readonly controller: AbortController;
+  /** Outcomes leave once per turn, in one message to the orchestrator. */
+  readonly outbox: TurnBuffer<StageOutcome>;
 }
 
 /**
@@ -59,8 +62,6 @@ interface Hosted {
  */
 export class StageHost {
   readonly #pipelines = new Map<string, Hosted>();
-  readonly #outbox = new Map<string, Map<string, StageOutcome[]>>();
-  #flushing = false;
 
   constructor(readonly ports: StageHostPorts) {}
 
@@ -77,7 +78,8 @@ export class StageHost {
     if (hosted !== undefined && hosted.from !== from)
       throw new Error(`pipeline ${p} here belongs to peer ${hosted.from}`);
     if (hosted === undefined) {
-      hosted = { from, dagId, stages: new Map(), controller: new AbortController() };
+      const outbox = new TurnBuffer<StageOutcome>((to, out) => this.ports.send(to, { p, out }));
+      hosted = { from, dagId, stages: new Map(), controller: new AbortController(), outbox };
       this.#pipelines.set(p, hosted);
     }
     const { signal } = hosted.controller;
@@ -104,6 +106,7 @@ export class StageHost {
   accept(from: string, { p, calls }: StageCalls): void {
     const hosted = this.#pipelines.get(p);
     const touched = new Set<Stage>();
+    const refused: StageOutcome[] = [];
     for (const call of calls) {
       const stage = hosted?.from === from ? hosted.stages.get(call.s) : undefined;
       if (stage === undefined) {
@@ -111,12 +114,13 @@ export class StageHost {
           code: STAGE_CLOSED,
           message: `stage '${call.s}' is not open on ${this.ports.id}`,
         };
-        this.#reply(from, p, { s: call.s, i: call.i, a: call.a, e });
+        refused.push({ s: call.s, i: call.i, a: call.a, e });
         continue;
       }
       stage.queue.push(call);
       touched.add(stage);
     }
+    if (refused.length > 0) nextTask(() => this.ports.send(from, { p, out: refused }));
     if (hosted !== undefined) for (const stage of touched) this.#pump(p, hosted, stage);
   }
 
@@ -240,32 +244,13 @@ export class StageHost {
     const info = error === undefined ? undefined : errorInfo(error);
     calls.forEach((c, k) => {
       const key = { s: c.s, i: c.i, a: c.a };
-      this.#reply(
+      hosted.outbox.add(
         hosted.from,
-        p,
         info !== undefined
           ? { ...key, e: info }
           : { ...key, v: batch ? (value as unknown[])[k] : value },
       );
     });
     this.#pump(p, hosted, stage);
-  }
-
-  /** Outcomes leave together, one message per orchestrator and pipeline per turn. */
-  #reply(to: string, p: string, outcome: StageOutcome): void {
-    const byPipeline = this.#outbox.get(to) ?? new Map<string, StageOutcome[]>();
-    this.#outbox.set(to, byPipeline);
-    const list = byPipeline.get(p);
-    if (list === undefined) byPipeline.set(p, [outcome]);
-    else list.push(outcome);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    nextTask(() => {
-      this.#flushing = false;
-      const outbox = [...this.#outbox];
-      this.#outbox.clear();
-      for (const [peer, pipelines] of outbox)
-        for (const [pipeline, out] of pipelines) this.ports.send(peer, { p: pipeline, out });
-    });
   }
 }
