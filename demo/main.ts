@@ -55,15 +55,18 @@ function showPeers(node: HandoutNode): void {
       swatch,
       h('code', { textContent: short(id), title: id }),
       self ? ' (this tab)' : '',
-      lane === undefined
+      self
         ? ''
         : h('span', {
-            className: `lane lane-${lane}`,
-            textContent: lane === 'same-browser' ? 'same browser' : 'WebRTC',
+            className: `lane lane-${lane ?? 'none'}`,
+            textContent:
+              lane === undefined ? 'no link' : lane === 'same-browser' ? 'same browser' : 'WebRTC',
             title:
-              lane === 'same-browser'
-                ? 'a tab of this browser: a MessagePort, no WebRTC'
-                : 'another browser, machine or Node.js process: a WebRTC data channel',
+              lane === undefined
+                ? 'no link open now: one opens when there is something to send, and closes when idle'
+                : lane === 'same-browser'
+                  ? 'a tab of this browser: a MessagePort, no WebRTC'
+                  : 'another browser, machine or Node.js process: a WebRTC data channel',
           }),
       `${capabilities} · ${load.tasks} task${load.tasks === 1 ? '' : 's'} running`,
     );

@@ -37,6 +37,7 @@ export {
   UnknownFunctionError,
 } from './errors.ts';
 export type { Lane } from './net/channel.ts';
+export type { LinkStats } from './net/connector.ts';
 export type { SameBrowserOption } from './net/lanes.ts';
 export type { DropReason } from './net/protocol.ts';
 export type { DroppedMessage, PeerInfo, Traffic } from './net/transport.ts';

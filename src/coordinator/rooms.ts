@@ -8,16 +8,25 @@
  * costs n messages per batch however many joined, not n per join.
  */
 import { CloseCode } from '../net/close-codes.ts';
+import type { Resources } from '../resources.ts';
 
 /** One change to a room. */
 export type RoomChange =
-  | { readonly type: 'join'; readonly id: string; readonly session: string }
+  | {
+      readonly type: 'join';
+      readonly id: string;
+      readonly session: string;
+      readonly capabilities: Resources;
+    }
   | { readonly type: 'leave'; readonly id: string };
 
 /** What the coordinator tells a room member. */
 export type RoomEvent =
   /** The whole room; it may list the receiver itself. */
-  | { readonly type: 'members'; readonly members: readonly { id: string; session: string }[] }
+  | {
+      readonly type: 'members';
+      readonly members: readonly { id: string; session: string; capabilities: Resources }[];
+    }
   /** Changes since the last message, in order. */
   | { readonly type: 'batch'; readonly events: readonly RoomChange[] };
 
@@ -30,6 +39,7 @@ export interface RoomSocket {
 interface Seat {
   readonly id: string;
   readonly session: string;
+  readonly capabilities: Resources;
   readonly socket: RoomSocket;
 }
 
@@ -64,14 +74,20 @@ export class Rooms {
    * Seats a member; a seat already held by the same id (a reloaded tab) is taken over. False,
    * seating nobody, when the id already sits in as many rooms as allowed.
    */
-  join(name: string, id: string, session: string, socket: RoomSocket): boolean {
+  join(
+    name: string,
+    id: string,
+    session: string,
+    socket: RoomSocket,
+    capabilities: Resources = {},
+  ): boolean {
     const existing = this.#rooms.get(name);
     const previous = existing?.seats.get(id);
     const limit = this.options.maxSeatsPerId ?? 4;
     if (previous === undefined && limit > 0 && (this.#seatsOf.get(id) ?? 0) >= limit) return false;
     const room = existing ?? { name, seats: new Map(), fresh: new Set(), changes: [] };
     this.#rooms.set(name, room);
-    const seat = { id, session, socket };
+    const seat = { id, session, capabilities, socket };
     room.seats.set(id, seat);
     if (previous === undefined) this.#seatsOf.set(id, (this.#seatsOf.get(id) ?? 0) + 1);
     else {
@@ -79,7 +95,7 @@ export class Rooms {
       previous.socket.close(CloseCode.replaced, 'replaced by a newer connection');
     }
     room.fresh.add(seat);
-    this.#change(room, { type: 'join', id, session });
+    this.#change(room, { type: 'join', id, session, capabilities });
     this.options.log?.('join', name, id);
     return true;
   }
@@ -151,7 +167,7 @@ export class Rooms {
       if (room.fresh.has(seat)) {
         list ??= JSON.stringify({
           type: 'members',
-          members: seats.map(({ id, session }) => ({ id, session })),
+          members: seats.map(({ id, session, capabilities }) => ({ id, session, capabilities })),
         } satisfies RoomEvent);
         this.#send(seat.socket, list);
       } else {

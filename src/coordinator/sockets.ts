@@ -6,7 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode } from '../net/close-codes.ts';
-import { PEER_ID } from '../net/protocol.ts';
+import { isResources, PEER_ID } from '../net/protocol.ts';
+import type { Resources } from '../resources.ts';
 import type { Counters, DropKind } from './health.ts';
 import { AddressBook, type Limits } from './limits.ts';
 import type { CoordinatorLogEntry, LogGate } from './log.ts';
@@ -167,6 +168,7 @@ export class Sockets {
     const id = query.get('id') ?? '';
     const room = query.get('room') ?? '';
     const session = query.get('session') ?? '';
+    const capabilities = parseCapabilities(query.get('caps'));
     const whom = { ...who, id };
     this.roomOpen.add(ws);
     this.#alive.add(ws);
@@ -182,9 +184,10 @@ export class Sockets {
       !PEER_ID.test(id) ||
       id.length > limits.maxIdLength ||
       !bounded(room, limits.maxRoomNameLength) ||
-      !bounded(session, MAX_SESSION)
+      !bounded(session, MAX_SESSION) ||
+      capabilities === undefined
     ) {
-      const reason = `id, room and session are required (id up to ${limits.maxIdLength}, room up to ${limits.maxRoomNameLength} characters)`;
+      const reason = `id, room and session are required (id up to ${limits.maxIdLength}, room up to ${limits.maxRoomNameLength} characters), caps must be a JSON object of numbers`;
       return this.#refuse(ws, 'rooms', whom, { code: CloseCode.badRequest, reason });
     }
     // Only the holder of the signalling connection for this id may sit in rooms as it.
@@ -192,7 +195,7 @@ export class Sockets {
       const reason = 'no signalling connection with this id and token';
       return this.#refuse(ws, 'rooms', whom, { code: CloseCode.unauthorized, reason });
     }
-    if (!rooms.join(room, id, session, ws)) {
+    if (!rooms.join(room, id, session, ws, capabilities)) {
       const reason = `this id already sits in ${limits.maxSeatsPerId} rooms`;
       return this.#refuse(ws, 'rooms', whom, { code: CloseCode.tooManySeats, reason });
     }
@@ -232,3 +235,15 @@ export class Sockets {
 }
 
 const bounded = (value: string, max: number) => value.length > 0 && value.length <= max;
+
+/** A room member's capabilities from its query: absent is none, anything malformed undefined. */
+function parseCapabilities(caps: string | null): Resources | undefined {
+  if (caps === null) return {};
+  if (caps.length > 4096) return undefined;
+  try {
+    const value: unknown = JSON.parse(caps);
+    return isResources(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -43,6 +43,11 @@ export class FrameReader {
     return this.#streamed;
   }
 
+  /** Whether a message is partly received. */
+  get receiving(): boolean {
+    return this.#transfers.size > 0;
+  }
+
   /** Bytes of partial messages held. */
   get holding(): number {
     let bytes = 0;

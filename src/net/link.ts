@@ -4,7 +4,7 @@ import { type Channel, counting } from './channel.ts';
 import { decode, encode } from './codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { FrameWriter, type FramingOptions } from './framing.ts';
-import { type DropReason, type Message, message, parseMessage } from './protocol.ts';
+import { type DropReason, type Message, message, parseMessage, type Retired } from './protocol.ts';
 
 /** The messages a link hands to the layer above once it is ready. */
 export type AppMessage = Extract<Message, { t: 'msg' | 'req' | 'res' }>;
@@ -32,10 +32,16 @@ export interface LinkEvents {
   ready(capabilities: Resources): void;
   message(message: AppMessage): void;
   dropped(reason: DropReason, detail: string): void;
-  closed(reason: string): void;
+  /** With `retired`, the peer retired the channel (see {@link Link.retire}): it has not left. */
+  closed(reason: string, retired?: Retired): void;
 }
 
-type State = 'handshake' | 'ready' | 'closed';
+type State = 'handshake' | 'ready' | 'retiring' | 'closed';
+
+/** A retired channel is closed after this even if the peer never closes it. */
+const RETIRE_MS = 5000;
+/** A retired channel still sending a large message says bye when it is out, or after this. */
+const DRAIN_MS = 120_000;
 
 /** A timer this much past its time ran in a throttled (hidden) tab. */
 const LATE_MS = 1000;
@@ -58,6 +64,8 @@ export class Link {
   /** Handshake messages are handled one after another, as verifying a proof is async. */
   #inbox: Promise<void> = Promise.resolve();
   #lastHeard = Date.now();
+  /** When an application message last went either way. */
+  #lastUsed = Date.now();
   /** The watchdog ran late and asked the peer once; reset by anything heard. */
   #askedLate = false;
   /** Bytes this link handed to and took from its channel, framing included. */
@@ -85,6 +93,7 @@ export class Link {
       this.#lastHeard = Date.now();
       this.#askedLate = false;
       this.traffic.received += data.byteLength;
+      if (this.#reader.receiving) this.#lastUsed = this.#lastHeard; // a large message arriving
       try {
         this.#reader.push(data);
         this.traffic.streamed = this.#reader.streamed;
@@ -162,21 +171,78 @@ export class Link {
     this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
   }
 
+  /** Milliseconds since an application message went either way. */
+  get unusedMs(): number {
+    return Date.now() - this.#lastUsed;
+  }
+
+  /** Bytes not yet out: queued in the writer, or handed to the channel and still buffered. */
+  get #sending(): boolean {
+    return this.#writer.pending > 0 || this.channel.bufferedAmount > 0;
+  }
+
+  /** A message still going out (more than a heartbeat queued), or one half received. */
+  get busy(): boolean {
+    return this.#writer.pending > 0 || this.channel.bufferedAmount > 1024 || this.#reader.receiving;
+  }
+
+  /**
+   * Ends this channel while both nodes stay: `bye` with the reason, then nothing more is sent,
+   * but what the peer sent before it heard the `bye` is still read, until the peer closes the
+   * channel (or {@link RETIRE_MS} passes). Nothing in flight is lost either way.
+   */
+  retire(why: Retired): void {
+    if (this.#state === 'closed' || this.#state === 'retiring') return;
+    // Before our `ready` the peer cannot be ready either: it sent nothing to wait for.
+    if (!this.#sentReady) {
+      this.#send(message({ t: 'bye', why }));
+      return this.close(`retired (${why})`, false, why);
+    }
+    this.#state = 'retiring';
+    for (const timer of this.#timers) clearInterval(timer);
+    clearTimeout(this.#watchdog);
+    // The bye goes after what is still going out (a small message would overtake a large one's
+    // frames, and the peer would close before the rest came).
+    const until = Date.now() + DRAIN_MS;
+    const bye = () => {
+      if (this.#state !== 'retiring') return;
+      if (this.#sending && Date.now() < until) {
+        const again = setTimeout(bye, 20);
+        this.#timers.push(again as unknown as ReturnType<typeof setInterval>);
+        return;
+      }
+      this.#send(message({ t: 'bye', why }));
+      const timer = setTimeout(() => this.close(`retired (${why})`, false, why), RETIRE_MS);
+      this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+    };
+    bye();
+  }
+
   /** Sends an application message. Throws `CodecError` for a value that cannot travel. */
   send(msg: AppMessage): void {
     if (this.#state !== 'ready') throw new Error(`link to ${this.peerId} is ${this.#state}`);
+    this.#lastUsed = Date.now();
     this.#writer.write(encode(msg, { attachmentBytes: this.options.attachmentBytes ?? 16_384 }));
   }
 
-  close(reason: string, sayBye = true): void {
+  close(reason: string, sayBye = true, retired?: Retired): void {
     if (this.#state === 'closed') return;
-    if (sayBye) this.#send(message({ t: 'bye' }));
+    if (sayBye && this.#state !== 'retiring') this.#send(message({ t: 'bye' }));
     this.#state = 'closed';
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#watchdog);
-    this.#writer.close();
-    this.channel.close(reason);
-    this.events.closed(reason);
+    this.events.closed(reason, retired);
+    // Retired, not broken: a large message still going out finishes before the channel closes.
+    const until = Date.now() + DRAIN_MS;
+    const end = () => {
+      if (retired !== undefined && this.#sending && Date.now() < until) {
+        setTimeout(end, 20);
+        return;
+      }
+      this.#writer.close();
+      this.channel.close(reason);
+    };
+    end();
   }
 
   #send(msg: Message): void {
@@ -202,13 +268,13 @@ export class Link {
       return;
     }
     const msg = parsed.message;
-    if (this.#state === 'ready') {
+    if (this.#state === 'ready' || this.#state === 'retiring') {
       this.#handle(msg);
       return;
     }
     // Queued behind the handshake; by its turn the handshake may be done (a `ready` ahead of it).
     this.#inbox = this.#inbox
-      .then(() => (this.#state === 'ready' ? this.#handle(msg) : this.#handshake(msg)))
+      .then(() => (this.#state === 'handshake' ? this.#handshake(msg) : this.#handle(msg)))
       .catch((error: unknown) => {
         this.close(`handshake failed: ${String(error)}`, false);
       });
@@ -248,10 +314,16 @@ export class Link {
       case 'pong':
         return this.#handle(msg);
       case 'bye':
-        return this.close('peer left', false);
+        return this.#bye(msg.why);
       default:
         return this.#refuse(`${msg.t} before the handshake ended`);
     }
+  }
+
+  #bye(why: Retired | undefined): void {
+    if (why === undefined) return this.close('peer left', false);
+    // Everything the peer sent on this channel came before its bye: closing now loses nothing.
+    this.close(`peer retired the channel (${why})`, false, why);
   }
 
   #sendReady(): void {
@@ -272,14 +344,17 @@ export class Link {
       case 'pong':
         return;
       case 'bye':
-        return this.close('peer left', false);
+        return this.#bye(msg.why);
       case 'msg':
       case 'req':
       case 'res':
+        this.#lastUsed = Date.now();
         return this.events.message(msg);
       case 'hello':
       case 'auth':
       case 'ready':
+        // A channel retired mid-handshake still hears the rest of it: nothing to act on.
+        if (this.#state === 'retiring') return;
         return this.events.dropped('unexpected', `${msg.t} after the handshake`);
       default: {
         const never: never = msg;

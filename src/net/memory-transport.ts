@@ -2,11 +2,10 @@ import { PeerGoneError } from '../errors.ts';
 import type { Resources } from '../resources.ts';
 import { importSecret, roomKey } from './auth.ts';
 import type { Channel } from './channel.ts';
-import type { LinkOptions } from './link.ts';
-import { type Connector, type DirectoryEvent, Mesh } from './mesh.ts';
+import { type Connector, type DirectoryEvent, Mesh, type MeshOptions } from './mesh.ts';
 
 export interface MemoryPeerOptions
-  extends Partial<Omit<LinkOptions, 'selfId' | 'session' | 'room' | 'secret' | 'capabilities'>> {
+  extends Partial<Omit<MeshOptions, 'selfId' | 'session' | 'room' | 'secret' | 'capabilities'>> {
   readonly id: string;
   /** @default 'default' */
   readonly room?: string | undefined;
@@ -23,6 +22,7 @@ interface Member {
   vanished?: boolean;
   readonly session: string;
   readonly room: string;
+  readonly capabilities: Resources;
   incoming?: (peerId: string, channel: Channel) => void;
   directory?: (event: DirectoryEvent) => void;
 }
@@ -42,7 +42,12 @@ export class MemoryHub {
     const { id, room = 'default', capabilities = {}, secret, ...link } = options;
     if (this.#members.has(id)) throw new Error(`id ${id} is taken`);
     const key = secret === undefined ? undefined : await importSecret(secret);
-    const member: Member = { id, session: crypto.randomUUID(), room: await roomKey(room, key) };
+    const member: Member = {
+      id,
+      session: crypto.randomUUID(),
+      room: await roomKey(room, key),
+      capabilities,
+    };
     this.#members.set(id, member);
     const connector: Connector = {
       dial: (peerId) => this.#dial(member, peerId),
@@ -62,9 +67,10 @@ export class MemoryHub {
     );
     member.directory?.({
       type: 'members',
-      members: others.map(({ id, session }) => ({ id, session })),
+      members: others.map(({ id, session, capabilities }) => ({ id, session, capabilities })),
     });
-    for (const other of others) other.directory?.({ type: 'join', id, session: member.session });
+    for (const other of others)
+      other.directory?.({ type: 'join', id, session: member.session, capabilities });
     return mesh;
   }
 

@@ -1,93 +1,93 @@
 import { Emitter } from '../emitter.ts';
 import { PeerGoneError } from '../errors.ts';
+import type { Resources } from '../resources.ts';
 import type { Channel } from './channel.ts';
-import { type AppMessage, Link, type LinkOptions } from './link.ts';
+import type { Connector, DirectoryEvent, LinkStats, MeshOptions } from './connector.ts';
+import { type AppMessage, Link } from './link.ts';
+import type { Retired } from './protocol.ts';
+import { type Member, Roster } from './roster.ts';
 import type { Listener, PeerInfo, Traffic, Transport, TransportEvents } from './transport.ts';
+import { WaitingMessages } from './waiting.ts';
 
-/** Room membership as the coordinator reports it: who may be dialled. */
-export type DirectoryEvent =
-  | { readonly type: 'members'; readonly members: readonly Member[] }
-  | ({ readonly type: 'join' } & Member)
-  | { readonly type: 'leave'; readonly id: string };
-
-/** A room member: its id and the session of the node instance behind it. */
-export interface Member {
-  readonly id: string;
-  readonly session: string;
-}
-
-/** What a concrete transport provides: channels to peers and the room's directory. */
-export interface Connector {
-  dial(peerId: string): Promise<Channel>;
-  /** Registers the handler of channels other peers open to us (`dialer` is that peer). */
-  onIncoming(handler: (peerId: string, channel: Channel) => void): void;
-  onDirectory(handler: (event: DirectoryEvent) => void): void;
-  onCoordinator(handler: (up: boolean, reason: string) => void): void;
-  close(): Promise<void>;
-}
+export type { Connector, DirectoryEvent, LinkStats, Member, MeshOptions };
 
 interface Entry {
   readonly link: Link;
-  /** Who opened the channel; of two channels to one peer, the lower id's dial wins. */
-  readonly dialer: string;
-  info: PeerInfo | undefined;
+  ready: boolean;
+  /** What it said it offers in the handshake. */
+  capabilities: Resources;
 }
 
-interface Queued {
-  readonly msg: AppMessage;
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-/** If the lower id has not dialled us this long after we learned of each other, we dial. */
-const FALLBACK_DIAL_MS = 3000;
-/**
- * A duplicate channel meets a link this silent (heartbeats come every second): the link is
- * asked to answer within {@link PROBE_MS}, and yields to the new channel only if it does not.
- */
-const STALE_MS = 1500;
-const PROBE_MS = 1000;
+/** A second link to a peer (both dialled at once) is retired once unused this long. */
+const EXTRA_IDLE_MS = 5000;
 /** Wait before dialling again a room member whose channel failed. */
 const REDIAL_MS = 1000;
 /** A peer the coordinator says left is gone unless it answers within this. */
 const LEFT_PROBE_MS = 1000;
+/** Dials in a row that give no working link before a listed peer counts as gone. */
+const MAX_FAILED_DIALS = 2;
+/** Dials to a listed peer that stays unreachable, backing off, before waiting to hear of it. */
+const MAX_REDIALS = 6;
+/** Past this many WebRTC connections made, idle links stay open (Chromium's cap is ~500). */
+export const KEEP_LINKS_AFTER = 400;
 
 /**
- * The peer-management core both transports share: one channel per peer pair (simultaneous
- * dials resolved the same way on both sides), links opened on first use or on discovery,
- * membership events once a peer's handshake is done.
+ * The peer-management core both transports share. Peers are known from the coordinator's room
+ * list ({@link Roster}); a link is opened when there is something to send (two, when both sides
+ * dial at once: the second is an extra, retired once unused) and closed again once idle. Losing
+ * a peer's last link is its leave; a link retired because it is idle is not.
  */
 export class Mesh implements Transport {
   readonly #events = new Emitter<TransportEvents>();
   readonly #entries = new Map<string, Entry>();
-  readonly #members = new Set<string>();
+  readonly #roster = new Roster((id) => {
+    const entry = this.#entries.get(id);
+    return entry?.ready === true ? entry.capabilities : undefined;
+  });
   readonly #dialing = new Map<string, Promise<void>>();
-  /** Messages for peers whose channel is not ready yet. */
-  readonly #waiting = new Map<string, Queued[]>();
-  /** A new channel held while the quiet link it would replace is asked whether it is alive. */
-  readonly #standby = new Map<string, { channel: Channel; dialer: string }>();
+  readonly #failedDials = new Map<string, number>();
+  readonly #waiting = new WaitingMessages();
+  /** Links beside a peer's entry: both sides dialled at once. They carry what the peer sends on
+   * them, take the entry's place if it closes, and are retired once unused. */
+  readonly #extras = new Map<string, Entry[]>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  readonly #stats = { opened: 0, peerConnections: 0 };
   #closed = false;
   #dropped = 0;
 
   constructor(
     readonly id: string,
-    readonly options: LinkOptions,
+    readonly options: MeshOptions,
     readonly connector: Connector,
   ) {
-    connector.onIncoming((peerId, channel) => this.#adopt(peerId, channel, peerId));
+    connector.onIncoming((peerId, channel) => this.#adopt(peerId, channel));
     connector.onDirectory((event) => this.#directory(event));
     connector.onCoordinator((up, reason) =>
       up
         ? this.#events.emit('coordinator:up', {})
         : this.#events.emit('coordinator:down', { reason }),
     );
+    const idleMs = options.idleLinkMs ?? 60_000;
+    if (Number.isFinite(idleMs)) {
+      const sweep = setInterval(() => this.#retireIdle(idleMs), Math.min(5000, idleMs / 2));
+      (sweep as { unref?: () => void }).unref?.();
+      this.#timers.add(sweep);
+    }
   }
 
   peers(): PeerInfo[] {
     const out: PeerInfo[] = [];
-    for (const entry of this.#entries.values()) if (entry.info !== undefined) out.push(entry.info);
+    for (const [id, capabilities] of this.#roster.known()) {
+      const entry = this.#entries.get(id);
+      out.push({ id, capabilities, lane: entry?.ready ? entry.link.channel.lane : undefined });
+    }
     return out;
+  }
+
+  links(): LinkStats {
+    let open = 0;
+    for (const entry of this.#entries.values()) if (entry.ready) open++;
+    return { open, ...this.#stats };
   }
 
   traffic(): Record<string, Traffic> {
@@ -106,7 +106,7 @@ export class Mesh implements Transport {
   send(peerId: string, msg: AppMessage): Promise<void> {
     if (this.#closed) return Promise.reject(new PeerGoneError(peerId, 'this node is closed'));
     const entry = this.#entries.get(peerId);
-    if (entry?.info !== undefined) {
+    if (entry?.ready === true) {
       try {
         entry.link.send(msg);
         return Promise.resolve();
@@ -114,187 +114,227 @@ export class Mesh implements Transport {
         return Promise.reject(error);
       }
     }
-    if (entry === undefined && !this.#members.has(peerId)) {
+    if (entry === undefined && this.#roster.listed(peerId) === undefined) {
       return Promise.reject(new PeerGoneError(peerId, 'not in this room'));
     }
-    // Not connected yet: the message waits for whichever channel to the peer wins, so losing a
+    // Not linked yet: the message waits for whichever channel to the peer wins, so losing a
     // race between two simultaneous dials never loses it.
-    return new Promise<void>((resolve, reject) => {
-      const waiting = this.#waiting.get(peerId) ?? [];
-      this.#waiting.set(peerId, waiting);
-      waiting.push({ msg, resolve, reject });
-      if (waiting.length > 1 || entry !== undefined || this.#dialing.has(peerId)) return;
-      if (this.id < peerId) {
-        this.#dial(peerId).catch((error: unknown) => this.#rejectWaiting(peerId, error));
-      } else {
-        this.#fallbackDial(peerId); // the lower id dials us on discovery; this is the backstop
-      }
-    });
+    const sent = this.#waiting.add(peerId, msg);
+    if (entry === undefined) this.#dial(peerId);
+    return sent;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
-    for (const entry of [...this.#entries.values()]) entry.link.close('node closed', true);
-    for (const { channel } of this.#standby.values()) channel.close();
-    this.#standby.clear();
-    for (const peerId of [...this.#waiting.keys()])
-      this.#rejectWaiting(peerId, new PeerGoneError(peerId, 'this node closed'));
+    for (const entry of [...this.#entries.values(), ...[...this.#extras.values()].flat()])
+      entry.link.close('node closed', true);
+    this.#waiting.rejectAll((peerId) => new PeerGoneError(peerId, 'this node closed'));
     await this.connector.close();
     this.#events.clear();
   }
 
   #directory(event: DirectoryEvent): void {
     if (this.#closed) return;
-    if (event.type === 'leave') {
-      this.#members.delete(event.id);
-      this.#entries.get(event.id)?.link.probe(LEFT_PROBE_MS, 'left the room and did not answer');
-      if (!this.#entries.has(event.id))
-        this.#rejectWaiting(event.id, new PeerGoneError(event.id, 'left the room'));
-      return;
-    }
+    if (event.type === 'leave') return this.#unlisted(event.id);
     const members = event.type === 'members' ? event.members : [event];
-    if (event.type === 'members') this.#members.clear();
-    for (const { id, session } of members) {
-      if (id === this.id) continue;
-      this.#members.add(id);
-      const entry = this.#entries.get(id);
-      // Same id, new session: the peer restarted (a reloaded tab); its old channel is dead.
-      if (entry?.link.peerSession !== undefined && entry.link.peerSession !== session) {
-        this.#drop(entry, 'peer restarted');
-      } else if (entry !== undefined) {
-        continue;
-      }
-      if (this.id < id) {
-        void this.#dial(id).catch(() => undefined);
-      } else {
-        this.#fallbackDial(id);
-      }
+    if (event.type === 'members') {
+      const now = new Set(members.map((m) => m.id));
+      for (const id of this.#roster.ids()) if (!now.has(id)) this.#unlisted(id);
+    }
+    for (const member of members) {
+      if (member.id === this.id) continue;
+      const before =
+        this.#roster.listed(member.id)?.session ?? this.#entries.get(member.id)?.link.peerSession;
+      // Same id, new session: the peer restarted (a reloaded tab); what it held is gone.
+      if (before !== undefined && before !== member.session) this.#restarted(member.id);
+      if (event.type === 'join') this.#failedDials.delete(member.id); // news of it: dial afresh
+      this.#roster.list(member);
+      this.#update(member.id, '');
     }
   }
 
-  /** The lower id dials; if its channel has not come in a while, the higher dials too. */
-  #fallbackDial(id: string): void {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      if (!this.#closed && this.#members.has(id) && !this.#entries.has(id)) {
-        this.#dial(id).catch((error: unknown) => {
-          if (!this.#entries.has(id)) this.#rejectWaiting(id, error);
-        });
-      }
-    }, FALLBACK_DIAL_MS);
-    this.#timers.add(timer);
+  /** Its old channel is dead and its work lost: a leave now, a join when it is listed again. */
+  #restarted(id: string): void {
+    const reason = 'peer restarted';
+    const entry = this.#entries.get(id);
+    this.#entries.delete(id);
+    entry?.link.close(reason, false);
+    for (const extra of this.#extras.get(id) ?? []) extra.link.close(reason, false);
+    this.#extras.delete(id);
+    this.#lost(id, reason);
   }
 
-  #dial(peerId: string): Promise<void> {
-    const existing = this.#dialing.get(peerId);
-    if (existing !== undefined) return existing;
+  /** The coordinator no longer lists the peer: gone, unless a link to it still answers. */
+  #unlisted(id: string): void {
+    this.#roster.unlist(id);
+    this.#entries.get(id)?.link.probe(LEFT_PROBE_MS, 'left the room and did not answer');
+    if (!this.#entries.has(id)) this.#waiting.reject(id, new PeerGoneError(id, 'left the room'));
+    this.#update(id, 'left the room');
+  }
+
+  #dial(peerId: string): void {
+    if (this.#dialing.has(peerId)) return;
     const dialing = this.connector
       .dial(peerId)
-      .then((channel) => this.#adopt(peerId, channel, this.id))
+      .then(
+        (channel) => this.#adopt(peerId, channel),
+        (error: unknown) => {
+          if (!this.#entries.has(peerId)) this.#failed(peerId, error);
+        },
+      )
       .finally(() => this.#dialing.delete(peerId));
     this.#dialing.set(peerId, dialing);
-    return dialing;
   }
 
-  /** Takes a newly opened channel, unless the pair already has the one that should win. */
-  #adopt(peerId: string, channel: Channel, dialer: string): void {
+  /**
+   * A dial, or a link that never got ready. Messages waiting for it fail after the second
+   * failure in a row, and the peer stops being offered to runs (its leave); while the room lists
+   * it, it is dialled again after 1, 2, 4... 32 s, and joins again when a link works.
+   */
+  #failed(peerId: string, error: unknown): void {
+    if (this.#closed) return;
+    const failures = (this.#failedDials.get(peerId) ?? 0) + 1;
+    this.#failedDials.set(peerId, failures);
+    const listed = this.#roster.listed(peerId) !== undefined;
+    if (failures < MAX_FAILED_DIALS && listed && this.#waiting.has(peerId))
+      return this.#later(REDIAL_MS, () => this.#redial(peerId));
+    this.#waiting.reject(peerId, error);
+    if (!listed) return;
+    this.#roster.suspect(peerId, true);
+    this.#update(peerId, `unreachable: ${String(error)}`);
+    if (failures <= MAX_REDIALS)
+      this.#later(REDIAL_MS * 2 ** (failures - 1), () => this.#redial(peerId));
+  }
+
+  #redial(peerId: string): void {
+    if (this.#roster.listed(peerId) !== undefined && !this.#entries.has(peerId)) this.#dial(peerId);
+  }
+
+  /**
+   * Takes a newly opened channel: the peer's link, or, when both sides dialled at once, an extra
+   * beside it. Nothing is replaced, so nothing in flight on either channel is lost.
+   */
+  #adopt(peerId: string, channel: Channel): void {
+    this.#stats.opened++;
+    if (channel.lane === 'webrtc') this.#stats.peerConnections++;
     if (this.#closed || peerId === this.id) {
       channel.close();
       return;
     }
-    const current = this.#entries.get(peerId);
-    if (current !== undefined) {
-      const preferred = this.id < peerId ? this.id : peerId;
-      // A channel from the preferred side stays while it is alive. One that has been quiet may
-      // be dead (the peer restarted) or only busy (a tab sending 32 MiB hears nothing back for
-      // a while): it is asked, and yields only if it does not answer.
-      if (current.dialer === preferred && dialer !== preferred) {
-        if (current.link.silentMs < STALE_MS || current.link.state !== 'ready') {
-          channel.close();
-          return;
-        }
-        this.#standby.get(peerId)?.channel.close();
-        this.#standby.set(peerId, { channel, dialer });
-        current.link.probe(PROBE_MS, 'a new channel came and this one did not answer');
-        const timer = setTimeout(() => {
-          this.#timers.delete(timer);
-          const held = this.#standby.get(peerId);
-          if (held?.channel !== channel) return;
-          this.#standby.delete(peerId);
-          if (this.#entries.get(peerId) === current) channel.close(); // it answered: it stays
-        }, PROBE_MS + 50);
-        this.#timers.add(timer);
-        return;
-      }
-      // The new channel wins: it is the preferred dial, or a fresh one from the same side
-      // (the peer reloaded, or the old channel died unnoticed).
-      this.#standby.get(peerId)?.channel.close();
-      this.#standby.delete(peerId);
-      this.#drop(current, 'replaced by a new channel');
-    }
+    const entry = this.#link(peerId, channel);
+    if (!this.#entries.has(peerId)) this.#entries.set(peerId, entry);
+    else this.#extras.set(peerId, [...(this.#extras.get(peerId) ?? []), entry]);
+  }
+
+  #link(peerId: string, channel: Channel): Entry {
     const entry: Entry = {
-      dialer,
-      info: undefined,
+      ready: false,
+      capabilities: {},
       link: new Link(channel, peerId, this.options, {
         ready: (capabilities) => {
-          entry.info = { id: peerId, capabilities, lane: channel.lane };
-          this.#events.emit('peer:join', entry.info);
-          const waiting = this.#waiting.get(peerId) ?? [];
-          this.#waiting.delete(peerId);
-          for (const { msg, resolve, reject } of waiting) {
-            try {
-              entry.link.send(msg);
-              resolve();
-            } catch (error) {
-              reject(error);
-            }
-          }
+          entry.ready = true;
+          entry.capabilities = capabilities;
+          if (this.#entries.get(peerId) === entry) this.#up(peerId, entry);
         },
         message: (message) => this.#events.emit('message', { from: peerId, message }),
         dropped: (reason, detail) => {
           this.#dropped++;
           this.#events.emit('dropped', { from: peerId, reason, detail, total: this.#dropped });
         },
-        closed: (reason) => {
-          if (this.#entries.get(peerId) === entry) this.#drop(entry, reason);
+        closed: (reason, retired) => {
+          if (this.#entries.get(peerId) === entry) return this.#drop(entry, reason, retired);
+          const extras = (this.#extras.get(peerId) ?? []).filter((e) => e !== entry);
+          if (extras.length > 0) this.#extras.set(peerId, extras);
+          else this.#extras.delete(peerId);
         },
       }),
     };
-    this.#entries.set(peerId, entry);
+    return entry;
   }
 
-  #rejectWaiting(peerId: string, error: unknown): void {
-    const waiting = this.#waiting.get(peerId) ?? [];
-    this.#waiting.delete(peerId);
-    for (const { reject } of waiting) reject(error);
+  /** The peer's link is up: it is known, and what waited for it goes. */
+  #up(peerId: string, entry: Entry): void {
+    this.#failedDials.delete(peerId);
+    this.#roster.suspect(peerId, false);
+    this.#update(peerId, '');
+    this.#waiting.flush(peerId, (msg) => entry.link.send(msg));
   }
 
-  #drop(entry: Entry, reason: string): void {
+  #drop(entry: Entry, reason: string, retired?: Retired): void {
     const peerId = entry.link.peerId;
     if (this.#entries.get(peerId) === entry) this.#entries.delete(peerId);
     entry.link.close(reason, false);
-    // A link that did not answer its probe: the channel held in standby takes its place.
-    const standby = this.#standby.get(peerId);
-    if (standby !== undefined && !this.#closed) {
-      this.#standby.delete(peerId);
-      this.#adopt(peerId, standby.channel, standby.dialer);
+    if (this.#closed) return;
+    // An extra link takes its place: the peer is still reached, nobody leaves.
+    const [next, ...rest] = this.#extras.get(peerId) ?? [];
+    if (next !== undefined) {
+      if (rest.length > 0) this.#extras.set(peerId, rest);
+      else this.#extras.delete(peerId);
+      this.#entries.set(peerId, next);
+      if (next.ready) this.#up(peerId, next);
+      return;
     }
-    if (!this.#members.has(peerId) || this.#closed)
-      this.#rejectWaiting(peerId, new PeerGoneError(peerId, reason));
-    if (entry.info !== undefined && !this.#closed) {
-      this.#events.emit('peer:leave', { ...entry.info, reason });
+    if (retired !== undefined) {
+      // Retired because idle: nothing was lost. Messages waiting already get a new link.
+      if (this.#waiting.has(peerId)) this.#dial(peerId);
+      return this.#update(peerId, reason);
     }
-    // Still listed in the room (a partition, a dropped channel): try again, lower id first.
-    if (!this.#closed && this.#members.has(peerId) && reason !== 'replaced by a new channel') {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        if (this.#closed || !this.#members.has(peerId) || this.#entries.has(peerId)) return;
-        if (this.id < peerId) void this.#dial(peerId).catch(() => undefined);
-        else this.#fallbackDial(peerId);
-      }, REDIAL_MS);
-      this.#timers.add(timer);
+    if (!entry.ready) return this.#failed(peerId, new PeerGoneError(peerId, reason));
+    // A link that worked is lost, and the peer's work in flight with it: its leave says so. It
+    // joins again once a link answers (a redial while it is listed).
+    this.#lost(peerId, reason);
+    this.#later(REDIAL_MS, () => this.#redial(peerId));
+  }
+
+  /** The peer's work in flight is lost: a leave now, whatever comes next. */
+  #lost(id: string, reason: string): void {
+    this.#waiting.reject(id, new PeerGoneError(id, reason));
+    this.#roster.suspect(id, true);
+    const capabilities = this.#roster.known().get(id);
+    if (capabilities !== undefined && this.#roster.reset(id))
+      this.#events.emit('peer:leave', { id, capabilities, lane: undefined, reason });
+  }
+
+  /**
+   * Links unused for `idleMs` close, unless only the link vouches for the peer (the coordinator
+   * does not list it); extra links close sooner.
+   */
+  #retireIdle(idleMs: number): void {
+    if (this.#stats.peerConnections >= KEEP_LINKS_AFTER) return;
+    const unused = (e: Entry, ms: number) => e.ready && e.link.unusedMs >= ms && !e.link.busy;
+    for (const extras of this.#extras.values())
+      for (const extra of extras)
+        if (unused(extra, Math.min(idleMs, EXTRA_IDLE_MS))) extra.link.retire('idle');
+    for (const [peerId, entry] of this.#entries) {
+      if (!unused(entry, idleMs) || !this.#roster.vouched(peerId) || this.#waiting.has(peerId))
+        continue;
+      if (this.#extras.has(peerId)) continue; // it closes once the extras have
+      this.#entries.delete(peerId);
+      entry.link.retire('idle');
     }
+  }
+
+  /** Tells the runs when the peer became known, or stopped being known. */
+  #update(id: string, reason: string): void {
+    const before = this.#roster.known().get(id);
+    const change = this.#roster.update(id);
+    const entry = this.#entries.get(id);
+    const lane = entry?.ready ? entry.link.channel.lane : undefined;
+    if (change === 'join') {
+      const capabilities = this.#roster.known().get(id) ?? {};
+      this.#events.emit('peer:join', { id, capabilities, lane });
+    } else if (change === 'leave') {
+      this.#events.emit('peer:leave', { id, capabilities: before ?? {}, lane, reason });
+    }
+  }
+
+  #later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (!this.#closed) run();
+    }, ms);
+    this.#timers.add(timer);
   }
 }

@@ -50,8 +50,15 @@ export type Message =
       readonly ok: false;
       readonly error: RemoteErrorInfo;
     }
-  /** I am leaving on purpose; do not wait for heartbeats. */
-  | { readonly v: 1; readonly t: 'bye' };
+  /**
+   * I am leaving on purpose; do not wait for heartbeats. With `why`, only this channel ends and
+   * the node stays: it was unused for a while (`idle`). The sender still reads what comes until
+   * the receiver closes the channel.
+   */
+  | { readonly v: 1; readonly t: 'bye'; readonly why?: Retired };
+
+/** Why a channel was retired while both nodes stay; see the `bye` message. */
+export type Retired = 'idle';
 
 export type MessageType = Message['t'];
 
@@ -123,7 +130,7 @@ export function parseMessage(value: unknown): Parsed {
       if (m.ok) return check('body' in m, m, 'res needs a body');
       return check(isErrorInfo(m.error), m, 'res needs an error');
     case 'bye':
-      return check(true, m, '');
+      return check(m.why === undefined || m.why === 'idle', m, "bye's why must be 'idle'");
     default:
       return bad('unknown-type', `type ${JSON.stringify(String(m.t)).slice(0, 40)}`);
   }
@@ -162,7 +169,8 @@ function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 }
 
-function isResources(v: unknown): v is Resources {
+/** Capabilities or costs as they may arrive from a peer or the coordinator: bounded, finite. */
+export function isResources(v: unknown): v is Resources {
   if (!isRecord(v)) return false;
   const entries = Object.entries(v);
   return (

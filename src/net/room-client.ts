@@ -1,6 +1,7 @@
+import type { Resources } from '../resources.ts';
 import { describeClose } from './close-codes.ts';
 import type { DirectoryEvent, Member } from './mesh.ts';
-import { PEER_ID } from './protocol.ts';
+import { isResources, PEER_ID } from './protocol.ts';
 
 export interface RoomClientOptions {
   /** `ws://host:port/path/rooms` */
@@ -9,6 +10,8 @@ export interface RoomClientOptions {
   readonly token: string;
   readonly room: string;
   readonly session: string;
+  /** What this node offers: the room lists it, so peers can place work here before linking. */
+  readonly capabilities: Resources;
   readonly onEvent: (event: DirectoryEvent) => void;
   readonly onStatus: (up: boolean, reason: string) => void;
 }
@@ -46,8 +49,9 @@ export class RoomClient {
   }
 
   #connect(resolve?: () => void, reject?: (error: Error) => void): void {
-    const { url, id, token, room, session } = this.options;
-    const query = new URLSearchParams({ id, token, room, session });
+    const { url, id, token, room, session, capabilities } = this.options;
+    const caps = JSON.stringify(capabilities);
+    const query = new URLSearchParams({ id, token, room, session, caps });
     const socket = new WebSocket(`${url}?${query}`);
     this.#socket = socket;
     socket.onmessage = (event) => {
@@ -112,7 +116,7 @@ function change(value: unknown): DirectoryEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const event = value as Record<string, unknown>;
   if (event.type === 'join' && isMember(event))
-    return { type: 'join', id: event.id, session: event.session };
+    return { type: 'join', id: event.id, session: event.session, capabilities: event.capabilities };
   if (event.type === 'leave' && typeof event.id === 'string' && PEER_ID.test(event.id)) {
     return { type: 'leave', id: event.id };
   }
@@ -128,6 +132,7 @@ function isMember(value: unknown): value is Member {
     PEER_ID.test(m.id) &&
     typeof m.session === 'string' &&
     m.session.length > 0 &&
-    m.session.length <= 256
+    m.session.length <= 256 &&
+    isResources(m.capabilities)
   );
 }

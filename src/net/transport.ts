@@ -1,6 +1,7 @@
 import type { Resources } from '../resources.ts';
 import type { Lane } from './channel.ts';
 import type { AppMessage } from './link.ts';
+import type { LinkStats } from './mesh.ts';
 import type { DropReason } from './protocol.ts';
 
 /** What went to and came from one peer over its current channel, in bytes, framing included. */
@@ -11,12 +12,16 @@ export interface Traffic {
   readonly streamed: number;
 }
 
-/** A peer that completed the handshake. */
+/** A peer in the room: listed by the coordinator, or linked to this node. */
 export interface PeerInfo {
   readonly id: string;
+  /** What it offers, as it said when it joined the room. */
   readonly capabilities: Resources;
-  /** The pipe to it: a MessagePort to a tab of this browser, or WebRTC. */
-  readonly lane: Lane;
+  /**
+   * The pipe to it while a link is open: a MessagePort to a tab of this browser, or WebRTC.
+   * Undefined between uses: links open when there is something to send and close when idle.
+   */
+  readonly lane: Lane | undefined;
 }
 
 /** A message refused on receipt: counted, reported, never acted on. */
@@ -46,8 +51,10 @@ export type Listener<T> = (event: T) => void;
  */
 export interface Transport {
   readonly id: string;
-  /** Peers that completed the handshake, live. */
+  /** Peers in the room, live: listed by the coordinator (less those found unreachable), or linked. */
   peers(): PeerInfo[];
+  /** Links open now and opened so far. */
+  links(): LinkStats;
   /**
    * Sends a message to a peer, opening the channel on first use. Resolves once it is queued;
    * rejects with `PeerGoneError` if the peer is not in the room, `CodecError` if the body

@@ -30,6 +30,8 @@ export interface WebRtcTransportOptions {
   readonly heartbeatMs?: number | undefined;
   readonly deadAfterMs?: number | undefined;
   readonly framing?: FramingOptions | undefined;
+  /** A link unused this long closes; the next message opens it again. @default 60000 */
+  readonly idleLinkMs?: number | undefined;
   /** Give up connecting to the coordinator after this long. @default 10000 */
   readonly connectTimeoutMs?: number | undefined;
   /**
@@ -63,6 +65,7 @@ export async function createWebRtcTransport(options: WebRtcTransportOptions): Pr
     token: identity.token,
     room,
     session,
+    capabilities: options.capabilities ?? {},
     onEvent: (event) => onDirectory(event),
     onStatus: (up, reason) => onStatus(up, reason),
   });
@@ -121,6 +124,7 @@ export async function createWebRtcTransport(options: WebRtcTransportOptions): Pr
       heartbeatMs: options.heartbeatMs,
       deadAfterMs: options.deadAfterMs,
       framing: options.framing,
+      idleLinkMs: options.idleLinkMs,
     },
     connector,
   );

@@ -248,8 +248,10 @@ export class Cluster {
     this.#loadTimer = setTimeout(() => {
       this.#loadTimer = undefined;
       const current = this.runner.load;
+      // Only to peers linked now: whoever sent us work is; a load is no reason to open a link.
       for (const peer of this.options.transport.peers()) {
-        void this.rpc.notify(peer.id, Topic.load, current).catch(() => undefined);
+        if (peer.lane !== undefined)
+          void this.rpc.notify(peer.id, Topic.load, current).catch(() => undefined);
       }
       this.pumpAll();
     }, 25);

@@ -27,6 +27,9 @@ export async function createNodeOn(platform: Platform, given: NodeOptions): Prom
     );
   }
   if (options.ttl !== undefined) checkRunOptions({ ttl: options.ttl });
+  const idle = options.idleLinkMs;
+  if (idle !== undefined && !(typeof idle === 'number' && idle > 0))
+    throw new RangeError(`createNode: idleLinkMs must be a positive number, got ${String(idle)}`);
   const capabilities = { ...platform.capabilities(), ...options.capabilities };
   const pooled = options.functions instanceof URL || kind === 'function';
   const pool = pooled ? await startPool(platform, options) : undefined;

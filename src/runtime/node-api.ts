@@ -1,5 +1,6 @@
 import type { Dag } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
+import type { LinkStats } from '../net/connector.ts';
 import type { PeerInfo, Traffic, TransportEvents } from '../net/transport.ts';
 import type { FunctionRegistry } from './base/functions.ts';
 import type { Pipeline, StreamOptions } from './base/pipeline-api.ts';
@@ -107,7 +108,10 @@ export interface HandoutNode {
   dags(): Promise<string[]>;
   /** How much this node keeps, and what the browser allows the origin. */
   storageEstimate(): Promise<StorageEstimate>;
-  /** The peers in this node's room that completed the handshake, live (empty when local). */
+  /**
+   * The peers in this node's room, live (empty when local): listed by the coordinator, or linked.
+   * `lane` says the pipe while a link to the peer is open; links open on first use.
+   */
   peers(): PeerInfo[];
   /**
    * Listens to the swarm: `peer:join`, `peer:leave`, `dropped` (a refused message),
@@ -126,6 +130,8 @@ export interface HandoutNode {
   };
   /** Bytes sent to and received from each peer (empty when local): where data really went. */
   traffic(): Record<string, Traffic>;
+  /** Links open now, and opened over this node's life (WebRTC connections among them). */
+  links(): LinkStats;
   /** Cancels this node's runs, leaves the room and closes its store. */
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ import {
   UnknownDagError,
   UnknownFunctionError,
 } from '../errors.ts';
+import type { LinkStats } from '../net/connector.ts';
 import type {
   DroppedMessage,
   PeerInfo,
@@ -73,6 +74,10 @@ export class Node implements HandoutNode {
 
   traffic(): Record<string, Traffic> {
     return this.transport?.traffic() ?? {};
+  }
+
+  links(): LinkStats {
+    return this.transport?.links() ?? { open: 0, opened: 0, peerConnections: 0 };
   }
 
   load(peerId?: string): {

@@ -24,5 +24,6 @@ export async function joinSwarm(
     secret: options.secret,
     iceServers: options.iceServers,
     sameBrowser: options.sameBrowser,
+    idleLinkMs: options.idleLinkMs,
   });
 }

@@ -21,6 +21,12 @@ export interface SwarmOptions {
    * @default true where SharedWorker exists
    */
   readonly sameBrowser?: SameBrowserOption;
+  /**
+   * Links to peers open when there is something to send them and close after this long unused,
+   * so a big room does not hold a connection to every peer. `Infinity` keeps them open.
+   * @default 60000
+   */
+  readonly idleLinkMs?: number | undefined;
   /** A ready-made transport instead (the in-memory one in tests). */
   readonly transport?: Transport | undefined;
 }

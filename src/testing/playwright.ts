@@ -139,11 +139,14 @@ export function storedKeys(page: Page, dagId: string): Promise<string[]> {
   );
 }
 
-/** The pipe that reaches each peer of the tab's node, by peer id: `same-browser` or `webrtc`. */
+/**
+ * The pipe that reaches each peer of the tab's node, by peer id: `same-browser` or `webrtc`, or
+ * `none` while no link to it is open (links open on first use and close when idle).
+ */
 export function lanes(page: Page): Promise<Record<string, string>> {
   return page.evaluate((key) => {
     const node = (globalThis as unknown as Record<string, TestingHook | undefined>)[key]?.nodes[0];
     if (node === undefined) throw new Error('handout/testing: this tab has not created a node');
-    return Object.fromEntries(node.peers().map((p) => [p.id, p.lane]));
+    return Object.fromEntries(node.peers().map((p) => [p.id, p.lane ?? 'none']));
   }, TESTING_HOOK);
 }

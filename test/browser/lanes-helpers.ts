@@ -72,10 +72,23 @@ export async function tabs<C extends BrowserContext[]>(
   return pages.map((page, i) => ({ page, id: ids[i] as string })) as { [K in keyof C]: Tab };
 }
 
+/** Links the tab to every peer: links open on first use, and a room-wide question is one. */
+export async function linkAll(...all: Tab[]): Promise<void> {
+  for (const tab of all)
+    await tab.page.evaluate(
+      (id) =>
+        window.harness.nodes
+          .get(id)
+          ?.status('link-every-peer')
+          .catch(() => undefined),
+      tab.id,
+    );
+}
+
 export const lanesOf = (tab: Tab) =>
   tab.page.evaluate((id) => {
     const out: Record<string, string> = {};
-    for (const p of window.harness.nodes.get(id)?.peers() ?? []) out[p.id] = p.lane;
+    for (const p of window.harness.nodes.get(id)?.peers() ?? []) out[p.id] = p.lane ?? 'none';
     return out;
   }, tab.id);
 export const webRtc = (tab: Tab) => tab.page.evaluate(() => window.rtc);

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
 import type { TaskSpec } from '../../src/index.ts';
 import { expect, test } from './fixtures.ts';
-import { browserOf, lanesOf, MiB, pipelineSum, tabs, webRtc } from './lanes-helpers.ts';
+import { browserOf, lanesOf, linkAll, MiB, pipelineSum, tabs, webRtc } from './lanes-helpers.ts';
 import { coordinator, result, run, type Tab } from './room.ts';
 
 /**
@@ -19,6 +19,7 @@ for (const shared of [true, false]) {
     }) => {
       const context = await browserOf(browser, shared);
       const [A, B, C] = await tabs(harnessPage, `one-${lane}`, [context, context, context]);
+      await linkAll(A, B, C);
       for (const tab of [A, B, C]) expect(Object.values(await lanesOf(tab))).toEqual([lane, lane]);
 
       const diamond = await run(A, `diamond-${lane}`, [
@@ -73,6 +74,7 @@ for (const shared of [true, false]) {
       const x = await browserOf(browser, shared);
       const y = await browserOf(browser, shared);
       const [A, B, C] = await tabs(harnessPage, `mixed-${lane}`, [x, x, y]);
+      await linkAll(A, C);
       expect(await lanesOf(A)).toEqual({ [B.id]: lane, [C.id]: 'webrtc' });
       expect(await lanesOf(C)).toEqual({ [A.id]: 'webrtc', [B.id]: 'webrtc' });
       const { results } = await run(
@@ -182,6 +184,7 @@ test('with a secret, a tab of the same browser that lacks it is refused on the l
   await join(a, 'lane-vault-a');
   await join(b, 'lane-vault-b');
   await a.evaluate(() => window.harness.waitForPeers('lane-vault-a', 1));
+  await linkAll({ page: a, id: 'lane-vault-a' });
   expect(await lanesOf({ page: a, id: 'lane-vault-a' })).toEqual({
     'lane-vault-b': 'same-browser',
   });
@@ -212,6 +215,7 @@ test('a lane that breaks mid-run: the run finishes, and the peer is reached over
 }) => {
   const context = await browserOf(browser, true);
   const [A, B, C] = await tabs(harnessPage, 'broken', [context, context, context]);
+  await linkAll(A);
   expect(await lanesOf(A)).toEqual({ [B.id]: 'same-browser', [C.id]: 'same-browser' });
   const done = run(A, 'broken-dag', [
     { id: 'x', fn: 'identity', extraArgs: [7], node: B.id },
@@ -240,6 +244,7 @@ test('a lane that breaks mid-run: the run finishes, and the peer is reached over
   ]);
   expect(again.results).toEqual({ x: 5, y: 15 });
   expect((await webRtc(B)).bytes).toBeGreaterThan(0);
+  await linkAll(C);
   expect(await lanesOf(C)).toEqual({ [A.id]: 'same-browser', [B.id]: 'webrtc' });
   await context.close();
 });
@@ -263,6 +268,7 @@ test('a reloaded tab comes back over its lane, with its id and its results', asy
   );
   await B.page.evaluate((id) => window.harness.waitForPeers(id, 2), B.id);
   // Its old lanes ended with the old page (the liveness lock); new ones replace them, not WebRTC.
+  await linkAll(B, C);
   await expect.poll(() => lanesOf(B)).toEqual({ [A.id]: 'same-browser', [C.id]: 'same-browser' });
   await expect.poll(() => lanesOf(C)).toEqual({ [A.id]: 'same-browser', [B.id]: 'same-browser' });
   expect(await result(C, 'reload-lane-dag', 'y')).toEqual({ ok: true, value: first.results.y });

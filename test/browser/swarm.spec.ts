@@ -148,6 +148,14 @@ test.describe('the swarm over a real coordinator and WebRTC', () => {
     const hung = await harnessPage();
     await join(hung, { room: 'leaving', id: 'hung' });
     await peersOf(watcher, 'watcher', 2);
+    // Links to both (a room-wide question opens them): a hung peer is found by its link's
+    // heartbeats; one without a link has only the coordinator's word.
+    await watcher.evaluate(() =>
+      window.harness.nodes
+        .get('watcher')
+        ?.status('link-every-peer')
+        .catch(() => undefined),
+    );
     const leaveTimes = () =>
       watcher.evaluate(() => {
         const w = window as unknown as { leaves?: Record<string, number> };

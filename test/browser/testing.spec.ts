@@ -22,13 +22,14 @@ test('tabs(3) opens the demo as three tabs of one browser in one room, over same
   expect(new Set(ids).size).toBe(3);
   for (const [i, page] of pages.entries()) {
     await expect(page.locator('#peer-count')).toHaveText('2');
-    await expect(page.locator('#peers .lane')).toHaveText(['same browser', 'same browser']);
     expect(await waitForPeers(page, 2)).toEqual(ids.filter((_, j) => j !== i).sort());
   }
   const second = pages[1] as Page;
   await second.getByRole('button', { name: 'Word count' }).click();
   const card = second.locator('.run').filter({ hasText: 'Word count' });
   await expect(card).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
+  // The run linked its tab to the others, over the same-browser lanes.
+  await expect(second.locator('#peers .lane')).toHaveText(['same browser', 'same browser']);
   // The run's results stay where they were made: every tab keeps some, under the run's DAG id.
   const dagId = await second.evaluate(async () => {
     const hook = (
@@ -45,6 +46,11 @@ test('tabs(2, { sameBrowser: false }) opens separate browsers that meet over Web
   tabs,
 }) => {
   const pages = await tabs(2, { url: DEMO, sameBrowser: false, room: 'testing-apart' });
+  const first = pages[0] as Page;
+  expect(Object.values(await lanes(first))).toEqual(['none']); // no link until one is needed
+  await first.getByRole('button', { name: 'Word count' }).click();
+  const card = first.locator('.run').filter({ hasText: 'Word count' });
+  await expect(card).toHaveAttribute('data-state', 'done', { timeout: 60_000 });
   for (const page of pages) {
     await expect(page.locator('#peers .lane')).toHaveText(['WebRTC']);
     expect(Object.values(await lanes(page))).toEqual(['webrtc']);

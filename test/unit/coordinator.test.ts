@@ -20,25 +20,27 @@ describe('rooms', () => {
     const log: string[] = [];
     const rooms = new Rooms({ log: (event, room, id) => log.push(`${event} ${room} ${id}`) });
     const [a, b, x] = [new FakeSocket(), new FakeSocket(), new FakeSocket()];
-    rooms.join('r', 'a', 's-a', a);
+    rooms.join('r', 'a', 's-a', a, { cpu: 2 });
     rooms.flush();
     rooms.join('r', 'b', 's-b', b);
     rooms.join('other', 'x', 's-x', x);
     rooms.flush();
     expect(a.got).toEqual([
-      { type: 'members', members: [{ id: 'a', session: 's-a' }] },
-      { type: 'batch', events: [{ type: 'join', id: 'b', session: 's-b' }] },
+      { type: 'members', members: [{ id: 'a', session: 's-a', capabilities: { cpu: 2 } }] },
+      { type: 'batch', events: [{ type: 'join', id: 'b', session: 's-b', capabilities: {} }] },
     ]);
     expect(b.got).toEqual([
       {
         type: 'members',
         members: [
-          { id: 'a', session: 's-a' },
-          { id: 'b', session: 's-b' },
+          { id: 'a', session: 's-a', capabilities: { cpu: 2 } },
+          { id: 'b', session: 's-b', capabilities: {} },
         ],
       },
     ]);
-    expect(x.got).toEqual([{ type: 'members', members: [{ id: 'x', session: 's-x' }] }]);
+    expect(x.got).toEqual([
+      { type: 'members', members: [{ id: 'x', session: 's-x', capabilities: {} }] },
+    ]);
     rooms.leave('r', 'b', b);
     rooms.flush();
     expect(a.got.at(-1)).toEqual({ type: 'batch', events: [{ type: 'leave', id: 'b' }] });
@@ -63,7 +65,7 @@ describe('rooms', () => {
     expect(sockets[1]?.got.at(-1)).toEqual({
       type: 'batch',
       events: [
-        { type: 'join', id: 'late', session: 's' },
+        { type: 'join', id: 'late', session: 's', capabilities: {} },
         { type: 'leave', id: 'p0' },
       ],
     });
@@ -95,7 +97,7 @@ describe('rooms', () => {
     expect(old.closed).toBe(CloseCode.replaced);
     expect(a.got.at(-1)).toEqual({
       type: 'batch',
-      events: [{ type: 'join', id: 'b', session: 'new' }],
+      events: [{ type: 'join', id: 'b', session: 'new', capabilities: {} }],
     });
     rooms.leave('r', 'b', old);
     expect(rooms.snapshot()).toEqual({ r: ['a', 'b'] });

@@ -220,7 +220,9 @@ describe('status and results from anywhere', () => {
 describe('no run waits forever on a peer that is there', () => {
   it('an order lost on the way is asked after and sent again', async () => {
     const { byId, hub } = await three();
-    hub.partition(['a'], ['b']); // long enough to lose the order, too short to lose the peer
+    // A link that works, then a cut long enough to lose the order on it, too short to lose b.
+    await byId('a').execute(new Dag().add({ id: 'q', fn: 'identity', extraArgs: [1], node: 'b' }));
+    hub.partition(['a'], ['b']);
     const run = byId('a').submit(
       new Dag().add({ id: 'p', fn: 'identity', extraArgs: [9], node: 'b' }),
     );

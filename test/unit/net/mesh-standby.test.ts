@@ -1,6 +1,5 @@
-// A second channel between two peers (a late fallback dial) must not replace a link that is only
-// quiet (a tab busy sending a large value hears nothing back for a while), yet must replace a
-// dead one. Driven through a connector of the test's own, so the duplicate comes exactly when
+// A second channel between two peers (both dialled at once) must not replace the first (a large
+// value may be on its way over it), and must take its place when the first dies. Driven through a connector of the test's own, so the duplicate comes exactly when
 // the test wants it.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Channel } from '../../../src/net/channel.ts';
@@ -78,15 +77,20 @@ function twoPeers(): { a: Peer; b: Peer; finishDial(dialer: 'a' | 'b'): Wire } {
     };
     // Heartbeats far apart: a link is quiet for seconds yet alive.
     const options = { selfId: id, session: `s-${id}`, room: 'r', capabilities: {} };
-    peer.mesh = new Mesh(id, { ...options, heartbeatMs: 60_000, deadAfterMs: 120_000 }, connector);
+    const links = {
+      heartbeatMs: 60_000,
+      deadAfterMs: 120_000,
+      idleLinkMs: Number.POSITIVE_INFINITY,
+    };
+    peer.mesh = new Mesh(id, { ...options, ...links }, connector);
     meshes.push(peer.mesh);
     peers[id] = peer;
     return peer;
   };
   const a = make('a');
   const b = make('b');
-  a.directory?.({ type: 'members', members: [{ id: 'b', session: 's-b' }] });
-  b.directory?.({ type: 'members', members: [{ id: 'a', session: 's-a' }] });
+  a.directory?.({ type: 'members', members: [{ id: 'b', session: 's-b', capabilities: {} }] });
+  b.directory?.({ type: 'members', members: [{ id: 'a', session: 's-a', capabilities: {} }] });
   return {
     a,
     b,
@@ -102,25 +106,28 @@ function twoPeers(): { a: Peer; b: Peer; finishDial(dialer: 'a' | 'b'): Wire } {
   };
 }
 
+const hello = { v: 1, t: 'msg', topic: 't', body: 'hello' } as const;
+
 /**
- * The race seen on slow machines: a's dial (the preferred one, a < b) takes so long that b's
- * fallback dial starts too; a's channel wins, and b's arrives much later, while the link is
- * quiet (one side busy sending).
+ * The race seen on slow machines: both peers have something to send and dial at once; a's
+ * channel (the preferred one, a < b) wins, and b's arrives much later, while the link is quiet
+ * (one side busy sending).
  */
 async function lateDuplicate() {
   vi.useFakeTimers();
   const peers = twoPeers();
-  await vi.advanceTimersByTimeAsync(3100); // b's fallback dial is now in flight
+  void peers.a.mesh.send('b', hello);
+  void peers.b.mesh.send('a', hello);
   expect(peers.b.dial).toBeDefined();
   const first = peers.finishDial('a');
   await vi.advanceTimersByTimeAsync(10);
-  expect(peers.a.mesh.peers().map((p) => p.id)).toEqual(['b']);
+  expect(peers.a.mesh.peers().map((p) => `${p.id} ${p.lane}`)).toEqual(['b memory']);
   await vi.advanceTimersByTimeAsync(1700); // quiet for longer than 1.5 s
   return { ...peers, first };
 }
 
-describe('a duplicate channel meets a quiet link', () => {
-  it('keeps the link when it answers: nobody leaves, messages go on', async () => {
+describe('a second channel between two peers', () => {
+  it('stays beside the first: nobody leaves, messages go on', async () => {
     const { a, b, finishDial } = await lateDuplicate();
     const left: string[] = [];
     a.mesh.on('peer:leave', (p) => left.push(p.id));
@@ -135,14 +142,21 @@ describe('a duplicate channel meets a quiet link', () => {
     expect(got).toEqual(['still here']);
   });
 
-  it('replaces the link when it does not answer', async () => {
-    const { a, first, finishDial } = await lateDuplicate();
+  it('lets the second channel take over, without a leave, when the first one dies', async () => {
+    const { a, b, first, finishDial } = await lateDuplicate();
     const events: string[] = [];
     a.mesh.on('peer:leave', (p) => events.push(`leave ${p.id}: ${p.reason}`));
     a.mesh.on('peer:join', (p) => events.push(`join ${p.id}`));
-    first.cut = true; // dead without a word
     finishDial('b');
-    await vi.advanceTimersByTimeAsync(1300);
-    expect(events).toEqual(['leave b: a new channel came and this one did not answer', 'join b']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(a.mesh.links().open).toBe(1); // the entry; the second is an extra beside it
+    first.cut = true; // dead without a word: its heartbeats stop
+    await vi.advanceTimersByTimeAsync(125_000);
+    expect(events).toEqual([]);
+    const got: unknown[] = [];
+    b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
+    void a.mesh.send('b', { v: 1, t: 'msg', topic: 't', body: 'over the second' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(got).toEqual(['over the second']);
   });
 });

@@ -53,11 +53,15 @@ describe('membership over the in-memory transport', () => {
     b.on('peer:join', (p) => joins.push(`b<-${p.id}`));
     const got: unknown[] = [];
     a.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
-    // b (the higher id) sends at once, before a's channel (a dials on discovery) is up.
+    // Both know each other from the room list; b's message opens the link.
+    expect(ids(b.peers())).toEqual(['a']);
+    expect(b.peers()[0]?.lane).toBeUndefined();
     await b.send('a', { v: 1, t: 'msg', topic: 't', body: 'first' });
     await vi.waitFor(() => expect(got).toEqual(['first']));
     await new Promise((r) => setTimeout(r, 100));
-    expect(joins.sort()).toEqual(['a<-b', 'b<-a']);
+    expect(joins).toEqual(['a<-b']); // joined when listed; the link made no second join
+    expect(b.peers()[0]?.lane).toBe('memory');
+    expect(b.links()).toMatchObject({ open: 1, opened: 1 });
     expect(leaves).toEqual([]);
   });
 
@@ -84,8 +88,10 @@ describe('membership over the in-memory transport', () => {
     const a = await hub.join({ id: 'a' });
     const b = await hub.join({ id: 'b' });
     meshes.push(a, b);
+    void a.send('b', { v: 1, t: 'msg', topic: 't', body: null }); // a link to lose
     await vi.advanceTimersByTimeAsync(100);
     expect(ids(a.peers())).toEqual(['b']);
+    expect(a.links().open).toBe(1);
     const left: number[] = [];
     a.on('peer:leave', () => left.push(Date.now()));
     const vanishedAt = Date.now();
@@ -105,6 +111,9 @@ describe('membership over the in-memory transport', () => {
       await hub.join({ id: 'c' }),
     ];
     meshes.push(a, b, c);
+    const ping = { v: 1, t: 'msg', topic: 't', body: null } as const;
+    void a.send('b', ping); // links to both
+    void a.send('c', ping);
     await vi.advanceTimersByTimeAsync(100);
     const left: string[] = [];
     a.on('peer:leave', ({ id }) => left.push(id));
@@ -121,7 +130,7 @@ describe('membership over the in-memory transport', () => {
     const hub = new MemoryHub();
     const a = await join(hub, { id: 'a' });
     const b = await join(hub, { id: 'b' });
-    await vi.waitFor(() => expect(ids(a.peers())).toEqual(['b']));
+    await a.send('b', { v: 1, t: 'msg', topic: 't', body: null }); // a link, which then breaks
     const events: string[] = [];
     a.on('peer:leave', () => events.push('leave'));
     a.on('peer:join', () => events.push('join'));
