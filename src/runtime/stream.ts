@@ -27,6 +27,7 @@ export function startLocal(
     functions: node.functions,
     send: (_to, body) => run?.onResults(node.id, body),
   });
+  const me = { id: node.id, capabilities: {}, used: {}, tasks: 0 };
   const here: StagePlacer = {
     allocateAll: () => undefined,
     decide: () => ({ kind: 'peer', peer: node.id }),
@@ -34,7 +35,7 @@ export function startLocal(
   };
   run = new PipelineRun(id, dagId, plan, options, here, {
     self: node.id,
-    peers: () => [{ id: node.id, capabilities: {}, used: {}, tasks: 0 }],
+    peers: () => ({ get: () => me, idlest: () => me, all: () => [me] }),
     open: (_peer, body) => host.open(node.id, body),
     send: (_peer, body) => host.accept(node.id, body),
     close: (_peer, p) => host.close(node.id, p),

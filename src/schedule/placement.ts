@@ -26,6 +26,45 @@ export interface PeerLoad {
   readonly tasks: number;
 }
 
+/**
+ * The room's peers as placement reads them: one by id, the least loaded with room for a cost, or
+ * all of them. The orchestrator's book keeps them ordered by load, so a task is placed without
+ * looking at every peer; {@link listView} answers the same questions over a plain list.
+ */
+export interface PeerView {
+  get(id: string): PeerLoad | undefined;
+  /** The least loaded peer whose free capacity covers `cost` now (ties: the lower id). */
+  idlest(cost: Resources): PeerLoad | undefined;
+  all(): readonly PeerLoad[];
+}
+
+/** A view over a plain list: every question scans it (a handful of peers, tests, allocators). */
+export function listView(peers: readonly PeerLoad[]): PeerView {
+  return {
+    get: (id) => peers.find((p) => p.id === id),
+    idlest: (cost) => idlestOf(peers, cost),
+    all: () => peers,
+  };
+}
+
+/** The least loaded of `peers` with room for `cost` now, ties to the lower id: a scan. */
+export function idlestOf(peers: Iterable<PeerLoad>, cost: Resources): PeerLoad | undefined {
+  let best: PeerLoad | undefined;
+  for (const p of peers) {
+    if (!fitsNow(cost, p.capabilities, p.used)) continue;
+    if (
+      best === undefined ||
+      loadOf(p) < loadOf(best) ||
+      (loadOf(p) === loadOf(best) && p.id < best.id)
+    )
+      best = p;
+  }
+  return best;
+}
+
+const asView = (peers: PeerView | readonly PeerLoad[]): PeerView =>
+  'idlest' in peers ? peers : listView(peers);
+
 export interface PlacementQuery {
   readonly cost: Resources;
   /** A peer id the task is pinned to (directly, or through its collocation group). */
@@ -44,10 +83,11 @@ export const LOCALITY_MIN_BYTES = 64 * 1024;
 /** How many more tasks a holder of small inputs may have than the least loaded peer and still win. */
 export const SMALL_INPUT_SLACK = 2;
 
-export function place(query: PlacementQuery, peers: readonly PeerLoad[]): PlaceDecision {
+export function place(query: PlacementQuery, peers: PeerView | readonly PeerLoad[]): PlaceDecision {
   const { cost, pinned } = query;
+  const view = asView(peers);
   if (pinned !== undefined) {
-    const peer = peers.find((p) => p.id === pinned);
+    const peer = view.get(pinned);
     if (peer === undefined)
       return { kind: 'never', reason: `it is pinned to peer ${pinned}, which is not in the room` };
     if (!canEverFit(cost, peer.capabilities)) {
@@ -58,25 +98,28 @@ export function place(query: PlacementQuery, peers: readonly PeerLoad[]): PlaceD
     }
     return { kind: 'peer', peer: pinned };
   }
-  const capable = peers.filter((p) => canEverFit(cost, p.capabilities));
-  if (capable.length === 0) {
+  const idlest = view.idlest(cost);
+  if (idlest === undefined) {
+    // Nobody has room now (a scan, only then): does anyone ever?
+    if (view.all().some((p) => canEverFit(cost, p.capabilities))) return { kind: 'wait' };
     return {
       kind: 'never',
       reason: `no peer in the room could ever cover its cost ${describeResources(cost)}`,
     };
   }
-  const free = capable.filter((p) => fitsNow(cost, p.capabilities, p.used));
-  if (free.length === 0) return { kind: 'wait' };
-  const total = [...(query.inputBytes?.values() ?? [])].reduce((a, b) => a + b, 0);
-  const held = (p: PeerLoad) => query.inputBytes?.get(p.id) ?? 0;
-  let idlest = free[0] as PeerLoad;
-  for (const p of free) if (load(p) < load(idlest)) idlest = p;
+  let total = 0;
+  for (const bytes of query.inputBytes?.values() ?? []) total += bytes;
   if (total === 0) return { kind: 'peer', peer: idlest.id };
+  const held = (p: PeerLoad) => query.inputBytes?.get(p.id) ?? 0;
   // Large inputs pull the task to whoever holds most of them. Small ones pull only while that
   // peer is about as idle as the least loaded: fetches are saved, and a fan-out still spreads.
+  // Only the holders of inputs can beat the least loaded: they are the only ones asked.
   let holder = idlest;
-  for (const p of free) {
-    if (held(p) > held(holder) || (held(p) === held(holder) && load(p) < load(holder))) holder = p;
+  for (const id of query.inputBytes?.keys() ?? []) {
+    const p = view.get(id);
+    if (p === undefined || !fitsNow(cost, p.capabilities, p.used)) continue;
+    if (held(p) > held(holder) || (held(p) === held(holder) && loadOf(p) < loadOf(holder)))
+      holder = p;
   }
   const closeEnough =
     tasksOf(holder) <= tasksOf(idlest) + SMALL_INPUT_SLACK && share(holder) <= share(idlest);
@@ -86,7 +129,7 @@ export function place(query: PlacementQuery, peers: readonly PeerLoad[]): PlaceD
 const tasksOf = (p: PeerLoad) => p.tasks;
 
 /** How busy a peer is: the largest share of any resource it uses, then its task count. */
-function load(p: PeerLoad): number {
+export function loadOf(p: PeerLoad): number {
   return share(p) * 1e6 + p.tasks;
 }
 
@@ -122,11 +165,13 @@ export function addCosts(...costs: Resources[]): Resources {
 /** Handoff's `:first_available`: the first peer by id that could take the task now. */
 export function placeFirstAvailable(
   query: PlacementQuery,
-  peers: readonly PeerLoad[],
+  given: PeerView | readonly PeerLoad[],
 ): PlaceDecision {
   const { cost, pinned } = query;
+  const view = asView(given);
+  const peers = view.all(); // first by id: a scan
   if (pinned !== undefined) {
-    const peer = peers.find((p) => p.id === pinned);
+    const peer = view.get(pinned);
     if (peer === undefined)
       return { kind: 'never', reason: `it is pinned to peer ${pinned}, which is not in the room` };
     if (!canEverFit(cost, peer.capabilities))

@@ -8,6 +8,7 @@ import {
 } from '../../schedule/allocation.ts';
 import {
   type PeerLoad,
+  type PeerView,
   place,
   placeFirstAvailable,
   type Resources,
@@ -67,11 +68,11 @@ export class GroupPlacement {
   }
 
   /** The peer a ready task goes to now, or why it waits or can never go. */
-  decide(taskId: string, peers: readonly PeerLoad[]): GroupDecision {
+  decide(taskId: string, peers: PeerView): GroupDecision {
     const root = this.#root(taskId);
     const chosen = this.#peerOf.get(root);
     const pinned = pinOf(this.plan, root);
-    if (pinned !== undefined && !peers.some((p) => p.id === pinned)) {
+    if (pinned !== undefined && peers.get(pinned) === undefined) {
       // Pinned to a peer that left mid-run: it may come back (a reload, a link that returns over
       // WebRTC). After a grace the placement below fails the run: its pin is not in the room.
       const now = Date.now();
@@ -84,7 +85,7 @@ export class GroupPlacement {
     }
     if (this.#allocator !== undefined) {
       // Its peer left (or it was never asked): the allocator says where the group goes now.
-      const error = this.#ask(this.#allocator, [allocatorTask(this.plan, taskId)], peers);
+      const error = this.#ask(this.#allocator, [allocatorTask(this.plan, taskId)], peers.all());
       if (error !== undefined) return { kind: 'never', error };
       return { kind: 'peer', peer: this.#peerOf.get(root) as string };
     }

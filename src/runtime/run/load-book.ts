@@ -1,11 +1,18 @@
+import { LoadHeap } from '../../schedule/load-heap.ts';
 import {
   addCosts,
+  fitsNow,
+  idlestOf,
   isFree,
+  loadOf,
   type PeerLoad,
+  type PeerView,
   type Resources,
   subtractCosts,
 } from '../../schedule/placement.ts';
 import type { Load } from '../base/messages.ts';
+
+const NONE = { used: {}, tasks: 0 } as const;
 
 /**
  * What this node knows of every peer's load, for placing the tasks it orchestrates: the load
@@ -13,19 +20,23 @@ import type { Load } from '../base/messages.ts';
  * dispatched itself and has not heard the end of. Shared by all the runs this node orchestrates,
  * so their claims add up.
  */
-export class LoadBook {
+export class LoadBook implements PeerView {
   readonly #capabilities = new Map<string, Resources>();
   readonly #advertised = new Map<string, Load>();
   readonly #claims = new Map<string, { used: Resources; tasks: number }>();
+  /** Every peer's load as placement sees it, least loaded first, updated on every change. */
+  readonly #byLoad = new LoadHeap<PeerLoad>(loadOf);
 
   setPeer(id: string, capabilities: Resources): void {
     this.#capabilities.set(id, capabilities);
+    this.#refresh(id);
   }
 
   removePeer(id: string): void {
     this.#capabilities.delete(id);
     this.#advertised.delete(id);
     this.#claims.delete(id);
+    this.#byLoad.delete(id);
   }
 
   has(id: string): boolean {
@@ -33,7 +44,9 @@ export class LoadBook {
   }
 
   advertise(id: string, load: Load): void {
-    if (this.#capabilities.has(id)) this.#advertised.set(id, load);
+    if (!this.#capabilities.has(id)) return;
+    this.#advertised.set(id, load);
+    this.#refresh(id);
   }
 
   /** What a peer last said of its load, if anything. */
@@ -45,6 +58,7 @@ export class LoadBook {
     const current = this.#claims.get(id) ?? { used: {}, tasks: 0 };
     const used = isFree(cost) ? current.used : addCosts(current.used, cost);
     this.#claims.set(id, { used, tasks: current.tasks + 1 });
+    this.#refresh(id);
   }
 
   release(id: string, cost: Resources): void {
@@ -52,16 +66,47 @@ export class LoadBook {
     if (current === undefined) return;
     const used = isFree(cost) ? current.used : subtractCosts(current.used, cost);
     this.#claims.set(id, { used, tasks: Math.max(0, current.tasks - 1) });
+    this.#refresh(id);
   }
 
-  /** Every peer's load as placement sees it: the larger of what it said and what we sent it. */
-  peers(): PeerLoad[] {
-    return [...this.#capabilities].map(([id, capabilities]) => {
-      const advertised = this.#advertised.get(id) ?? { used: {}, tasks: 0 };
-      const own = this.#claims.get(id) ?? { used: {}, tasks: 0 };
-      const used: Record<string, number> = { ...advertised.used };
-      for (const [k, v] of Object.entries(own.used)) used[k] = Math.max(used[k] ?? 0, v);
-      return { id, capabilities, used, tasks: Math.max(advertised.tasks, own.tasks) };
-    });
+  /** The peers as placement reads them: this book, live. */
+  peers(): PeerView {
+    return this;
+  }
+
+  get(id: string): PeerLoad | undefined {
+    return this.#byLoad.get(id);
+  }
+
+  /** The least loaded with room now: the top of the heap, or (when it has no room) a scan. */
+  idlest(cost: Resources): PeerLoad | undefined {
+    const top = this.#byLoad.peek();
+    if (top === undefined || fitsNow(cost, top.capabilities, top.used)) return top;
+    return idlestOf(this.#byLoad.values(), cost);
+  }
+
+  /** Every peer, in the order they joined. */
+  all(): PeerLoad[] {
+    const out: PeerLoad[] = [];
+    for (const id of this.#capabilities.keys()) {
+      const p = this.#byLoad.get(id);
+      if (p !== undefined) out.push(p);
+    }
+    return out;
+  }
+
+  /** A peer's load as placement sees it: the larger of what it said and what we sent it. */
+  #refresh(id: string): void {
+    const capabilities = this.#capabilities.get(id);
+    if (capabilities === undefined) return;
+    const advertised = this.#advertised.get(id) ?? NONE;
+    const own = this.#claims.get(id) ?? NONE;
+    let used = advertised.used;
+    if (!isFree(own.used)) {
+      const merged: Record<string, number> = { ...advertised.used };
+      for (const [k, v] of Object.entries(own.used)) merged[k] = Math.max(merged[k] ?? 0, v);
+      used = merged;
+    }
+    this.#byLoad.set({ id, capabilities, used, tasks: Math.max(advertised.tasks, own.tasks) });
   }
 }

@@ -101,8 +101,7 @@ export class Orchestrator {
   #begin(epoch: number): void {
     if (!this.#end.running) return; // cancelled while the room was asked
     this.#epoch = epoch;
-    const peers = this.ports.book.peers();
-    const impossible = this.#groups.allocateAll(peers);
+    const impossible = this.#groups.allocateAll(this.ports.book.peers().all());
     if (impossible !== undefined) {
       this.#fail(impossible, 'failed');
       return;
@@ -135,7 +134,7 @@ export class Orchestrator {
   pump(): void {
     if (!this.#end.running || this.#epoch < 0 || !this.#table.hasReady) return;
     const cap = this.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
-    let peers = this.ports.book.peers();
+    const peers = this.ports.book.peers(); // live: each dispatch's claim moves its peer
     const waiting: Slot[] = [];
     // The run's own limit: the rest wait for one of its tasks to end.
     while (this.#table.inFlight < cap) {
@@ -151,7 +150,6 @@ export class Orchestrator {
         return;
       }
       this.#dispatch(slot, decision.peer);
-      peers = this.ports.book.peers(); // our claim changed that peer's load
     }
     this.#table.putBack(waiting);
   }

@@ -1,6 +1,6 @@
 import type { Plan, Task } from '../../dag/index.ts';
 import { type AllocationError, PeerGoneError, StageInitError } from '../../errors.ts';
-import type { PeerLoad, Resources } from '../../schedule/placement.ts';
+import type { PeerLoad, PeerView, Resources } from '../../schedule/placement.ts';
 import type { StageStats, StreamOptions } from '../base/pipeline-api.ts';
 import type { StageCall, StageCalls, StageOpen } from '../base/stream-messages.ts';
 import { TurnBuffer } from '../base/turn-buffer.ts';
@@ -9,7 +9,7 @@ import type { GroupDecision } from './group-placement.ts';
 /** How a pipeline reaches the peers that host its stages. */
 export interface PipelinePorts {
   readonly self: string;
-  peers(): readonly PeerLoad[];
+  peers(): PeerView;
   /** Hosts a stage on a peer; resolves once its `init` ran there (false: closed meanwhile). */
   open(peer: string, body: StageOpen): Promise<boolean>;
   send(peer: string, body: StageCalls): void;
@@ -24,7 +24,7 @@ export interface PipelinePorts {
 /** Where stages go: the same rules as a run's tasks (see `GroupPlacement`). */
 export interface StagePlacer {
   allocateAll(peers: readonly PeerLoad[]): AllocationError | undefined;
-  decide(taskId: string, peers: readonly PeerLoad[]): GroupDecision;
+  decide(taskId: string, peers: PeerView): GroupDecision;
   forget(peer: string): void;
 }
 
@@ -112,7 +112,7 @@ export class PipelineStages {
 
   /** Places every stage (asking a custom allocator once), or fails the pipeline. */
   start(): void {
-    const wrong = this.placer.allocateAll(this.ports.peers());
+    const wrong = this.placer.allocateAll(this.ports.peers().all());
     if (wrong !== undefined) this.host.fail(wrong);
     else this.place();
   }
