@@ -4,7 +4,7 @@
 // model and prints its seed and ops, so it can be replayed (MODEL_SEED=N npm run test:browser
 // -- model.spec.ts) and kept as a regular test.
 import { resolve } from 'node:path';
-import { chromium } from '@playwright/test';
+import { chromium, type Page } from '@playwright/test';
 import { createServer } from 'vite';
 import { startCoordinator } from '../src/coordinator/coordinator.ts';
 import { CHROMIUM_ARGS, findChromium } from '../test/browser/find-chromium.mjs';
@@ -32,13 +32,40 @@ const browser = await chromium.launch({
   ...(findChromium()?.path ? { executablePath: findChromium()?.path } : {}),
   args: CHROMIUM_ARGS,
 });
+/** The tabs of the sequence running now: weighed before they close. */
+let open: Page[] = [];
 const openTab = async () => {
   const page = await (await browser.newContext()).newPage();
+  open.push(page);
   page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
   await page.goto(pageUrl);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
   return page;
 };
+
+/** Each tab's JS heap (after a collection), and the links its nodes hold and have made. */
+async function weigh(pages: Page[]): Promise<{ heap: string; connections: string; links: string }> {
+  const figures = await Promise.all(
+    pages.map(async (page) => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('HeapProfiler.collectGarbage');
+      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+      const links = await page.evaluate(() =>
+        [...window.harness.nodes.values()].map((n) => n.links()),
+      );
+      return {
+        heap: (usedSize / 2 ** 20).toFixed(1),
+        made: links.reduce((sum, l) => sum + l.peerConnections, 0),
+        open: links.reduce((sum, l) => sum + l.open, 0),
+      };
+    }),
+  );
+  return {
+    heap: figures.map((f) => f.heap).join(' '),
+    connections: figures.map((f) => f.made).join(' '),
+    links: figures.map((f) => f.open).join(' '),
+  };
+}
 
 const until = Date.now() + minutes * 60_000;
 let sequences = 0;
@@ -55,9 +82,13 @@ try {
     try {
       ops += (await runSequence(driver, seed, steps)).ops;
       sequences++;
-      console.log(`  seed ${seed}: ok (${sequences} sequences, ${ops} ops so far)`);
+      const weighed = await weigh(open);
+      console.log(
+        `  seed ${seed}: ok (${sequences} sequences, ${ops} ops so far); heap per tab ${weighed.heap} MiB; RTCPeerConnections made per tab ${weighed.connections}; links open ${weighed.links}`,
+      );
     } finally {
       await driver.close();
+      open = [];
     }
     seed = given === undefined ? Math.floor(Math.random() * 2 ** 31) : seed + 1;
   }
