@@ -22,6 +22,7 @@ import { hiddenScenarios } from './hidden.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
 import { sameBrowserScenarios } from './same-browser.ts';
+import { scaleScenarios } from './scale.ts';
 import { soakHeapScenarios } from './soak-heap.ts';
 import type { BenchConfig, Scenario } from './stats.ts';
 import { streamScenarios } from './stream.ts';
@@ -45,10 +46,15 @@ const config: BenchConfig = {
 const outFile = resolve(
   args.find((a) => a.startsWith('--out='))?.slice(6) ?? resolve(here, 'results.json'),
 );
-/** Which scenario groups to run: `--only=local,transfer,edge,swarm,stream,same-browser,...`. */
+/**
+ * Which scenario groups to run: `--only=local,transfer,edge,swarm,stream,same-browser,...`;
+ * `--scale` runs the scale curves alone (or add `scale` to `--only`).
+ */
 const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
-  'local,transfer,edge,swarm,stream,same-browser,big,recovery,hidden,soak,coordinator'
+  (args.includes('--scale')
+    ? 'scale'
+    : 'local,transfer,edge,swarm,stream,same-browser,big,recovery,hidden,soak,coordinator')
 ).split(',');
 
 async function main(): Promise<void> {
@@ -137,22 +143,32 @@ async function main(): Promise<void> {
       scenarios.push(...(await soakHeapScenarios(tabs, coordinator.url, config)));
     }
     if (only.includes('coordinator')) scenarios.push(...(await coordinatorScenarios(config)));
+    if (only.includes('scale'))
+      scenarios.push(
+        ...(await scaleScenarios(
+          (s) => openPage(s, pageUrl),
+          [serverA, serverB],
+          coordinator.url,
+          config,
+        )),
+      );
   } finally {
     await Promise.all(connections.map((c) => c.close().catch(() => undefined)));
     await Promise.all([serverA.close(), serverB.close(), server.close(), coordinator.close()]);
   }
-  const dask = args.includes('--no-dask')
-    ? 'skipped (--no-dask)'
-    : runDask({
-        // Dask's rates barely depend on the count at these sizes; a quick run uses fewer tasks.
-        tasks: Math.min(config.option('dispatch-tasks', 5000), quick ? 2000 : 5000),
-        chain: config.option('chain', 200),
-        dags: Math.min(config.option('dags', 1000), quick ? 400 : 1000),
-        transferMib: config.option('transfer-mib', 64),
-        streamItems: config.option('stream-items', quick ? 2000 : 5000),
-        warmup: 1,
-        runs: quick ? 2 : config.runs,
-      });
+  const dask =
+    args.includes('--no-dask') || (only.length === 1 && only[0] === 'scale')
+      ? 'skipped (--no-dask)'
+      : runDask({
+          // Dask's rates barely depend on the count at these sizes; a quick run uses fewer tasks.
+          tasks: Math.min(config.option('dispatch-tasks', 5000), quick ? 2000 : 5000),
+          chain: config.option('chain', 200),
+          dags: Math.min(config.option('dags', 1000), quick ? 400 : 1000),
+          transferMib: config.option('transfer-mib', 64),
+          streamItems: config.option('stream-items', quick ? 2000 : 5000),
+          warmup: 1,
+          runs: quick ? 2 : config.runs,
+        });
   const rows = typeof dask === 'string' ? scenarios : withDask(scenarios, dask);
   const daskLine =
     typeof dask === 'string'
@@ -194,7 +210,8 @@ async function readyPage(context: BrowserContext, url: string): Promise<Page> {
       document.getElementById('status')?.textContent === 'ready' &&
       'transfer' in window &&
       'swarm' in window &&
-      'recovery' in window,
+      'recovery' in window &&
+      'scale' in window,
   );
   return page;
 }
