@@ -44,19 +44,28 @@ async function tabsCurve(
   const out: Scenario[] = [];
   const points = { formation: [] as [number, number][], dispatch: [] as [number, number][] };
   const many: [number, number][] = [];
+  const linkOpen: [number, number][] = [];
   for (const n of sizes) {
     const room = `scale-tabs-${n}-${Date.now()}`;
     const pages: Page[] = [];
     for (let i = 0; i < n; i++)
       pages.push(await open(servers[i % servers.length] as BrowserServer));
     // Opened one after another, as people do; formation is timed from the last one's join.
+    const ids: string[] = [];
     for (const page of pages.slice(0, -1))
-      await page.evaluate(({ c, r }) => window.swarm.swarmJoin(c, r), { c: coordinator, r: room });
+      ids.push(
+        await page.evaluate(({ c, r }) => window.swarm.swarmJoin(c, r), {
+          c: coordinator,
+          r: room,
+        }),
+      );
     const started = Date.now();
-    await (pages.at(-1) as Page).evaluate(({ c, r }) => window.swarm.swarmJoin(c, r), {
-      c: coordinator,
-      r: room,
-    });
+    ids.push(
+      await (pages.at(-1) as Page).evaluate(({ c, r }) => window.swarm.swarmJoin(c, r), {
+        c: coordinator,
+        r: room,
+      }),
+    );
     await deadline(
       Promise.all(pages.map((p) => p.evaluate((k) => window.swarm.swarmWait(k), n - 1))),
       60_000,
@@ -64,6 +73,11 @@ async function tabsCurve(
     );
     const formation = Date.now() - started;
     const first = pages[0] as Page;
+    // A one-task DAG pinned on a peer this tab has no link to yet, then the same again: the
+    // difference is what opening the link costs the first run.
+    const fresh = await first.evaluate((id) => window.swarm.chain(1, [id]), ids[1] as string);
+    const linked = await first.evaluate((id) => window.swarm.chain(1, [id]), ids[1] as string);
+    linkOpen.push([n, fresh - linked]);
     const rates: number[] = [];
     const dagRates: number[] = [];
     for (let i = 0; i < config.warmup + config.runs; i++) {
@@ -81,16 +95,25 @@ async function tabsCurve(
     many.push([n, median(dagRates)]);
     out.push(
       row(`scale-formation-${n}`, 'ms', formation, `${n} tabs: last tab joins -> all see all`),
+      row(
+        `scale-link-open-${n}`,
+        'ms',
+        fresh - linked,
+        `a one-task DAG on a peer not linked yet: ${Math.round(fresh)} ms; once linked: ${Math.round(linked)} ms`,
+      ),
       row(`scale-dispatch-${n}`, 'tasks/s', median(rates), `${tasks} trivial tasks over ${n} tabs`),
       row(`scale-many-dags-${n}`, 'tasks/s', median(dagRates), `${dags} DAGs of 5 over ${n} tabs`),
     );
     await Promise.all(pages.map((p) => p.context().close()));
   }
   chart('scale-tabs-formation.svg', {
-    title: 'Room formation',
+    title: 'Room formation, and opening a link',
     x: 'tabs',
     y: 'ms, last join to all seeing all',
-    series: [{ name: 'formation', points: points.formation }],
+    series: [
+      { name: 'formation', points: points.formation },
+      { name: 'opening a link', points: linkOpen },
+    ],
   });
   chart('scale-tabs-rate.svg', {
     title: 'Trivial tasks per second',

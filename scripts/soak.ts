@@ -45,20 +45,23 @@ const openTab = async () => {
 
 /** Each tab's JS heap (after a collection), and the links its nodes hold and have made. */
 async function weigh(pages: Page[]): Promise<{ heap: string; connections: string; links: string }> {
+  // The sequence closes and reopens tabs: only those still open are weighed.
   const figures = await Promise.all(
-    pages.map(async (page) => {
-      const cdp = await page.context().newCDPSession(page);
-      await cdp.send('HeapProfiler.collectGarbage');
-      const { usedSize } = await cdp.send('Runtime.getHeapUsage');
-      const links = await page.evaluate(() =>
-        [...window.harness.nodes.values()].map((n) => n.links()),
-      );
-      return {
-        heap: (usedSize / 2 ** 20).toFixed(1),
-        made: links.reduce((sum, l) => sum + l.peerConnections, 0),
-        open: links.reduce((sum, l) => sum + l.open, 0),
-      };
-    }),
+    pages
+      .filter((page) => !page.isClosed())
+      .map(async (page) => {
+        const cdp = await page.context().newCDPSession(page);
+        await cdp.send('HeapProfiler.collectGarbage');
+        const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+        const links = await page.evaluate(() =>
+          [...window.harness.nodes.values()].map((n) => n.links()),
+        );
+        return {
+          heap: (usedSize / 2 ** 20).toFixed(1),
+          made: links.reduce((sum, l) => sum + l.peerConnections, 0),
+          open: links.reduce((sum, l) => sum + l.open, 0),
+        };
+      }),
   );
   return {
     heap: figures.map((f) => f.heap).join(' '),
