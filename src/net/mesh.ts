@@ -1,22 +1,15 @@
 import { Emitter } from '../emitter.ts';
 import { PeerGoneError } from '../errors.ts';
-import type { Resources } from '../resources.ts';
 import type { Channel } from './channel.ts';
 import type { Connector, DirectoryEvent, LinkStats, MeshOptions } from './connector.ts';
 import { type AppMessage, Link } from './link.ts';
+import { type Entry, PeerLinks } from './peer-links.ts';
 import type { Retired } from './protocol.ts';
 import { type Member, Roster } from './roster.ts';
 import type { Listener, PeerInfo, Traffic, Transport, TransportEvents } from './transport.ts';
 import { WaitingMessages } from './waiting.ts';
 
 export type { Connector, DirectoryEvent, LinkStats, Member, MeshOptions };
-
-interface Entry {
-  readonly link: Link;
-  ready: boolean;
-  /** What it said it offers in the handshake. */
-  capabilities: Resources;
-}
 
 /** A second link to a peer (both dialled at once) is retired once unused this long. */
 const EXTRA_IDLE_MS = 5000;
@@ -39,7 +32,7 @@ export const KEEP_LINKS_AFTER = 400;
  */
 export class Mesh implements Transport {
   readonly #events = new Emitter<TransportEvents>();
-  readonly #entries = new Map<string, Entry>();
+  readonly #entries = new PeerLinks();
   readonly #roster = new Roster((id) => {
     const entry = this.#entries.get(id);
     return entry?.ready === true ? entry.capabilities : undefined;
@@ -47,9 +40,6 @@ export class Mesh implements Transport {
   readonly #dialing = new Map<string, Promise<void>>();
   readonly #failedDials = new Map<string, number>();
   readonly #waiting = new WaitingMessages();
-  /** Links beside a peer's entry: both sides dialled at once. They carry what the peer sends on
-   * them, take the entry's place if it closes, and are retired once unused. */
-  readonly #extras = new Map<string, Entry[]>();
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #stats = { opened: 0, peerConnections: 0 };
   #closed = false;
@@ -86,13 +76,13 @@ export class Mesh implements Transport {
 
   links(): LinkStats {
     let open = 0;
-    for (const entry of this.#entries.values()) if (entry.ready) open++;
+    for (const [, entry] of this.#entries.mains()) if (entry.ready) open++;
     return { open, ...this.#stats };
   }
 
   traffic(): Record<string, Traffic> {
     const out: Record<string, Traffic> = {};
-    for (const [id, entry] of this.#entries) out[id] = { ...entry.link.traffic };
+    for (const [id, entry] of this.#entries.mains()) out[id] = { ...entry.link.traffic };
     return out;
   }
 
@@ -128,8 +118,7 @@ export class Mesh implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearTimeout(timer);
-    for (const entry of [...this.#entries.values(), ...[...this.#extras.values()].flat()])
-      entry.link.close('node closed', true);
+    for (const entry of this.#entries.all()) entry.link.close('node closed', true);
     this.#waiting.rejectAll((peerId) => new PeerGoneError(peerId, 'this node closed'));
     await this.connector.close();
     this.#events.clear();
@@ -158,11 +147,7 @@ export class Mesh implements Transport {
   /** Its old channel is dead and its work lost: a leave now, a join when it is listed again. */
   #restarted(id: string): void {
     const reason = 'peer restarted';
-    const entry = this.#entries.get(id);
-    this.#entries.delete(id);
-    entry?.link.close(reason, false);
-    for (const extra of this.#extras.get(id) ?? []) extra.link.close(reason, false);
-    this.#extras.delete(id);
+    for (const entry of this.#entries.clear(id)) entry.link.close(reason, false);
     this.#lost(id, reason);
   }
 
@@ -223,9 +208,7 @@ export class Mesh implements Transport {
       channel.close();
       return;
     }
-    const entry = this.#link(peerId, channel);
-    if (!this.#entries.has(peerId)) this.#entries.set(peerId, entry);
-    else this.#extras.set(peerId, [...(this.#extras.get(peerId) ?? []), entry]);
+    this.#entries.add(peerId, this.#link(peerId, channel));
   }
 
   #link(peerId: string, channel: Channel): Entry {
@@ -244,10 +227,7 @@ export class Mesh implements Transport {
           this.#events.emit('dropped', { from: peerId, reason, detail, total: this.#dropped });
         },
         closed: (reason, retired) => {
-          if (this.#entries.get(peerId) === entry) return this.#drop(entry, reason, retired);
-          const extras = (this.#extras.get(peerId) ?? []).filter((e) => e !== entry);
-          if (extras.length > 0) this.#extras.set(peerId, extras);
-          else this.#extras.delete(peerId);
+          if (this.#entries.remove(peerId, entry)) this.#drop(entry, reason, retired);
         },
       }),
     };
@@ -264,15 +244,11 @@ export class Mesh implements Transport {
 
   #drop(entry: Entry, reason: string, retired?: Retired): void {
     const peerId = entry.link.peerId;
-    if (this.#entries.get(peerId) === entry) this.#entries.delete(peerId);
     entry.link.close(reason, false);
     if (this.#closed) return;
     // An extra link takes its place: the peer is still reached, nobody leaves.
-    const [next, ...rest] = this.#extras.get(peerId) ?? [];
+    const next = this.#entries.promote(peerId);
     if (next !== undefined) {
-      if (rest.length > 0) this.#extras.set(peerId, rest);
-      else this.#extras.delete(peerId);
-      this.#entries.set(peerId, next);
       if (next.ready) this.#up(peerId, next);
       return;
     }
@@ -304,14 +280,13 @@ export class Mesh implements Transport {
   #retireIdle(idleMs: number): void {
     if (this.#stats.peerConnections >= KEEP_LINKS_AFTER) return;
     const unused = (e: Entry, ms: number) => e.ready && e.link.unusedMs >= ms && !e.link.busy;
-    for (const extras of this.#extras.values())
-      for (const extra of extras)
-        if (unused(extra, Math.min(idleMs, EXTRA_IDLE_MS))) extra.link.retire('idle');
-    for (const [peerId, entry] of this.#entries) {
+    for (const extra of this.#entries.extras())
+      if (unused(extra, Math.min(idleMs, EXTRA_IDLE_MS))) extra.link.retire('idle');
+    for (const [peerId, entry] of [...this.#entries.mains()]) {
       if (!unused(entry, idleMs) || !this.#roster.vouched(peerId) || this.#waiting.has(peerId))
         continue;
-      if (this.#extras.has(peerId)) continue; // it closes once the extras have
-      this.#entries.delete(peerId);
+      if (this.#entries.hasExtras(peerId)) continue; // it closes once the extras have
+      this.#entries.remove(peerId, entry);
       entry.link.retire('idle');
     }
   }

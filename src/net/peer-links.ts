@@ -1,0 +1,86 @@
+import type { Resources } from '../resources.ts';
+import type { Link } from './link.ts';
+
+/** One link to a peer, as the mesh keeps it. */
+export interface Entry {
+  readonly link: Link;
+  /** Its handshake is done. */
+  ready: boolean;
+  /** What the peer said it offers in the handshake. */
+  capabilities: Resources;
+}
+
+/**
+ * The links this node holds, by peer: the one messages go out on, and extras beside it (both
+ * sides dialled at once). An extra carries what the peer sends on it and takes the main one's
+ * place if that closes, so a second channel never replaces one that may be carrying a value.
+ */
+export class PeerLinks {
+  readonly #main = new Map<string, Entry>();
+  readonly #extras = new Map<string, Entry[]>();
+
+  /** The link messages to the peer go out on. */
+  get(peerId: string): Entry | undefined {
+    return this.#main.get(peerId);
+  }
+
+  has(peerId: string): boolean {
+    return this.#main.has(peerId);
+  }
+
+  hasExtras(peerId: string): boolean {
+    return this.#extras.has(peerId);
+  }
+
+  /** The peer's main link, or an extra if it has one already. */
+  add(peerId: string, entry: Entry): void {
+    if (!this.#main.has(peerId)) this.#main.set(peerId, entry);
+    else this.#extras.set(peerId, [...(this.#extras.get(peerId) ?? []), entry]);
+  }
+
+  /** Takes the link out, main or extra; true if it was the main one. */
+  remove(peerId: string, entry: Entry): boolean {
+    if (this.#main.get(peerId) === entry) {
+      this.#main.delete(peerId);
+      return true;
+    }
+    const extras = (this.#extras.get(peerId) ?? []).filter((e) => e !== entry);
+    if (extras.length > 0) this.#extras.set(peerId, extras);
+    else this.#extras.delete(peerId);
+    return false;
+  }
+
+  /** With no main link, the first extra becomes it. */
+  promote(peerId: string): Entry | undefined {
+    if (this.#main.has(peerId)) return undefined;
+    const [next, ...rest] = this.#extras.get(peerId) ?? [];
+    if (next === undefined) return undefined;
+    if (rest.length > 0) this.#extras.set(peerId, rest);
+    else this.#extras.delete(peerId);
+    this.#main.set(peerId, next);
+    return next;
+  }
+
+  /** Takes every link to the peer out, and returns them. */
+  clear(peerId: string): Entry[] {
+    const all = [...(this.#extras.get(peerId) ?? [])];
+    const main = this.#main.get(peerId);
+    if (main !== undefined) all.unshift(main);
+    this.#main.delete(peerId);
+    this.#extras.delete(peerId);
+    return all;
+  }
+
+  /** Main links by peer. */
+  mains(): IterableIterator<[string, Entry]> {
+    return this.#main.entries();
+  }
+
+  extras(): Entry[] {
+    return [...this.#extras.values()].flat();
+  }
+
+  all(): Entry[] {
+    return [...this.#main.values(), ...this.extras()];
+  }
+}
