@@ -219,6 +219,8 @@ export class Mesh implements Transport {
         ready: (capabilities) => {
           entry.ready = true;
           entry.capabilities = capabilities;
+          // An extra ready before the main link (stuck in its handshake) carries the messages.
+          if (this.#entries.get(peerId)?.ready === false) this.#entries.prefer(peerId, entry);
           if (this.#entries.get(peerId) === entry) this.#up(peerId, entry);
         },
         message: (message) => this.#events.emit('message', { from: peerId, message }),

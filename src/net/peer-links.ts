@@ -61,6 +61,17 @@ export class PeerLinks {
     return next;
   }
 
+  /** Makes `entry` the main link (one that got ready before the main one); the main becomes an extra. */
+  prefer(peerId: string, entry: Entry): void {
+    const main = this.#main.get(peerId);
+    if (main === entry) return;
+    const extras = (this.#extras.get(peerId) ?? []).filter((e) => e !== entry);
+    if (main !== undefined) extras.push(main);
+    this.#main.set(peerId, entry);
+    if (extras.length > 0) this.#extras.set(peerId, extras);
+    else this.#extras.delete(peerId);
+  }
+
   /** Takes every link to the peer out, and returns them. */
   clear(peerId: string): Entry[] {
     const all = [...(this.#extras.get(peerId) ?? [])];

@@ -159,4 +159,18 @@ describe('a second channel between two peers', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(got).toEqual(['over the second']);
   });
+
+  it('carries the messages when it gets ready before the first, stuck in its handshake', async () => {
+    vi.useFakeTimers();
+    const { a, b, finishDial } = twoPeers();
+    const got: unknown[] = [];
+    b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
+    void a.mesh.send('b', { ...hello, body: 'waiting' });
+    void b.mesh.send('a', hello);
+    finishDial('a').cut = true; // a's own dial: its handshake never ends
+    await vi.advanceTimersByTimeAsync(100);
+    finishDial('b');
+    await vi.advanceTimersByTimeAsync(100); // far less than the handshake's 10 s timeout
+    expect(got).toEqual(['waiting']);
+  });
 });
