@@ -57,9 +57,10 @@ test('12 tabs: no link until there is work, every link closed once idle, runs ri
 
   const sum = (seed: number) => ids.reduce((s, _, i) => s + seed + i, 0);
   expect(await acrossAll(pages[0] as Page, ids[0] as string, ids, 100)).toBe(sum(100));
-  // The orchestrator and the consumer of every value are linked to every other tab; the rest
-  // only to those two.
-  expect((await links(pages[0] as Page, ids[0] as string))?.open).toBe(11);
+  // The orchestrator opened a link to every other tab (it sent each an order); a bystander holds
+  // at most its links to the orchestrator and to the consumer of its value. (Links may already
+  // have closed on a slow machine: open counts only go down with time.)
+  expect((await links(pages[0] as Page, ids[0] as string))?.opened).toBeGreaterThanOrEqual(11);
   expect((await links(pages[7] as Page, ids[7] as string))?.open).toBeLessThanOrEqual(2);
 
   // Idle: every link closes, nobody leaves.
