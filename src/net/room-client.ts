@@ -103,7 +103,7 @@ function parse(data: unknown): DirectoryEvent[] | undefined {
   const event = coordinatorJson(data, 16 << 20);
   if (event === undefined) return undefined;
   if (event.type === 'members' && Array.isArray(event.members) && event.members.every(isMember)) {
-    return [{ type: 'members', members: event.members }];
+    return [{ type: 'members', members: event.members.map(member) }];
   }
   if (event.type === 'batch' && Array.isArray(event.events)) {
     const changes = event.events.map(change);
@@ -115,8 +115,7 @@ function parse(data: unknown): DirectoryEvent[] | undefined {
 function change(value: unknown): DirectoryEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const event = value as Record<string, unknown>;
-  if (event.type === 'join' && isMember(event))
-    return { type: 'join', id: event.id, session: event.session, capabilities: event.capabilities };
+  if (event.type === 'join' && isMember(event)) return { type: 'join', ...member(event) };
   if (event.type === 'leave' && typeof event.id === 'string' && PEER_ID.test(event.id)) {
     return { type: 'leave', id: event.id };
   }
@@ -133,6 +132,13 @@ function isMember(value: unknown): value is Member {
     typeof m.session === 'string' &&
     m.session.length > 0 &&
     m.session.length <= 256 &&
-    isResources(m.capabilities)
+    (m.capabilities === undefined || isResources(m.capabilities))
   );
 }
+
+/** A coordinator older than capabilities in the room list lists none: they count as none. */
+const member = ({ id, session, capabilities }: Member): Member => ({
+  id,
+  session,
+  capabilities: capabilities ?? {},
+});
