@@ -34,10 +34,6 @@ export class Roster {
     return this.#known;
   }
 
-  isKnown(id: string): boolean {
-    return this.#known.has(id);
-  }
-
   listed(id: string): Member | undefined {
     return this.#listed.get(id);
   }
