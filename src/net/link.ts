@@ -203,19 +203,28 @@ export class Link {
     clearTimeout(this.#watchdog);
     // The bye goes after what is still going out (a small message would overtake a large one's
     // frames, and the peer would close before the rest came).
+    this.#afterSent(
+      () => this.#state === 'retiring',
+      () => {
+        this.#send(message({ t: 'bye', why }));
+        const timer = setTimeout(() => this.close(`retired (${why})`, false, why), RETIRE_MS);
+        this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+      },
+    );
+  }
+
+  /**
+   * Runs `then` once nothing is left to go out (or after {@link DRAIN_MS}), unless `still` has
+   * turned false meanwhile.
+   */
+  #afterSent(still: () => boolean, then: () => void): void {
     const until = Date.now() + DRAIN_MS;
-    const bye = () => {
-      if (this.#state !== 'retiring') return;
-      if (this.#sending && Date.now() < until) {
-        const again = setTimeout(bye, 20);
-        this.#timers.push(again as unknown as ReturnType<typeof setInterval>);
-        return;
-      }
-      this.#send(message({ t: 'bye', why }));
-      const timer = setTimeout(() => this.close(`retired (${why})`, false, why), RETIRE_MS);
-      this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+    const check = () => {
+      if (!still()) return;
+      if (this.#sending && Date.now() < until) setTimeout(check, 20);
+      else then();
     };
-    bye();
+    check();
   }
 
   /** Sends an application message. Throws `CodecError` for a value that cannot travel. */
@@ -232,17 +241,13 @@ export class Link {
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#watchdog);
     this.events.closed(reason, retired);
-    // Retired, not broken: a large message still going out finishes before the channel closes.
-    const until = Date.now() + DRAIN_MS;
     const end = () => {
-      if (retired !== undefined && this.#sending && Date.now() < until) {
-        setTimeout(end, 20);
-        return;
-      }
       this.#writer.close();
       this.channel.close(reason);
     };
-    end();
+    // Retired, not broken: a large message still going out finishes before the channel closes.
+    if (retired === undefined) end();
+    else this.#afterSent(() => true, end);
   }
 
   #send(msg: Message): void {
