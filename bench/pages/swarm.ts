@@ -21,8 +21,12 @@ const functions = {
 
 let node: HandoutNode | undefined;
 
-async function swarmJoin(coordinator: string, room: string): Promise<string> {
-  node = await createNode({ coordinator, room, functions });
+async function swarmJoin(
+  coordinator: string,
+  room: string,
+  store?: 'memory' | 'indexeddb',
+): Promise<string> {
+  node = await createNode({ coordinator, room, functions, store });
   return node.id;
 }
 

@@ -11,9 +11,9 @@ export function partRange(dagId: string, dataId: string): IDBKeyRange {
   return IDBKeyRange.bound([dagId, dataId, 0], [dagId, dataId, []]);
 }
 
-/** Whether a key of the object store is an item's own key (not one of its parts). */
+/** Whether a key of the object store is an item's own key (not a part, not a bundle). */
 export function isItemKey(key: IDBValidKey): key is [string, string] {
-  return Array.isArray(key) && key.length === 2;
+  return Array.isArray(key) && key.length === 2 && typeof key[1] === 'string';
 }
 
 /**

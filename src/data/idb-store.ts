@@ -1,33 +1,23 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
+import {
+  BUNDLE_ITEM_BYTES,
+  BundleIndex,
+  bundles,
+  readBundled,
+  wholeDagRange,
+} from './idb-bundles.ts';
+import { CommitWriter, type Queued, type Write } from './idb-commit.ts';
 import { type Connection, connect } from './idb-connection.ts';
-import { isItemKey, partRange, putParts, readHead, readItem, readPart } from './idb-parts.ts';
-import { dataKey } from './keys.ts';
-import { type PartSizes, type Split, type StoredParts, splitIfBig } from './parts.ts';
+import { isItemKey, readHead, readItem, readPart } from './idb-parts.ts';
+import { type PartSizes, type StoredParts, splitIfBig } from './parts.ts';
+import { storedSize } from './size.ts';
 import { spaceError } from './space.ts';
 import type { ResultStore } from './store.ts';
 
 /** The object store inside each node's database. */
 export const RESULTS_STORE = 'results';
-
-type Write =
-  | {
-      readonly kind: 'put';
-      readonly dagId: string;
-      readonly dataId: string;
-      readonly value: unknown;
-      /** Set for a value kept in parts: it commits alone, in its own transaction. */
-      readonly split?: Split | undefined;
-    }
-  | { readonly kind: 'delete'; readonly dagId: string; readonly dataId: string }
-  | { readonly kind: 'clear'; readonly dagId: string; readonly dataId?: undefined };
-
-interface Queued {
-  readonly write: Write;
-  readonly resolve: () => void;
-  readonly reject: (error: StorageError) => void;
-}
 
 /**
  * A {@link ResultStore} in IndexedDB (via idb-keyval): database `dbName`, object store
@@ -36,7 +26,8 @@ interface Queued {
  *
  * Writes are group-committed: they gather for a short window (and while a transaction is in
  * flight) and go together in the next one, so results that come close together cost a few
- * transactions, not one each. Each write's promise resolves only when its transaction has
+ * transactions, not one each; and a DAG's small values of one commit share one record (see
+ * `idb-bundles.ts`), as each record costs Chromium's browser process more than its bytes. Each write's promise resolves only when its transaction has
  * committed, and a read sees every write issued before it.
  *
  * @example
@@ -65,11 +56,6 @@ function pageHidden(): boolean {
   return visibility()?.hidden === true;
 }
 
-/** All keys of one DAG: arrays sort after strings, so `[dagId, []]` is above every `[dagId, id]`. */
-function dagRange(dagId: string): IDBKeyRange {
-  return IDBKeyRange.bound([dagId], [dagId, []]);
-}
-
 class IndexedDbStore implements ResultStore {
   readonly name: string;
   readonly #connection: Connection;
@@ -86,6 +72,7 @@ class IndexedDbStore implements ResultStore {
   #closed = false;
   /** Items this store wrote in parts: a later small value there drops the old parts. */
   readonly #parted = new Set<string>();
+  readonly #bundles = new BundleIndex();
 
   constructor(
     dbName: string,
@@ -102,8 +89,10 @@ class IndexedDbStore implements ResultStore {
   }
 
   put(dagId: string, dataId: string, value: unknown): Promise<void> {
-    const parts = splitIfBig(value, this.sizes);
-    const done = this.#enqueue({ kind: 'put', dagId, dataId, value, split: parts });
+    const bytes = storedSize(value);
+    const parts = splitIfBig(value, this.sizes, bytes);
+    const small = bytes < BUNDLE_ITEM_BYTES;
+    const done = this.#enqueue({ kind: 'put', dagId, dataId, value, split: parts, small }, bytes);
     if (parts !== undefined) this.#schedule(true); // holding the value longer helps nobody
     return done;
   }
@@ -123,11 +112,31 @@ class IndexedDbStore implements ResultStore {
   }
 
   find(dagId: string, dataId: string): Promise<{ value: unknown } | undefined> {
-    return this.#read('get', dagId, dataId, (os) => readItem(os, dagId, dataId));
+    return this.#read('get', dagId, dataId, async (os) => {
+      const bundled = await this.#bundled(os, dagId, dataId);
+      return bundled ?? readItem(os, dagId, dataId);
+    });
+  }
+
+  /** The value if its latest write is in a bundle. */
+  async #bundled(
+    os: IDBObjectStore,
+    dagId: string,
+    dataId: string,
+  ): Promise<{ value: unknown } | undefined> {
+    if (!bundles(dagId)) return undefined;
+    const where = await this.#bundles.find(os, dagId, dataId);
+    if (where === undefined) return undefined;
+    const found = await readBundled(os, dagId, where);
+    return found.found ? { value: found.value } : undefined;
   }
 
   async openParts(dagId: string, dataId: string): Promise<StoredParts | undefined> {
-    const head = await this.#read('get', dagId, dataId, (os) => readHead(os, dagId, dataId));
+    const head = await this.#read('get', dagId, dataId, async (os) => {
+      if (bundles(dagId) && (await this.#bundles.find(os, dagId, dataId)) !== undefined)
+        return undefined; // its latest write is a small value
+      return readHead(os, dagId, dataId);
+    });
     if (head === undefined) return undefined;
     return {
       head,
@@ -138,14 +147,17 @@ class IndexedDbStore implements ResultStore {
 
   has(dagId: string, dataId: string): Promise<boolean> {
     return this.#read('has', dagId, dataId, async (os) => {
+      if ((await this.#bundled(os, dagId, dataId)) !== undefined) return true;
       return (await promisifyRequest(os.count([dagId, dataId]))) > 0;
     });
   }
 
   keys(dagId: string): Promise<string[]> {
     return this.#read('keys', dagId, undefined, async (os) => {
-      const keys = await promisifyRequest(os.getAllKeys(dagRange(dagId)));
-      return keys.filter(isItemKey).map((key) => key[1]);
+      const bundled = bundles(dagId) ? await this.#bundles.load(os, dagId) : new Map();
+      const keys = await promisifyRequest(os.getAllKeys(wholeDagRange(dagId)));
+      const own = keys.filter(isItemKey).map((key) => key[1]);
+      return [...new Set([...own, ...bundled.keys()])];
     });
   }
 
@@ -160,7 +172,7 @@ class IndexedDbStore implements ResultStore {
           if (cursor === null) return resolve(ids);
           const dagId = (cursor.key as [string, string])[0];
           ids.push(dagId);
-          cursor.continue([dagId, []]); // jump past the rest of this DAG's keys
+          cursor.continue([`${dagId}\u0000`]); // jump past the rest of this DAG's keys
         };
       });
     });
@@ -175,14 +187,14 @@ class IndexedDbStore implements ResultStore {
     await this.#connection.close();
   }
 
-  #enqueue(write: Write): Promise<void> {
+  #enqueue(write: Write, bytes = 0): Promise<void> {
     if (this.#closed) {
       return Promise.reject(
         new StorageError(write.kind, write.dagId, write.dataId, 'store is closed'),
       );
     }
     const done = new Promise<void>((resolve, reject) => {
-      this.#queue.push({ write, resolve, reject });
+      this.#queue.push({ write, resolve, reject, bytes });
     });
     this.#last = done;
     this.#schedule();
@@ -234,16 +246,19 @@ class IndexedDbStore implements ResultStore {
 
   /** One transaction for the whole batch; settles every write in it. */
   async #commit(batch: Queued[]): Promise<void> {
-    let applied: Queued[] = [];
+    let writer: CommitWriter | undefined;
     try {
       await this.#use('readwrite', (os) => {
-        applied = batch.filter((item) => this.#apply(os, item));
+        writer = new CommitWriter(os, this.#bundles, this.#parted);
+        for (const item of batch) writer.add(item);
+        writer.finish();
         return promisifyRequest(os.transaction);
       });
-      for (const item of applied) item.resolve();
+      for (const item of writer?.applied ?? []) item.resolve();
     } catch (cause) {
       // The transaction aborted (quota, closed database...): nothing in it was written.
-      const failed = applied.length > 0 ? applied : batch;
+      for (const dagId of writer?.touched ?? []) this.#bundles.forget(dagId, false);
+      const failed = writer !== undefined && writer.applied.length > 0 ? writer.applied : batch;
       const space = await spaceError(
         cause,
         failed.map(({ write }) => write),
@@ -251,30 +266,6 @@ class IndexedDbStore implements ResultStore {
       for (const { write, reject } of failed) {
         reject(new StorageError(write.kind, write.dagId, write.dataId, space ?? cause));
       }
-    }
-  }
-
-  /** Applies one write to the transaction; a write that throws at once (e.g. a value that cannot be cloned) fails alone. */
-  #apply(os: IDBObjectStore, item: Queued): boolean {
-    const { write } = item;
-    try {
-      if (write.kind === 'put') {
-        if (write.split !== undefined) {
-          putParts(os, write.dagId, write.dataId, write.split);
-          this.#parted.add(dataKey(write.dagId, write.dataId));
-        } else {
-          os.put(write.value, [write.dagId, write.dataId]);
-          if (this.#parted.delete(dataKey(write.dagId, write.dataId)))
-            os.delete(partRange(write.dagId, write.dataId));
-        }
-      } else if (write.kind === 'delete') {
-        os.delete([write.dagId, write.dataId]);
-        os.delete(partRange(write.dagId, write.dataId));
-      } else os.delete(dagRange(write.dagId));
-      return true;
-    } catch (cause) {
-      item.reject(new StorageError(write.kind, write.dagId, write.dataId, cause));
-      return false;
     }
   }
 

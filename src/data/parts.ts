@@ -24,9 +24,13 @@ export interface PartSizes {
 }
 
 /** The head and binaries of `value` if it is worth keeping in parts (see {@link split}). */
-export function splitIfBig(value: unknown, sizes: PartSizes = {}): Split | undefined {
+export function splitIfBig(
+  value: unknown,
+  sizes: PartSizes = {},
+  size = storedSize(value),
+): Split | undefined {
   const partBytes = sizes.partBytes ?? PART_BYTES;
-  if (storedSize(value) < (sizes.splitBytes ?? SPLIT_BYTES)) return undefined;
+  if (size < (sizes.splitBytes ?? SPLIT_BYTES)) return undefined;
   return split(value, partBytes);
 }
 /** Deeper than this, a value is kept as it is (what structured clone does with it). */
