@@ -181,14 +181,41 @@ const harness = {
       .add({ id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2] })
       .add({ id: 'out', fn: 'format', args: ['dbl'] });
   },
-  /** Every `[key, value]` in a database's `results` store, read with the raw IndexedDB API. */
+  /**
+   * Every item `[[dagId, dataId], value]` in a database's `results` store, read with the raw
+   * IndexedDB API, in key order. Small values of a commit share a bundle record under
+   * `[dagId, [stamp, n]]` (`{ ids, values, drops }`); replayed in key order, they win over a
+   * record under the item's own key (see src/data/idb-bundles.ts).
+   */
   rawResults(dbName: string): Promise<[IDBValidKey, unknown][]> {
     return readRaw(dbName, [], async (store) => {
       const [keys, values] = await Promise.all([
         request(store.getAllKeys()),
         request(store.getAll()),
       ]);
-      return keys.map((key, i): [IDBValidKey, unknown] => [key, values[i]]);
+      const own = new Map<string, [IDBValidKey, unknown]>();
+      const bundled = new Map<string, [IDBValidKey, unknown]>();
+      keys.forEach((key, i) => {
+        const [dagId, second] = key as [string, unknown];
+        if (typeof second === 'string' && (key as unknown[]).length === 2)
+          own.set(JSON.stringify(key), [key, values[i]]);
+        if (!Array.isArray(second)) return; // a part of a big value
+        const {
+          ids,
+          values: inside,
+          drops,
+        } = values[i] as {
+          ids: string[];
+          values: unknown[];
+          drops: string[];
+        };
+        for (const id of drops) bundled.delete(JSON.stringify([dagId, id]));
+        ids.forEach((id, j) => {
+          bundled.set(JSON.stringify([dagId, id]), [[dagId, id], inside[j]]);
+        });
+      });
+      const items = new Map([...own, ...bundled]);
+      return [...items.values()].sort(([a], [b]) => indexedDB.cmp(a, b));
     });
   },
   /** Every key in a database's `results` store (values stay in the page: they may be huge). */
