@@ -30,7 +30,7 @@ export function bundleKey(dagId: string, stamp: number, n: number): IDBValidKey 
 }
 
 /** Every bundle of the DAG: arrays sort after strings, so they follow its items. */
-export function bundleRange(dagId: string): IDBKeyRange {
+function bundleRange(dagId: string): IDBKeyRange {
   return IDBKeyRange.bound([dagId, []], [`${dagId}\u0000`], false, true);
 }
 
