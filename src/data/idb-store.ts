@@ -162,19 +162,26 @@ class IndexedDbStore implements ResultStore {
   }
 
   dags(): Promise<string[]> {
-    return this.#read('dags', undefined, undefined, (os) => {
-      return new Promise<string[]>((resolve, reject) => {
-        const ids: string[] = [];
+    return this.#read('dags', undefined, undefined, async (os) => {
+      // A DAG's first key is an item's (strings sort first) or, with none, one of its bundles,
+      // whose ids may all have been deleted since.
+      const first = await new Promise<[string, unknown][]>((resolve, reject) => {
+        const keys: [string, unknown][] = [];
         const request = os.openKeyCursor();
         request.onerror = () => reject(request.error);
         request.onsuccess = () => {
           const cursor = request.result;
-          if (cursor === null) return resolve(ids);
-          const dagId = (cursor.key as [string, string])[0];
-          ids.push(dagId);
-          cursor.continue([`${dagId}\u0000`]); // jump past the rest of this DAG's keys
+          if (cursor === null) return resolve(keys);
+          const key = cursor.key as [string, unknown];
+          keys.push(key);
+          cursor.continue([`${key[0]}\u0000`]); // jump past the rest of this DAG's keys
         };
       });
+      const ids: string[] = [];
+      for (const [dagId, second] of first)
+        if (!Array.isArray(second) || (await this.#bundles.load(os, dagId)).size > 0)
+          ids.push(dagId);
+      return ids;
     });
   }
 

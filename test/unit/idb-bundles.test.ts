@@ -79,7 +79,12 @@ describe('IndexedDB store: small values in bundles', () => {
     expect(await fourth.get('d', 'x')).toBe('small again');
     expect(await fourth.has('d', 'y')).toBe(false);
     expect((await fourth.keys('d')).sort()).toEqual(['x']);
+    await fourth.delete('d', 'x');
+    expect(await fourth.dags()).toEqual([]); // its bundles are left, holding nothing
     await fourth.close();
+    const fifth = createIndexedDbStore(name);
+    expect(await fifth.dags()).toEqual([]);
+    await fifth.close();
   });
 
   it('keeps writes of one id in one commit in their order, deletes included', async () => {
