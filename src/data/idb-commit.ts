@@ -74,13 +74,15 @@ export class CommitWriter {
         return;
       }
       if (write.kind === 'put') {
-        this.#drop(dagId, write.dataId);
         if (write.split !== undefined) {
-          this.#close(dagId); // the drop goes in before the parts
+          // It commits alone: a part that fails aborts the drop too.
+          this.#drop(dagId, write.dataId);
+          this.#close(dagId);
           putParts(this.os, dagId, write.dataId, write.split);
           this.parted.add(dataKey(dagId, write.dataId));
         } else {
-          this.os.put(write.value, [dagId, write.dataId]);
+          this.os.put(write.value, [dagId, write.dataId]); // a value that cannot be cloned throws here
+          this.#drop(dagId, write.dataId);
           this.#dropParts(dagId, write.dataId);
         }
       } else if (write.kind === 'delete') {

@@ -27,8 +27,9 @@ export const RESULTS_STORE = 'results';
  * Writes are group-committed: they gather for a short window (and while a transaction is in
  * flight) and go together in the next one, so results that come close together cost a few
  * transactions, not one each; and a DAG's small values of one commit share one record (see
- * `idb-bundles.ts`), as each record costs Chromium's browser process more than its bytes. Each write's promise resolves only when its transaction has
- * committed, and a read sees every write issued before it.
+ * `idb-bundles.ts`), as each record costs Chromium's browser process more than its bytes. Each
+ * write's promise resolves only when its transaction has committed, and a read sees every write
+ * issued before it.
  *
  * @example
  * const store = createIndexedDbStore(`handout-${nodeId}`);

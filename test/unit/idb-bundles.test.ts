@@ -140,6 +140,10 @@ describe('IndexedDB store: small values in bundles', () => {
     expect(String((bad as PromiseRejectedResult).reason)).toMatch(/bad/);
     expect(await store.get('d', 'b')).toBe(2);
     expect(await store.has('d', 'bad')).toBe(false);
+    // A value with a record of its own that fails leaves the bundled one before it in place.
+    const big = { samples: medium(1), fn: () => 1 };
+    expect(await rejection(store.put('d', 'b', big))).toBeInstanceOf(StorageError);
+    expect(await store.get('d', 'b')).toBe(2);
     await store.close();
   });
 
