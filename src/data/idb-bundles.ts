@@ -5,10 +5,10 @@
  *
  * A bundle lives under `[dagId, [stamp, n]]` (inside the DAG's key range, after its items):
  * `{ ids, values, drops }`. Replaying a DAG's bundles in key order tells where each id lives:
- * `ids[i]` is in this bundle at `i`; a drop says the id's latest write is not in a bundle (a value
- * in parts, or a delete). A value in a bundle wins over a record under its own key, which only
- * a value in parts (or a store older than bundles) writes, and such a write drops the id from
- * bundles in the same transaction. So the latest write always wins, across reopens too.
+ * `ids[i]` is in this bundle at `i`; a drop says the id's latest write is not in a bundle (a
+ * value of 16 KiB or more, under its own key or in parts, or a delete). A value in a bundle wins
+ * over a record under its own key, and every write of such a record (or delete) drops the id
+ * from bundles in the same transaction. So the latest write always wins, across reopens too.
  */
 
 /** A value this large or larger gets a record of its own. */
