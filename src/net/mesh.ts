@@ -13,6 +13,12 @@ export type { Connector, DirectoryEvent, LinkStats, Member, MeshOptions };
 
 /** A second link to a peer (both dialled at once) is retired once unused this long. */
 const EXTRA_IDLE_MS = 5000;
+/**
+ * A link unused this long that closes without a word lost nothing in flight: while the
+ * coordinator lists its peer, that is a retire, not a leave (a hidden tab can see the channel
+ * close before it has read the peer's `bye`, its tasks run that late).
+ */
+const QUIET_MS = 10_000;
 /** Wait before dialling again a room member whose channel failed. */
 const REDIAL_MS = 1000;
 /** A peer the coordinator says left is gone unless it answers within this. */
@@ -254,7 +260,12 @@ export class Mesh implements Transport {
       if (next.ready) this.#up(peerId, next);
       return;
     }
-    if (retired !== undefined) {
+    const quiet =
+      entry.ready &&
+      entry.link.unusedMs >= QUIET_MS &&
+      this.#roster.vouched(peerId) &&
+      !this.#waiting.has(peerId);
+    if (retired !== undefined || quiet) {
       // Retired because idle: nothing was lost. Messages waiting already get a new link.
       if (this.#waiting.has(peerId)) this.#dial(peerId);
       return this.#update(peerId, reason);
