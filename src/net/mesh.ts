@@ -189,8 +189,12 @@ export class Mesh implements Transport {
     const failures = (this.#failedDials.get(peerId) ?? 0) + 1;
     this.#failedDials.set(peerId, failures);
     const listed = this.#roster.listed(peerId) !== undefined;
-    if (failures < MAX_FAILED_DIALS && listed && this.#waiting.has(peerId))
-      return this.#later(REDIAL_MS, () => this.#redial(peerId));
+    // One failure is no proof that a listed peer is gone (a reloaded tab first hears the dials
+    // its peers made to its old page): it leaves on the second in a row, or if it left already.
+    if (failures < MAX_FAILED_DIALS && this.#roster.vouched(peerId)) {
+      if (this.#waiting.has(peerId)) this.#later(REDIAL_MS, () => this.#redial(peerId));
+      return;
+    }
     this.#waiting.reject(peerId, error);
     if (!listed) return;
     this.#roster.suspect(peerId, true);
