@@ -14,9 +14,10 @@ export type { Connector, DirectoryEvent, LinkStats, Member, MeshOptions };
 /** A second link to a peer (both dialled at once) is retired once unused this long. */
 const EXTRA_IDLE_MS = 5000;
 /**
- * A link unused this long that closes without a word lost nothing in flight: while the
- * coordinator lists its peer, that is a retire, not a leave (a hidden tab can see the channel
- * close before it has read the peer's `bye`, its tasks run that late).
+ * A link unused this long whose channel the peer closed without a word lost nothing in flight:
+ * while the coordinator lists its peer, that is a retire, not a leave (a hidden tab can see the
+ * channel close before it has read the peer's `bye`, its tasks run that late). A link whose
+ * peer fell silent (no heartbeat: a hung tab) is still a leave.
  */
 const QUIET_MS = 10_000;
 /** Wait before dialling again a room member whose channel failed. */
@@ -266,6 +267,7 @@ export class Mesh implements Transport {
     }
     const quiet =
       entry.ready &&
+      reason === 'channel closed' &&
       entry.link.unusedMs >= QUIET_MS &&
       this.#roster.vouched(peerId) &&
       !this.#waiting.has(peerId);
