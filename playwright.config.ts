@@ -27,6 +27,15 @@ export default defineConfig({
     },
     trace: 'retain-on-failure',
   },
+  projects: [
+    { name: 'chromium', testIgnore: 'firefox/**' },
+    {
+      // Firefox (Debian's firefox-esr) over WebDriver BiDi, alone and beside Chromium in one
+      // room: test/browser/firefox/fixtures.ts. One worker runs both projects, one test at a time.
+      name: 'firefox',
+      testMatch: 'firefox/**/*.spec.ts',
+    },
+  ],
   webServer: [
     {
       command: `npx vite --config test/browser/vite.config.ts --port ${PORT} --strictPort --host 127.0.0.1`,

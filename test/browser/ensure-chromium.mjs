@@ -1,6 +1,7 @@
-// Pre-flight for `npm run test:browser`: make sure a Chromium exists before Playwright starts.
+// Pre-flight for `npm run test:browser`: make sure a Chromium and a Firefox exist before Playwright starts.
 import { spawnSync } from 'node:child_process';
 import { findChromium } from './find-chromium.mjs';
+import { findFirefox } from './find-firefox.mjs';
 
 let found = findChromium();
 if (found === undefined) {
@@ -33,3 +34,16 @@ if (xvfb.status !== 0) {
   );
   process.exit(1);
 }
+
+// The Firefox project drives Debian's firefox-esr over WebDriver BiDi (find-firefox.mjs).
+const firefox = findFirefox();
+if (firefox === undefined) {
+  console.error(
+    [
+      'The Firefox browser tests need a Firefox (FIREFOX_PATH, firefox-esr or firefox on PATH).',
+      'Install one and try again, e.g. on Debian: apt-get install -y firefox-esr',
+    ].join('\n'),
+  );
+  process.exit(1);
+}
+console.log(`Firefox tests use ${firefox.path} (${firefox.source}).`);

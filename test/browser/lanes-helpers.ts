@@ -10,7 +10,7 @@ declare global {
   }
 }
 
-function countWebRtc(): void {
+export function countWebRtc(): void {
   window.rtc = { connections: 0, bytes: 0 };
   // A connection counts once it is negotiated with a peer (one made and never negotiated, as a
   // library probing what the browser supports might, does not).

@@ -9,6 +9,12 @@ export interface Tab {
   id: string;
 }
 
+/** What `run` and `result` need of a tab: a Chromium one, or a Firefox one (firefox/fixtures). */
+export interface AnyTab {
+  page: Pick<Page, 'evaluate'>;
+  id: string;
+}
+
 /** Three tabs in separate contexts plus one sharing the first one's context, all in one room. */
 export async function room(
   harnessPage: (context?: BrowserContext) => Promise<Page>,
@@ -40,7 +46,7 @@ export async function room(
 
 /** Runs a DAG built in the page from a plain description; resolves with the run's result. */
 export function run(
-  tab: Tab,
+  tab: AnyTab,
   dagId: string,
   tasks: unknown[],
   collect: 'all' | 'sinks' | 'none' = 'all',
@@ -57,7 +63,7 @@ export function run(
   );
 }
 
-export const result = (tab: Tab, dagId: string, taskId: string) =>
+export const result = (tab: AnyTab, dagId: string, taskId: string) =>
   tab.page.evaluate(
     ({ id, dagId, taskId }) =>
       window.harness.nodes
