@@ -22,6 +22,19 @@ export const DATA_HEADER = 6;
 /** The largest message, head and attachments together, unless the framing options say less. */
 export const MAX_MESSAGE_BYTES = 1 << 30;
 
+/** The frame size of a WebRTC link: 64 KiB measured as fast as 16 or 256 KiB in Chromium and Firefox. */
+export const WEBRTC_CHUNK_BYTES = 65_536;
+
+/**
+ * Framing for a data channel whose peer takes messages of at most `maxMessageSize` bytes (its
+ * SDP's max-message-size: 256 KiB from Chromium, 1 GiB between Firefoxes, 64 KiB when a peer
+ * says nothing): 64 KiB frames, smaller only where the peer takes less.
+ */
+export function framingFor(maxMessageSize: number | undefined): FramingOptions | undefined {
+  if (maxMessageSize === undefined || !(maxMessageSize >= 1024)) return undefined;
+  return maxMessageSize < WEBRTC_CHUNK_BYTES ? { chunkBytes: maxMessageSize } : undefined;
+}
+
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export interface FramingOptions {
@@ -55,7 +68,7 @@ export class FrameWriter {
 
   constructor(channel: Channel, options: FramingOptions = {}) {
     this.#channel = channel;
-    this.#chunk = options.chunkBytes ?? 65_536;
+    this.#chunk = options.chunkBytes ?? WEBRTC_CHUNK_BYTES;
     this.#high = options.highWater ?? 4 << 20;
     this.#maxMessage = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
     this.#fresh = channel.takes === true;

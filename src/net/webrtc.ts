@@ -6,6 +6,7 @@
  */
 import { PeerGoneError } from '../errors.ts';
 import type { Channel } from './channel.ts';
+import { framingFor } from './framing.ts';
 import type { Signal } from './signalling.ts';
 
 type Send = (type: 'OFFER' | 'ANSWER' | 'CANDIDATE', dst: string, payload: object) => void;
@@ -210,6 +211,7 @@ function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel): Channel {
   };
   return {
     lane: 'webrtc',
+    framing: framingFor(pc.sctp?.maxMessageSize),
     send: (data) => dc.send(data as Uint8Array<ArrayBuffer>),
     get bufferedAmount() {
       return dc.bufferedAmount;

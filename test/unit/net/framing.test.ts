@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../../src/net/codec.ts';
 import { FrameReader } from '../../../src/net/frame-reader.ts';
-import { FrameWriter } from '../../../src/net/framing.ts';
+import { FrameWriter, framingFor, WEBRTC_CHUNK_BYTES } from '../../../src/net/framing.ts';
 import type { DropReason } from '../../../src/net/protocol.ts';
 import { FakeChannel } from './fake-channel.ts';
 
@@ -138,5 +138,31 @@ describe('framing', () => {
     reader.push(start.buffer);
     reader.push(new Uint8Array([3, 1, 0, 0, 0, 5, 1, 2, 3, 4]).buffer);
     expect(drops).toEqual(['malformed']);
+  });
+
+  it('never sends a frame larger than the peer takes: 64 KiB frames, less where it says less', () => {
+    // What the browsers negotiate: Chromium 256 KiB, Firefox to Firefox 1 GiB, none said: 64 KiB.
+    for (const max of [262_144, 1_073_741_823, 65_536, undefined, 0, Number.NaN])
+      expect(framingFor(max)).toBeUndefined();
+    expect(framingFor(16_384)).toEqual({ chunkBytes: 16_384 });
+    // A 200 KiB message to a peer that takes 16 KiB goes in frames of at most 16 KiB.
+    const channel = new FakeChannel();
+    const writer = new FrameWriter(channel, { ...framingFor(16_384), lowWater: 0 });
+    const got: unknown[] = [];
+    const reader = new FrameReader(
+      (head, atts) => got.push(decode(head, atts)),
+      () => undefined,
+    );
+    const payload = new Uint8Array(200 << 10).map((_, i) => i % 253);
+    writer.write(encode({ payload }));
+    while (channel.sent.length > 0) {
+      for (const frame of channel.sent.splice(0)) {
+        expect(frame.byteLength).toBeLessThanOrEqual(16_384);
+        reader.push(frame);
+      }
+      channel.drain();
+    }
+    expect(got).toEqual([{ payload }]);
+    expect(WEBRTC_CHUNK_BYTES).toBe(65_536);
   });
 });
