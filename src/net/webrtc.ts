@@ -172,10 +172,13 @@ export class WebRtcPeers {
     const n = this.#negotiating.get(connectionId);
     if (n === undefined) return;
     dc.binaryType = 'arraybuffer';
+    // What arrives before the link listens is kept for it: the peer sends its hello the moment
+    // its side opens, and a message no listener hears is gone (soak: 'ready before authentication').
+    const early = new EarlyMessages(dc);
     const open = () => {
       if (this.#negotiating.get(connectionId) !== n) return;
       n.settle();
-      opened(channelOf(n.pc, dc));
+      opened(channelOf(n.pc, dc, early));
     };
     dc.addEventListener('open', open);
     // A channel the other side opened may be announced already open; its event is then one we
@@ -194,8 +197,29 @@ export class WebRtcPeers {
   }
 }
 
+/** A channel's messages from its creation until a listener takes them over. */
+export class EarlyMessages {
+  readonly #kept: ArrayBuffer[] = [];
+  readonly #keep = (event: MessageEvent) => {
+    if (event.data instanceof ArrayBuffer) this.#kept.push(event.data);
+  };
+
+  constructor(readonly dc: RTCDataChannel) {
+    dc.addEventListener('message', this.#keep);
+  }
+
+  /** Hands what was kept to `listener`, and every later message. */
+  handOver(listener: (data: ArrayBuffer) => void): void {
+    this.dc.removeEventListener('message', this.#keep);
+    for (const data of this.#kept.splice(0)) listener(data);
+    this.dc.addEventListener('message', (event: MessageEvent) => {
+      if (event.data instanceof ArrayBuffer) listener(event.data);
+    });
+  }
+}
+
 /** An open RTCDataChannel as a {@link Channel}; closing it closes its connection. */
-function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel): Channel {
+function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel, early: EarlyMessages): Channel {
   const listeners: (() => void)[] = [];
   let closed = false;
   const close = () => {
@@ -220,11 +244,7 @@ function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel): Channel {
       dc.bufferedAmountLowThreshold = threshold;
       dc.addEventListener('bufferedamountlow', listener);
     },
-    onMessage(listener) {
-      dc.addEventListener('message', (event: MessageEvent) => {
-        if (event.data instanceof ArrayBuffer) listener(event.data);
-      });
-    },
+    onMessage: (listener) => early.handOver(listener),
     onClose(listener) {
       listeners.push(listener);
     },
