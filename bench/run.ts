@@ -18,6 +18,7 @@ import { bigValueScenarios } from './big-value.ts';
 import { coordinatorScenarios } from './coordinator-load.ts';
 import { runDask, withDask } from './dask.ts';
 import { edgeScenarios } from './edge.ts';
+import { firefoxScenarios } from './firefox.ts';
 import { hiddenScenarios } from './hidden.ts';
 import { localScenarios } from './local.ts';
 import { recoveryScenarios } from './recovery.ts';
@@ -54,7 +55,7 @@ const only = (
   args.find((a) => a.startsWith('--only='))?.slice(7) ??
   (args.includes('--scale')
     ? 'scale'
-    : 'local,transfer,edge,swarm,stream,same-browser,big,recovery,hidden,soak,coordinator')
+    : 'local,transfer,firefox,edge,swarm,stream,same-browser,big,recovery,hidden,soak,coordinator')
 ).split(',');
 
 async function main(): Promise<void> {
@@ -81,7 +82,21 @@ async function main(): Promise<void> {
     );
     if (only.includes('local')) scenarios.push(...(await localScenarios(a, config)));
     if (only.includes('transfer'))
-      scenarios.push(...(await transferScenarios(a, b, serverB, coordinator.url, config)));
+      scenarios.push(
+        ...(await transferScenarios(a, b, coordinator.url, config, {
+          name: 'transfer',
+          receiverServer: serverB,
+        })),
+      );
+    if (only.includes('firefox'))
+      scenarios.push(
+        ...(await firefoxScenarios(
+          pageUrl,
+          () => openPage(serverA, pageUrl),
+          coordinator.url,
+          config,
+        )),
+      );
     if (only.includes('edge'))
       scenarios.push(
         ...(await edgeScenarios(await openPage(serverA, pageUrl), coordinator.url, config)),

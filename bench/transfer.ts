@@ -2,19 +2,34 @@ import type { BrowserServer, Page } from '@playwright/test';
 import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
 import { type BenchConfig, deadline, progress, round, type Scenario, summary } from './stats.ts';
 
-/** A 64 MiB ArrayBuffer between two tabs (separate browsers), beside a raw RTCDataChannel. */
+/** Which pair of tabs a transfer measures, as its rows name and describe it. */
+export interface TransferPair {
+  /** The rows' name: `transfer` (its raw baseline `transfer-raw`). */
+  readonly name: string;
+  /** Who sends to whom, for the note. @default 'tab to tab (two browsers)' */
+  readonly between?: string;
+  /** The receiving Chromium, whose renderer's peak memory is measured; none for Firefox. */
+  readonly receiverServer?: BrowserServer;
+}
+
+/**
+ * A 64 MiB ArrayBuffer from tab `a` to tab `b` (separate browsers), beside a raw
+ * RTCDataChannel between the same two. `a` and `b` are Playwright pages or Firefox ones
+ * (anything that evaluates as a Playwright page does), each in one pair only.
+ */
 export async function transferScenarios(
-  a: Page,
-  b: Page,
-  receiverServer: BrowserServer,
+  a: Pick<Page, 'evaluate'>,
+  b: Pick<Page, 'evaluate'>,
   coordinator: string,
   config: BenchConfig,
+  pair: TransferPair = { name: 'transfer' },
 ): Promise<Scenario[]> {
+  const { name, between = 'tab to tab (two browsers)', receiverServer } = pair;
   const TRANSFER_MIB = config.option('transfer-mib', 64);
   const { warmup: WARMUP, runs: RUNS } = config;
   const bytes = TRANSFER_MIB << 20;
   const mbps = (ms: number) => bytes / 1e6 / (ms / 1000);
-  const room = `bench-${Date.now()}`;
+  const room = `bench-${name}-${Date.now()}`;
   const [, idb] = await Promise.all([
     a.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
     b.evaluate(({ c, r }) => window.transfer.handoutJoin(c, r), { c: coordinator, r: room }),
@@ -24,12 +39,13 @@ export async function transferScenarios(
   const answer = await b.evaluate((o) => window.transfer.rawAnswer(o), offer);
   await a.evaluate((ans) => window.transfer.rawAccept(ans), answer);
 
-  const pids = rendererPids(receiverServer.process().pid as number);
+  const pids =
+    receiverServer === undefined ? undefined : rendererPids(receiverServer.process().pid as number);
   const handout: number[] = [];
   const raw: number[] = [];
   const heap: number[] = [];
   for (let i = 0; i < WARMUP + RUNS; i++) {
-    progress(`transfer ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
+    progress(`${name} ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
     // Raw first, then Handout, alternating within each run so both see the same conditions.
     const arrived = b.evaluate((n) => window.transfer.rawExpect(n), bytes);
     arrived.catch(() => undefined); // its failure is reported where it is awaited
@@ -40,7 +56,7 @@ export async function transferScenarios(
     );
     const rawMs = (await deadline(arrived, 120_000, `raw receive, run ${i + 1}`)) - started;
     await b.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
-    const base = canMeasure() ? resetPeaks(pids) : undefined;
+    const base = pids !== undefined && canMeasure() ? resetPeaks(pids) : undefined;
     const handoutMs = await deadline(
       a.evaluate(({ id, n }) => window.transfer.handoutSend(id, n), { id: idb, n: bytes }),
       120_000,
@@ -51,26 +67,26 @@ export async function transferScenarios(
     handout.push(mbps(handoutMs));
     if (base !== undefined) heap.push(peakGrowth(base) / bytes);
   }
-  const rawSummary = summary('transfer-raw', 'MB/s', raw);
-  const handoutSummary = summary('transfer', 'MB/s', handout);
+  const rawSummary = summary(`${name}-raw`, 'MB/s', raw);
+  const handoutSummary = summary(name, 'MB/s', handout);
   const out: Scenario[] = [
     {
       ...handoutSummary,
-      anchor: { name: 'transfer-raw', median: rawSummary.median },
+      anchor: { name: `${name}-raw`, median: rawSummary.median },
       ratio: round(handoutSummary.median / rawSummary.median),
       target: '>= 0.90 of raw',
-      note: `${TRANSFER_MIB} MiB ArrayBuffer, tab to tab (two browsers), through Handout's transport`,
+      note: `${TRANSFER_MIB} MiB ArrayBuffer, ${between}, through Handout's transport`,
     },
     {
       ...rawSummary,
       anchor: null,
       ratio: null,
-      note: 'one raw ordered RTCDataChannel, 64 KiB messages',
+      note: `one raw ordered RTCDataChannel, 64 KiB messages, ${between}`,
     },
   ];
   if (heap.length > 0) {
     out.push({
-      ...summary('transfer-memory', 'x payload', heap),
+      ...summary(`${name}-memory`, 'x payload', heap),
       anchor: null,
       ratio: null,
       target: '<= 2x',
