@@ -173,7 +173,7 @@ export class WebRtcPeers {
     if (n === undefined) return;
     dc.binaryType = 'arraybuffer';
     // What arrives before the link listens is kept for it: the peer sends its hello the moment
-    // its side opens, and a message no listener hears is gone (soak: 'ready before authentication').
+    // its side opens, and a message no listener hears is gone.
     const early = new EarlyMessages(dc);
     const open = () => {
       if (this.#negotiating.get(connectionId) !== n) return;
