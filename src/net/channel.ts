@@ -17,6 +17,12 @@ export interface Channel {
    * it): the writer then hands it fresh frames and never touches them again.
    */
   readonly takes?: boolean | undefined;
+  /**
+   * This side was dialled and speaks only once the dialler has: its first message could leave
+   * before the dialler's side is open and be lost (seen between Chromium tabs: a hello lost, the
+   * ready after it arriving, the handshake refused).
+   */
+  readonly answers?: boolean | undefined;
   /** Sends one binary message. The bytes are copied (or taken, see `takes`) before it returns. */
   send(data: Uint8Array): void;
   /** Bytes queued but not yet sent (RTCDataChannel.bufferedAmount). */

@@ -57,6 +57,7 @@ export class Link {
   readonly #reader: FrameReader;
   readonly #nonce = randomNonce();
   #peerHello = false;
+  #sentHello = false;
   /** The peer's session, once its hello came. */
   peerSession: string | undefined;
   #verified: boolean;
@@ -112,15 +113,14 @@ export class Link {
       if (this.#state === 'handshake') this.close('handshake timed out', false);
     }, options.handshakeTimeoutMs ?? 10_000);
     this.#timers.push(handshakeTimer as unknown as ReturnType<typeof setInterval>);
-    this.#send(
-      message({
-        t: 'hello',
-        id: options.selfId,
-        session: options.session,
-        room: options.room,
-        nonce: this.#nonce,
-      }),
-    );
+    if (!channel.answers) this.#sendHello();
+  }
+
+  #sendHello(): void {
+    if (this.#sentHello) return;
+    this.#sentHello = true;
+    const { selfId: id, session, room } = this.options;
+    this.#send(message({ t: 'hello', id, session, room, nonce: this.#nonce }));
   }
 
   get state(): State {
@@ -292,6 +292,7 @@ export class Link {
         if (msg.id !== this.peerId)
           return this.#refuse(`hello from ${msg.id} on ${this.peerId}'s channel`);
         if (msg.room !== this.options.room) return this.#refuse('peer is in another room');
+        this.#sendHello(); // a dialled side's first word
         this.#peerHello = true;
         this.peerSession = msg.session;
         if (this.options.secret === undefined) return this.#sendReady();

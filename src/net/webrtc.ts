@@ -111,7 +111,12 @@ export class WebRtcPeers {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     const n = this.#negotiate(connectionId, peerId, pc, () => undefined);
     pc.ondatachannel = (event) =>
-      this.#opening(connectionId, event.channel, (channel) => this.#incoming(peerId, channel));
+      this.#opening(
+        connectionId,
+        event.channel,
+        (channel) => this.#incoming(peerId, channel),
+        true,
+      );
     void (async () => {
       await this.#remote(n, sdp);
       const answer = await pc.createAnswer();
@@ -168,7 +173,12 @@ export class WebRtcPeers {
   }
 
   /** Hands the channel on when it opens; a channel that closes first fails the negotiation. */
-  #opening(connectionId: string, dc: RTCDataChannel, opened: (channel: Channel) => void): void {
+  #opening(
+    connectionId: string,
+    dc: RTCDataChannel,
+    opened: (channel: Channel) => void,
+    answers = false,
+  ): void {
     const n = this.#negotiating.get(connectionId);
     if (n === undefined) return;
     dc.binaryType = 'arraybuffer';
@@ -178,7 +188,7 @@ export class WebRtcPeers {
     const open = () => {
       if (this.#negotiating.get(connectionId) !== n) return;
       n.settle();
-      opened(channelOf(n.pc, dc, early));
+      opened(channelOf(n.pc, dc, early, answers));
     };
     dc.addEventListener('open', open);
     // A channel the other side opened may be announced already open; its event is then one we
@@ -219,7 +229,12 @@ export class EarlyMessages {
 }
 
 /** An open RTCDataChannel as a {@link Channel}; closing it closes its connection. */
-function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel, early: EarlyMessages): Channel {
+function channelOf(
+  pc: RTCPeerConnection,
+  dc: RTCDataChannel,
+  early: EarlyMessages,
+  answers: boolean,
+): Channel {
   const listeners: (() => void)[] = [];
   let closed = false;
   const close = () => {
@@ -235,6 +250,7 @@ function channelOf(pc: RTCPeerConnection, dc: RTCDataChannel, early: EarlyMessag
   };
   return {
     lane: 'webrtc',
+    answers,
     framing: framingFor(pc.sctp?.maxMessageSize),
     send: (data) => dc.send(data as Uint8Array<ArrayBuffer>),
     get bufferedAmount() {

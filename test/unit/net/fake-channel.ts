@@ -6,6 +6,8 @@ import type { Channel } from '../../../src/net/channel.ts';
  */
 export class FakeChannel implements Channel {
   readonly lane = 'memory' as const;
+  /** The dialled side of a WebRTC channel: speaks only after the peer has. */
+  answers = false;
   readonly sent: ArrayBuffer[] = [];
   buffered = 0;
   closed = false;

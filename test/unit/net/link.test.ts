@@ -12,8 +12,13 @@ afterEach(() => {
 });
 
 /** Two links joined by fake channels that deliver on demand (`pump`). */
-async function linked(secrets: [string | undefined, string | undefined], room = 'r') {
+async function linked(
+  secrets: [string | undefined, string | undefined],
+  room = 'r',
+  bAnswers = false,
+) {
   const [ca, cb] = [new FakeChannel(), new FakeChannel()];
+  cb.answers = bAnswers;
   const log = {
     a: [] as string[],
     b: [] as string[],
@@ -67,6 +72,21 @@ describe('link handshake', () => {
     b.send({ v: 1, t: 'msg', topic: 't', body: 'hi' });
     await pump();
     expect(log.a).toContain('msg:hi');
+  });
+
+  it('a dialled side speaks only after the dialler, hello first, with and without a secret', async () => {
+    for (const secret of [undefined, 'k']) {
+      const { a, b, ca, cb, log, pump } = await linked([secret, secret], 'r', true);
+      // Its first word could leave before the dialler's side is open, and be lost.
+      expect(cb.sent).toEqual([]);
+      expect(ca.sent).toHaveLength(1);
+      cb.receive(ca.sent.shift() as ArrayBuffer);
+      await new Promise((r) => setTimeout(r, 5));
+      expect(cb.sent.length).toBeGreaterThanOrEqual(2); // hello, then its ready (or proof)
+      await pump();
+      expect([a.state, b.state]).toEqual(['ready', 'ready']);
+      expect([...log.dropsA, ...log.dropsB]).toEqual([]);
+    }
   });
 
   it('with the same secret: both prove it, then ready', async () => {

@@ -176,7 +176,7 @@ describe('rpc', () => {
     const a = await join(hub, { id: 'a' });
     const b = await join(hub, { id: 'b' });
     await vi.waitFor(() => expect(ids(a.peers())).toEqual(['b']));
-    return { hub, a: new Rpc(a, 1000), b: new Rpc(b, 1000) };
+    return { hub, a: new Rpc(a, 10_000), b: new Rpc(b, 10_000) };
   }
 
   it('answers requests with typed values, in both directions', async () => {

@@ -9,7 +9,7 @@ afterEach(async () => {
   await Promise.all(meshes.splice(0).map((m) => m.close()));
 });
 
-/** Peer `a` asks peer `b`, whose answers reach it 150 ms after they leave. */
+/** Peer `a` asks peer `b`, whose answers reach it 300 ms after they leave. */
 async function pair(timeoutMs: number, maxMessageBytes?: number) {
   const hub = new MemoryHub();
   const framing = maxMessageBytes === undefined ? {} : { framing: { maxMessageBytes } };
@@ -18,9 +18,10 @@ async function pair(timeoutMs: number, maxMessageBytes?: number) {
   meshes.push(a, b);
   // The link opens on first use: open it now, so the deadlines below time the request only.
   await a.send('b', { v: 1, t: 'msg', topic: 'open', body: null });
-  hub.setDelay((from) => (from === 'b' ? 150 : 0));
+  hub.setDelay((from) => (from === 'b' ? 300 : 0));
   const server = new Rpc(b);
-  // 32 MiB go in waves of 4 MiB (the framing's high water), 150 ms apart: 1.2 s in all.
+  // 32 MiB go in waves of 4 MiB (the framing's high water), 300 ms apart: 2.4 s in all. A
+  // 1 s timeout leaves a loaded machine 700 ms between waves, and cuts a plain deadline.
   server.handle('big', () => new Uint8Array(32 << 20).fill(7));
   server.handle('never', () => new Promise(() => undefined));
   return new Rpc(a, timeoutMs);
@@ -28,7 +29,7 @@ async function pair(timeoutMs: number, maxMessageBytes?: number) {
 
 describe('a request for a big value', () => {
   it('takes as long as its bytes keep coming when idle, and is cut by a plain deadline', async () => {
-    const rpc = await pair(400);
+    const rpc = await pair(1000);
     const value = (await rpc.request('b', 'big', null, { idle: true })) as Uint8Array;
     expect(value.length).toBe(32 << 20);
     expect(value[value.length - 1]).toBe(7);
@@ -36,7 +37,7 @@ describe('a request for a big value', () => {
   });
 
   it('fails once nothing has come for its timeout, idle or not', async () => {
-    const rpc = await pair(400);
+    const rpc = await pair(1000);
     const error = await rpc.request('b', 'never', null, { idle: true }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RequestTimeoutError);
     expect(error).toMatchObject({ peerId: 'b', method: 'never' });
