@@ -47,8 +47,9 @@ const DRAIN_MS = 120_000;
 const LATE_MS = 1000;
 
 /**
- * One channel to one peer, after the handshake: `hello` both ways (ids, room, nonces), then
- * with a secret `auth` both ways, then `ready` with capabilities. Heartbeats run from the first
+ * One channel to one peer, after the handshake: `hello` both ways (ids, room, nonces; the
+ * dialled side of a WebRTC channel sends its own only on the dialler's), then with a secret
+ * `auth` both ways, then `ready` with capabilities. Heartbeats run from the first
  * moment; nothing but handshake messages is accepted before `ready`.
  */
 export class Link {
