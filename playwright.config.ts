@@ -31,8 +31,8 @@ export default defineConfig({
   },
   projects: [
     // Its own headful Chromium in a virtual window; its tabs sit hidden, nearly idle, for 5.5 min.
-    { name: 'hidden', testMatch: 'hidden.spec.ts', workers: 1 },
-    { name: 'chromium', testIgnore: ['firefox/**', 'hidden.spec.ts'], workers: 1 },
+    { name: 'hidden', testMatch: /browser\/hidden\.spec\.ts$/, workers: 1 },
+    { name: 'chromium', testIgnore: ['firefox/**', /browser\/hidden\.spec\.ts$/], workers: 1 },
     {
       // Firefox (Debian's firefox-esr) over WebDriver BiDi, alone and beside Chromium in one
       // room: test/browser/firefox/fixtures.ts. After Chromium's, so the two never share the
