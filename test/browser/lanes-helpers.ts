@@ -1,5 +1,5 @@
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { coordinator, type Tab } from './room.ts';
+import { type AnyTab, join, type Tab } from './room.ts';
 
 // For lanes.spec.ts: browsers (contexts) whose pages count their own WebRTC use, and rooms of
 // tabs spread over them.
@@ -52,28 +52,14 @@ export async function tabs<C extends BrowserContext[]>(
   const pages = [];
   for (const context of contexts) pages.push(await open(context));
   const ids = pages.map((_, i) => `${name}-${String.fromCharCode(65 + i)}`);
-  await Promise.all(
-    pages.map((page, i) =>
-      page.evaluate(
-        ({ c, r, id }) =>
-          window.harness.node({ coordinator: c, room: r, id }).then(() => undefined),
-        { c: coordinator(), r: name, id: ids[i] as string },
-      ),
-    ),
-  );
-  await Promise.all(
-    pages.map((page, i) =>
-      page.evaluate(({ id, n }) => window.harness.waitForPeers(id, n), {
-        id: ids[i] as string,
-        n: pages.length - 1,
-      }),
-    ),
-  );
-  return pages.map((page, i) => ({ page, id: ids[i] as string })) as { [K in keyof C]: Tab };
+  return (await join(
+    name,
+    pages.map((page, i) => ({ page, id: ids[i] as string })),
+  )) as { [K in keyof C]: Tab };
 }
 
 /** Links the tab to every peer: links open on first use, and a room-wide question is one. */
-export async function linkAll(...all: Tab[]): Promise<void> {
+export async function linkAll(...all: AnyTab[]): Promise<void> {
   for (const tab of all)
     await tab.page.evaluate(
       (id) =>
@@ -85,13 +71,13 @@ export async function linkAll(...all: Tab[]): Promise<void> {
     );
 }
 
-export const lanesOf = (tab: Tab) =>
+export const lanesOf = (tab: AnyTab) =>
   tab.page.evaluate((id) => {
     const out: Record<string, string> = {};
     for (const p of window.harness.nodes.get(id)?.peers() ?? []) out[p.id] = p.lane ?? 'none';
     return out;
   }, tab.id);
-export const webRtc = (tab: Tab) => tab.page.evaluate(() => window.rtc);
+export const webRtc = (tab: AnyTab) => tab.page.evaluate(() => window.rtc);
 
 export const MiB = 1 << 20;
 /** bytes(n) -> invertBytes -> sumBytes, as the test functions compute it. */

@@ -23,25 +23,35 @@ export async function room(
   const a = await harnessPage();
   const pages = [a, await harnessPage(), await harnessPage(), await harnessPage(a.context())];
   const ids = ['A', 'B', 'C', 'D'].map((x) => `${name}-${x}`);
+  return join(
+    name,
+    pages.map((page, i) => ({ page, id: ids[i] as string })),
+  );
+}
+
+/**
+ * Creates a node with each tab's id in its page, all in room `name`, and waits until every one
+ * sees the others. Tabs of Chromium (Playwright) and of Firefox (firefox/fixtures.ts) alike.
+ */
+export async function join<T extends AnyTab[]>(name: string, tabs: [...T]): Promise<T> {
   await Promise.all(
-    pages.map((page, i) =>
+    tabs.map(({ page, id }) =>
       page.evaluate(
         ({ c, r, id }) =>
           window.harness.node({ coordinator: c, room: r, id }).then(() => undefined),
-        {
-          c: coordinator(),
-          r: name,
-          id: ids[i] as string,
-        },
+        { c: coordinator(), r: name, id },
       ),
     ),
   );
   await Promise.all(
-    pages.map((page, i) =>
-      page.evaluate((id) => window.harness.waitForPeers(id, 3), ids[i] as string),
+    tabs.map(({ page, id }) =>
+      page.evaluate(({ id, n }) => window.harness.waitForPeers(id, n), {
+        id,
+        n: tabs.length - 1,
+      }),
     ),
   );
-  return pages.map((page, i) => ({ page, id: ids[i] as string }));
+  return tabs;
 }
 
 /** Runs a DAG built in the page from a plain description; resolves with the run's result. */

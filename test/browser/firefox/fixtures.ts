@@ -7,7 +7,6 @@ import type {
 import { launchFirefox } from '../find-firefox.mjs';
 import { test as base, expect } from '../fixtures.ts';
 import { HARNESS_PORT } from '../ports.ts';
-import { type AnyTab, coordinator } from '../room.ts';
 
 /**
  * The Firefox project's fixtures: Debian's Firefox driven over WebDriver BiDi (puppeteer-core),
@@ -75,28 +74,6 @@ export const test = base.extend<Fixtures, WorkerFixtures>({
   },
 });
 
-/** Creates a node with the given id in each page, in one room, and waits until all have met. */
-export async function join<T extends AnyTab[]>(name: string, tabs: [...T]): Promise<T> {
-  await Promise.all(
-    tabs.map(({ page, id }) =>
-      page.evaluate(
-        ({ c, r, id }) =>
-          window.harness.node({ coordinator: c, room: r, id }).then(() => undefined),
-        { c: coordinator(), r: name, id },
-      ),
-    ),
-  );
-  await Promise.all(
-    tabs.map(({ page, id }) =>
-      page.evaluate(({ id, n }) => window.harness.waitForPeers(id, n), {
-        id,
-        n: tabs.length - 1,
-      }),
-    ),
-  );
-  return tabs;
-}
-
 /** A Firefox page as a tab with the given id (its node made by `join`). */
 export const firefoxTab = (tab: FirefoxPage, id: string): FirefoxTab => ({
   page: evaluator(tab),
@@ -104,4 +81,5 @@ export const firefoxTab = (tab: FirefoxPage, id: string): FirefoxTab => ({
   tab,
 });
 
+export { join } from '../room.ts';
 export { expect };

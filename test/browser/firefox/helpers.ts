@@ -25,28 +25,6 @@ export const outcome = (tab: AnyTab, dagId: string, tasks: TaskSpec[], options =
 export const traffic = (tab: AnyTab) =>
   tab.page.evaluate((id) => window.harness.nodes.get(id)?.traffic() ?? {}, tab.id);
 
-/** The lane to each peer the tab's node is linked to. */
-export const lanes = (tab: AnyTab) =>
-  tab.page.evaluate((id) => {
-    const out: Record<string, string> = {};
-    for (const p of window.harness.nodes.get(id)?.peers() ?? []) out[p.id] = p.lane ?? 'none';
-    return out;
-  }, tab.id);
-
-/** Links the tab to every peer (a room-wide question opens every link). */
-export const linkAll = (tab: AnyTab) =>
-  tab.page.evaluate(
-    (id) =>
-      window.harness.nodes
-        .get(id)
-        ?.status('link-every-peer')
-        .catch(() => undefined),
-    tab.id,
-  );
-
-/** RTCPeerConnections the page negotiated and bytes it sent down data channels (countWebRtc). */
-export const webRtcUse = (tab: AnyTab) => tab.page.evaluate(() => window.rtc);
-
 /** The ids of the peers the tab's node knows. */
 export const peersOf = (tab: AnyTab) =>
   tab.page.evaluate(

@@ -1,18 +1,19 @@
+import type { Page } from '@playwright/test';
+import type { Page as FirefoxPage } from 'puppeteer-core';
 import type { TaskSpec } from '../../../src/index.ts';
+import { lanesOf, linkAll } from '../lanes-helpers.ts';
 import { type AnyTab, result, run } from '../room.ts';
 import { expect, firefoxTab, join, test } from './fixtures.ts';
-import { lanes, linkAll, peersOf, traffic } from './helpers.ts';
+import { peersOf, traffic } from './helpers.ts';
 
 // Firefox and Chromium tabs in one room: each browser orchestrates, produces and consumes, with
 // values going straight from producer to consumer over WebRTC between the two engines.
 
-type Open = { harnessPage: () => Promise<import('@playwright/test').Page> };
-
 /** Two Chromium tabs and two Firefox tabs, each a browser of its own, in one room. */
 async function mixedRoom(
   name: string,
-  { harnessPage }: Open,
-  firefoxPage: () => Promise<import('puppeteer-core').Page>,
+  harnessPage: () => Promise<Page>,
+  firefoxPage: () => Promise<FirefoxPage>,
 ) {
   return join(name, [
     { page: await harnessPage(), id: `${name}-C1` },
@@ -26,7 +27,7 @@ test('a mixed room: DAGs orchestrated from Firefox and from Chromium at once, re
   harnessPage,
   firefoxPage,
 }) => {
-  const [C1, F1, C2, F2] = await mixedRoom('mix', { harnessPage }, firefoxPage);
+  const [C1, F1, C2, F2] = await mixedRoom('mix', harnessPage, firefoxPage);
   const chain = (seed: number, a: AnyTab, b: AnyTab, c: AnyTab) => [
     { id: 'src', fn: 'identity', extraArgs: [seed], node: a.id },
     { id: 'dbl', fn: 'multiply', args: ['src'], extraArgs: [2], node: b.id },
@@ -42,9 +43,8 @@ test('a mixed room: DAGs orchestrated from Firefox and from Chromium at once, re
   expect(r1.allocations).toEqual({ src: C1.id, dbl: F2.id, who: C2.id });
   expect(r2.allocations).toEqual({ src: F1.id, dbl: C2.id, who: F2.id });
   for (const tab of [C1, F1, C2, F2]) {
-    expect(await lanes(tab).then((l) => Object.values(l).every((x) => x !== 'same-browser'))).toBe(
-      true,
-    );
+    // Every tab is a browser of its own: no lane, whichever engine is on the other side.
+    expect(Object.values(await lanesOf(tab))).not.toContain('same-browser');
     expect(await result(tab, 'mix-one', 'dbl')).toEqual({ ok: true, value: 42 });
     expect(await result(tab, 'mix-two', 'who')).toEqual({ ok: true, value: { x: 10, on: F2.id } });
     expect(await result(tab, 'mix-nope', 'src')).toMatchObject({ ok: false, code: 'unknown_dag' });
@@ -65,7 +65,7 @@ test('a 16 MiB Float64Array goes straight from producer to consumer across engin
   harnessPage,
   firefoxPage,
 }) => {
-  const [C1, F1, C2, F2] = await mixedRoom('mixbig', { harnessPage }, firefoxPage);
+  const [C1, F1, C2, F2] = await mixedRoom('mixbig', harnessPage, firefoxPage);
   const mib = 16;
   for (const [orchestrator, producer, consumer] of [
     [C2, F1, C1],
@@ -108,7 +108,7 @@ test('a closed Firefox tab holding intermediate results: a Chromium orchestrator
   harnessPage,
   firefoxPage,
 }) => {
-  const [A, F1, , F2] = await mixedRoom('mixclose', { harnessPage }, firefoxPage);
+  const [A, F1, , F2] = await mixedRoom('mixclose', harnessPage, firefoxPage);
   await linkAll(A);
   const tasks: TaskSpec[] = [{ id: 'gate', fn: 'held', extraArgs: [0, 'go'], node: A.id }];
   // Producers spread over the room; their consumers wait for the gate.

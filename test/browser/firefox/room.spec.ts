@@ -1,7 +1,7 @@
-import { countWebRtc } from '../lanes-helpers.ts';
+import { countWebRtc, lanesOf, linkAll, webRtc } from '../lanes-helpers.ts';
 import { result, run } from '../room.ts';
 import { expect, type FirefoxTab, firefoxTab, join, test } from './fixtures.ts';
-import { bytesSum, lanes, linkAll, outcome, webRtcUse } from './helpers.ts';
+import { bytesSum, outcome } from './helpers.ts';
 
 // Rooms of Firefox tabs only: two Firefox browsers (contexts), one with two tabs.
 
@@ -18,8 +18,8 @@ test('a room of Firefox tabs: concurrent DAGs with remote arguments, results fro
   // A and C are tabs of one Firefox: a same-browser lane between them, WebRTC to B.
   await linkAll(A);
   await linkAll(B);
-  expect(await lanes(A)).toEqual({ [B.id]: 'webrtc', [C.id]: 'same-browser' });
-  expect(await lanes(B)).toEqual({ [A.id]: 'webrtc', [C.id]: 'webrtc' });
+  expect(await lanesOf(A)).toEqual({ [B.id]: 'webrtc', [C.id]: 'same-browser' });
+  expect(await lanesOf(B)).toEqual({ [A.id]: 'webrtc', [C.id]: 'webrtc' });
 
   const first = [
     { id: 'src', fn: 'identity', extraArgs: [21], node: B.id },
@@ -97,7 +97,7 @@ test('tabs of one Firefox: a 32 MiB pipeline over the same-browser lane, nothing
     results: { sum: bytesSum(size) },
     fetched: [`raw ${A.id}->${B.id} same-browser`],
   });
-  expect(await Promise.all([A, B].map(webRtcUse))).toEqual([
+  expect(await Promise.all([A, B].map(webRtc))).toEqual([
     { connections: 0, bytes: 0 },
     { connections: 0, bytes: 0 },
   ]);
