@@ -1,7 +1,7 @@
 import type { BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { browserOf, tabs } from './lanes-helpers.ts';
-import type { Tab } from './room.ts';
+import { runFetching, type Tab } from './room.ts';
 
 // Values larger than one IndexedDB record (Chromium refuses one above about 127 MiB): kept in
 // parts, served and fetched, read back, cleared, and failing cleanly at the quota.
@@ -11,21 +11,11 @@ test.describe.configure({ timeout: 300_000 });
 const PART_MIB = 8;
 
 /** Runs `big` (a `mib` MiB Float64Array) on `producer` and `check` of it on `consumer`. */
-function bigRun(from: Tab, dagId: string, mib: number, producer: Tab, consumer: Tab) {
-  return from.page.evaluate(
-    async ({ id, dagId, mib, producer, consumer }) => {
-      const dag = new window.harness.Dag(dagId)
-        .add({ id: 'big', fn: 'bigFloats', extraArgs: [mib], node: producer })
-        .add({ id: 'check', fn: 'checkFloats', args: ['big'], node: consumer });
-      const handle = window.harness.nodes.get(id)?.submit(dag, { collect: 'sinks' });
-      const fetched: string[] = [];
-      handle?.on('task:fetched', (f) => fetched.push(`${f.argId} ${f.from}->${f.to} ${f.lane}`));
-      const { results } = (await handle?.done) ?? {};
-      return { results, fetched };
-    },
-    { id: from.id, dagId, mib, producer: producer.id, consumer: consumer.id },
-  );
-}
+const bigRun = (from: Tab, dagId: string, mib: number, producer: Tab, consumer: Tab) =>
+  runFetching(from, dagId, [
+    { id: 'big', fn: 'bigFloats', extraArgs: [mib], node: producer.id },
+    { id: 'check', fn: 'checkFloats', args: ['big'], node: consumer.id },
+  ]);
 
 /** The keys a tab's own database holds for one DAG, read without the library. */
 async function keysOf(tab: Tab, dagId: string): Promise<unknown[][]> {

@@ -73,6 +73,24 @@ export function run(
   );
 }
 
+/**
+ * Runs a DAG built in the page (collecting its sinks) and lists the arguments fetched between
+ * peers, as `argId from->to lane`.
+ */
+export const runFetching = (tab: AnyTab, dagId: string, tasks: unknown[]) =>
+  tab.page.evaluate(
+    async ({ id, dagId, tasks }) => {
+      const dag = new window.harness.Dag(dagId);
+      for (const t of tasks) dag.add(t as import('../../src/index.ts').TaskSpec);
+      const handle = window.harness.nodes.get(id)?.submit(dag, { collect: 'sinks' });
+      const fetched: string[] = [];
+      handle?.on('task:fetched', (f) => fetched.push(`${f.argId} ${f.from}->${f.to} ${f.lane}`));
+      const { results } = (await handle?.done) ?? {};
+      return { results, fetched };
+    },
+    { id: tab.id, dagId, tasks },
+  );
+
 export const result = (tab: AnyTab, dagId: string, taskId: string) =>
   tab.page.evaluate(
     ({ id, dagId, taskId }) =>

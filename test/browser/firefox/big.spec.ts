@@ -1,4 +1,4 @@
-import type { AnyTab } from '../room.ts';
+import { type AnyTab, runFetching } from '../room.ts';
 import { expect, firefoxTab, join, test } from './fixtures.ts';
 
 // Big values in Firefox. Firefox takes one IndexedDB record of 400 MiB (Chromium refuses one
@@ -31,19 +31,10 @@ test(`Firefox: a ${MIB} MiB result is kept in parts, fetched over the lane, read
     firefoxTab(await firefoxPage(), 'fxb-C'),
   ]);
   const dagId = 'fx-big-dag';
-  const run = await A.page.evaluate(
-    async ({ id, dagId, mib, B }) => {
-      const dag = new window.harness.Dag(dagId)
-        .add({ id: 'big', fn: 'bigFloats', extraArgs: [mib], node: B })
-        .add({ id: 'check', fn: 'checkFloats', args: ['big'], node: id });
-      const handle = window.harness.nodes.get(id)?.submit(dag, { collect: 'sinks' });
-      const fetched: string[] = [];
-      handle?.on('task:fetched', (f) => fetched.push(`${f.argId} ${f.from}->${f.to} ${f.lane}`));
-      const { results } = (await handle?.done) ?? {};
-      return { results, fetched };
-    },
-    { id: A.id, dagId, mib: MIB, B: B.id },
-  );
+  const run = await runFetching(A, dagId, [
+    { id: 'big', fn: 'bigFloats', extraArgs: [MIB], node: B.id },
+    { id: 'check', fn: 'checkFloats', args: ['big'], node: A.id },
+  ]);
   expect(run).toEqual({
     results: { check: { mib: MIB, wrong: 0 } },
     fetched: [`big ${B.id}->${A.id} same-browser`],

@@ -1,5 +1,5 @@
 import { countWebRtc, lanesOf, linkAll, webRtc } from '../lanes-helpers.ts';
-import { result, run } from '../room.ts';
+import { result, run, runFetching } from '../room.ts';
 import { expect, type FirefoxTab, firefoxTab, join, test } from './fixtures.ts';
 import { bytesSum, outcome } from './helpers.ts';
 
@@ -80,19 +80,10 @@ test('tabs of one Firefox: a 32 MiB pipeline over the same-browser lane, nothing
   await Promise.all(tabs.map((tab) => tab.page.evaluate(countWebRtc)));
   const [A, B] = await join('fx-lane', tabs);
   const size = 32 << 20;
-  const pipeline = await A.page.evaluate(
-    async ({ id, size, B }) => {
-      const dag = new window.harness.Dag('fx-pipeline')
-        .add({ id: 'raw', fn: 'bytes', extraArgs: [size], node: id })
-        .add({ id: 'sum', fn: 'sumBytes', args: ['raw'], node: B });
-      const handle = window.harness.nodes.get(id)?.submit(dag, { collect: 'sinks' });
-      const fetched: string[] = [];
-      handle?.on('task:fetched', (f) => fetched.push(`${f.argId} ${f.from}->${f.to} ${f.lane}`));
-      const { results } = (await handle?.done) ?? {};
-      return { results, fetched };
-    },
-    { id: A.id, size, B: B.id },
-  );
+  const pipeline = await runFetching(A, 'fx-pipeline', [
+    { id: 'raw', fn: 'bytes', extraArgs: [size], node: A.id },
+    { id: 'sum', fn: 'sumBytes', args: ['raw'], node: B.id },
+  ]);
   expect(pipeline).toEqual({
     results: { sum: bytesSum(size) },
     fetched: [`raw ${A.id}->${B.id} same-browser`],
