@@ -222,6 +222,28 @@ describe('a worker that leaves mid-run', () => {
   });
 });
 
+describe('a worker cut off from the orchestrator while a peer waits for its value', () => {
+  it('has the waiting consumer see a lost input, not a failure, and the run succeeds', async () => {
+    const s = await room();
+    // y, pinned like its producer, goes to c early and waits there for x, which runs on b.
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'gated', extraArgs: [1], node: 'b' })
+      .add({ id: 'y', fn: 'sum', args: ['x'], extraArgs: [10], node: 'c' });
+    const run = s.byId('a').submit(dag, { maxRetries: 0 });
+    await vi.waitFor(() => expect(run.status().tasks.x?.state).toBe('running'));
+    await vi.waitFor(() => expect(run.status().tasks.y?.state).toBe('placed'));
+    // b drops the orchestrator's run, and with it c's wait for x; b is back within its grace.
+    s.hub.partition(['a'], ['b']);
+    await gone(s, 'b');
+    s.hub.heal();
+    gate.resolve();
+    const { results, allocations } = await run.done;
+    expect(results).toEqual({ x: 1, y: 11 });
+    expect(allocations).toEqual({ x: 'b', y: 'c' });
+    for (const task of Object.values(run.status().tasks)) expect(task.failures).toBe(0);
+  });
+});
+
 describe('an orchestrator that leaves', () => {
   it('has its workers drop its queued work and keep what they stored', async () => {
     const s = await room();

@@ -111,7 +111,9 @@ export class DataService {
         throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
       if (epoch > here) {
         if (!wait) throw this.missing(dagId, dataId);
-        await this.ports.epochs.reached(dagId, epoch, AbortSignal.timeout(WAIT_TIMEOUT_MS));
+        await this.ports.epochs
+          .reached(dagId, epoch, AbortSignal.timeout(WAIT_TIMEOUT_MS))
+          .catch((reason) => Promise.reject(notMade(dagId, dataId, reason)));
         if ((await this.ports.epochs.current(dagId)) !== epoch)
           throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
       }
@@ -125,7 +127,9 @@ export class DataService {
       let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);
       if (found === undefined && wait) {
         // Bounded, so made-up ids cannot pile up waiters forever.
-        const value = await this.ports.waitFor(dagId, dataId, AbortSignal.timeout(WAIT_TIMEOUT_MS));
+        const value = await this.ports
+          .waitFor(dagId, dataId, AbortSignal.timeout(WAIT_TIMEOUT_MS))
+          .catch((reason) => Promise.reject(notMade(dagId, dataId, reason)));
         found = { value };
       }
       if (found === undefined) throw this.missing(dagId, dataId);
@@ -209,6 +213,16 @@ export class DataService {
       throw error;
     }
   }
+}
+
+/**
+ * A waited-for value that will not be made here after all (its run was cancelled or forgotten
+ * here, say when the orchestrator dropped out of sight, or the wait ran out): for the consumer a
+ * lost input, so recovery applies, never a failure of its task.
+ */
+function notMade(dagId: string, dataId: string, reason: unknown): DataNotFoundError {
+  const why = reason instanceof Error ? reason.message : String(reason);
+  return new DataNotFoundError(dagId, dataId, `no longer being made here: ${why}`);
 }
 
 /** What `DataService.fetch` asks a peer for. */
