@@ -73,6 +73,8 @@ export class Link {
   /** Bytes this link handed to and took from its channel, framing included. */
   readonly traffic = { sent: 0, received: 0, streamed: 0 };
   #pings = 0;
+  /** Why this side is retiring the channel, once it is. */
+  #retiring: Retired | undefined;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #watchdog: ReturnType<typeof setTimeout> | undefined;
 
@@ -103,7 +105,8 @@ export class Link {
         events.dropped('malformed', String(error));
       }
     });
-    channel.onClose(() => this.close('channel closed', false));
+    // The channel of a link being retired closes as the retiring ends: a retire, not a loss.
+    channel.onClose(() => this.close('channel closed', false, this.#retiring));
     const beat = options.heartbeatMs ?? 1000;
     const deadAfter = options.deadAfterMs ?? 3500;
     this.#timers.push(
@@ -200,6 +203,7 @@ export class Link {
       return this.close(`retired (${why})`, false, why);
     }
     this.#state = 'retiring';
+    this.#retiring = why;
     for (const timer of this.#timers) clearInterval(timer);
     clearTimeout(this.#watchdog);
     // The bye goes after what is still going out (a small message would overtake a large one's

@@ -50,15 +50,21 @@ export class PeerLinks {
     return false;
   }
 
-  /** With no main link, the first extra becomes it. */
+  /**
+   * With no main link, the first extra that is not being retired becomes it (one this side is
+   * retiring sends nothing more, and closes soon).
+   */
   promote(peerId: string): Entry | undefined {
     if (this.#main.has(peerId)) return undefined;
-    const [next, ...rest] = this.#extras.get(peerId) ?? [];
+    const next = this.extrasOf(peerId).find((e) => e.link.state !== 'retiring');
     if (next === undefined) return undefined;
-    if (rest.length > 0) this.#extras.set(peerId, rest);
-    else this.#extras.delete(peerId);
-    this.#main.set(peerId, next);
+    this.prefer(peerId, next);
     return next;
+  }
+
+  /** The peer's extra links. */
+  extrasOf(peerId: string): readonly Entry[] {
+    return this.#extras.get(peerId) ?? [];
   }
 
   /** Makes `entry` the main link (one that got ready before the main one); the main becomes an extra. */

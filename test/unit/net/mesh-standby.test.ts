@@ -10,14 +10,18 @@ interface Wire {
   cut: boolean;
 }
 
-/** Two ends of one channel; frames arrive on the next task, in order. */
-function pair(): [Channel, Channel, Wire] {
+/**
+ * Two ends of one channel, the dialler's first; frames arrive on the next task, in order. With
+ * `says`, each end says which it is, as WebRTC's do.
+ */
+function pair(says = false): [Channel, Channel, Wire] {
   const wire: Wire = { cut: false };
   const listeners: ((data: ArrayBuffer) => void)[] = [];
   const closers: (() => void)[][] = [[], []];
   let closed = false;
   const end = (i: 0 | 1): Channel => ({
     lane: 'memory',
+    answers: says ? i === 1 : undefined,
     send(data) {
       if (closed) throw new Error('closed');
       const copy = data.slice().buffer as ArrayBuffer;
@@ -48,6 +52,8 @@ interface Peer {
   directory?: (event: DirectoryEvent) => void;
   /** The dial this peer has in flight, finished by the test. */
   dial?: (channel: Channel) => void;
+  /** Dials it made. */
+  dials: number;
 }
 
 const meshes: Mesh[] = [];
@@ -57,13 +63,18 @@ afterEach(async () => {
 });
 
 /** Peers 'a' and 'b' whose dials finish only when the test says so. */
-function twoPeers(): { a: Peer; b: Peer; finishDial(dialer: 'a' | 'b'): Wire } {
+function twoPeers(idleLinkMs = Number.POSITIVE_INFINITY): {
+  a: Peer;
+  b: Peer;
+  finishDial(dialer: 'a' | 'b'): Wire;
+} {
   const peers: Record<string, Peer> = {};
   const make = (id: string): Peer => {
-    const peer = {} as Peer;
+    const peer = { dials: 0 } as Peer;
     const connector: Connector = {
       dial: () =>
         new Promise<Channel>((resolve) => {
+          peer.dials++;
           peer.dial = resolve;
         }),
       onIncoming: (handler) => {
@@ -80,7 +91,7 @@ function twoPeers(): { a: Peer; b: Peer; finishDial(dialer: 'a' | 'b'): Wire } {
     const links = {
       heartbeatMs: 60_000,
       deadAfterMs: 120_000,
-      idleLinkMs: Number.POSITIVE_INFINITY,
+      idleLinkMs,
     };
     peer.mesh = new Mesh(id, { ...options, ...links }, connector);
     meshes.push(peer.mesh);
@@ -172,5 +183,83 @@ describe('a second channel between two peers', () => {
     finishDial('b');
     await vi.advanceTimersByTimeAsync(100); // far less than the handshake's 10 s timeout
     expect(got).toEqual(['waiting']);
+  });
+
+  it('keeps the same one on both sides when each adopted its own dial first, and retires the other', async () => {
+    vi.useFakeTimers();
+    const { a, b } = twoPeers(60_000);
+    const events: string[] = [];
+    for (const [name, peer] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      peer.mesh.on('peer:leave', (p) => events.push(`${name}: ${p.id} left (${p.reason})`));
+    }
+    void a.mesh.send('b', hello);
+    void b.mesh.send('a', hello);
+    // Each side's own dial opens first there: a's main is a's dial, b's main is b's dial.
+    const [aDials, bHears] = pair(true);
+    const [bDials, aHears] = pair(true);
+    a.dial?.(aDials);
+    b.dial?.(bDials);
+    b.incoming?.('a', bHears);
+    a.incoming?.('b', aHears);
+    await vi.advanceTimersByTimeAsync(100);
+    let closed = 0;
+    for (const end of [aDials, bDials]) end.onClose(() => closed++);
+    // Both sweep their idle extras (every 5 s, unused for 5 s).
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(events).toEqual([]);
+    expect(closed).toBe(1); // b's dial: a < b, so both kept a's
+    const got: string[] = [];
+    a.mesh.on('message', ({ message }) =>
+      got.push(message.t === 'msg' ? `a got ${message.body}` : ''),
+    );
+    b.mesh.on('message', ({ message }) =>
+      got.push(message.t === 'msg' ? `b got ${message.body}` : ''),
+    );
+    void a.mesh.send('b', { ...hello, body: 'x' });
+    void b.mesh.send('a', { ...hello, body: 'y' });
+    await vi.advanceTimersByTimeAsync(10);
+    expect(got.sort()).toEqual(['a got y', 'b got x']);
+    expect([a.dials, b.dials]).toEqual([1, 1]); // no channel had to be dialled again
+  });
+
+  it('makes no leave when each side retires a different one of two: the next message dials again', async () => {
+    vi.useFakeTimers();
+    const { a, b, finishDial } = twoPeers(60_000);
+    const events: string[] = [];
+    for (const [name, peer] of [
+      ['a', a],
+      ['b', b],
+    ] as const) {
+      peer.mesh.on('peer:leave', (p) => events.push(`${name}: ${p.id} left (${p.reason})`));
+    }
+    void a.mesh.send('b', hello);
+    void b.mesh.send('a', hello);
+    // Pipes that do not say who dialled: each side keeps the one it adopted first, its own.
+    const [aDials, bHears] = pair();
+    const [bDials, aHears] = pair();
+    a.dial?.(aDials);
+    b.dial?.(bDials);
+    b.incoming?.('a', bHears);
+    a.incoming?.('b', aHears);
+    await vi.advanceTimersByTimeAsync(100);
+    let closed = 0;
+    for (const end of [aDials, bDials]) end.onClose(() => closed++);
+    // Used 3 s in, each way on the sender's own: retired at the 10 s sweep, used 7 s before.
+    await vi.advanceTimersByTimeAsync(3000);
+    void a.mesh.send('b', hello);
+    void b.mesh.send('a', hello);
+    await vi.advanceTimersByTimeAsync(9000);
+    expect(closed).toBe(2);
+    expect(events).toEqual([]);
+    const got: unknown[] = [];
+    b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
+    void a.mesh.send('b', { ...hello, body: 'after' });
+    expect(a.dials).toBe(2);
+    finishDial('a');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(got).toEqual(['after']);
   });
 });
