@@ -11,9 +11,9 @@ export default defineConfig({
   timeout: 60_000,
   forbidOnly: !!process.env.CI,
   fullyParallel: false,
-  // One test at a time: run beside the others, the hidden-tab test saw a peer leave and a
-  // 32 MiB pipeline over WebRTC failed (CI, 2026-12-04); see the closing note of that day.
-  workers: 1,
+  // Two lanes: the hidden-tab test (its tabs mostly wait five and a half minutes) beside all the
+  // others, which go one at a time, Firefox's among them.
+  workers: 2,
   reporter: [
     ['list'],
     ['json', { outputFile: 'test-results/browser.json' }],
@@ -30,13 +30,15 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'chromium', testIgnore: 'firefox/**' },
+    // Its own headful Chromium in a virtual window (test/browser/real-window.ts).
+    { name: 'hidden', testMatch: /browser\/hidden\.spec\.ts$/, workers: 1 },
     {
-      // Firefox (Debian's firefox-esr) over WebDriver BiDi, alone and beside Chromium in one
-      // room: test/browser/firefox/fixtures.ts. Not dependent on Chromium's: a Chromium failure
-      // does not hide Firefox's results.
-      name: 'firefox',
-      testMatch: 'firefox/**/*.spec.ts',
+      // Every other test, one at a time: Chromium's and Firefox's (Debian's firefox-esr over
+      // WebDriver BiDi, alone and beside Chromium in one room: test/browser/firefox/), which so
+      // never share the two cores with a Chromium test's tabs.
+      name: 'browsers',
+      testIgnore: /browser\/hidden\.spec\.ts$/,
+      workers: 1,
     },
   ],
   webServer: [
