@@ -39,7 +39,7 @@ export const KEEP_LINKS_AFTER = 400;
  */
 export class Mesh implements Transport {
   readonly #events = new Emitter<TransportEvents>();
-  readonly #entries = new PeerLinks();
+  readonly #entries: PeerLinks;
   readonly #roster = new Roster((id) => {
     const entry = this.#entries.get(id);
     return entry?.ready === true ? entry.capabilities : undefined;
@@ -57,6 +57,7 @@ export class Mesh implements Transport {
     readonly options: MeshOptions,
     readonly connector: Connector,
   ) {
+    this.#entries = new PeerLinks(id);
     connector.onIncoming((peerId, channel) => this.#adopt(peerId, channel));
     connector.onDirectory((event) => this.#directory(event));
     connector.onCoordinator((up, reason) =>
@@ -230,11 +231,7 @@ export class Mesh implements Transport {
         ready: (capabilities) => {
           entry.ready = true;
           entry.capabilities = capabilities;
-          // An extra ready before the main link (stuck in its handshake) carries the messages,
-          // and so does the one both sides keep when both dialled at once.
-          const main = this.#entries.get(peerId);
-          if (main !== undefined && (!main.ready || this.#keeps(entry, main)))
-            this.#entries.prefer(peerId, entry);
+          this.#entries.readied(peerId, entry);
           if (this.#entries.get(peerId) === entry) this.#up(peerId, entry);
         },
         message: (message) => this.#events.emit('message', { from: peerId, message }),
@@ -248,18 +245,6 @@ export class Mesh implements Transport {
       }),
     };
     return entry;
-  }
-
-  /**
-   * Whether `entry` is the link both sides keep of two, when both dialled at once: the one the
-   * lower id dialled. Each side retires its extra once idle; were each to keep the channel it
-   * adopted first (often its own dial), they would retire both. Unknown for a pipe that does not
-   * say who dialled: the first stays.
-   */
-  #keeps(entry: Entry, other: Entry): boolean {
-    const [mine, theirs] = [entry.link.channel.answers, other.link.channel.answers];
-    if (mine === undefined || theirs === undefined || mine === theirs) return false;
-    return !mine === this.id < entry.link.peerId;
   }
 
   /** The peer's link is up: it is known, and what waited for it goes. */

@@ -19,6 +19,9 @@ export class PeerLinks {
   readonly #main = new Map<string, Entry>();
   readonly #extras = new Map<string, Entry[]>();
 
+  /** `selfId`: this node's id, which says which of two channels both sides keep. */
+  constructor(readonly selfId: string) {}
+
   /** The link messages to the peer go out on. */
   get(peerId: string): Entry | undefined {
     return this.#main.get(peerId);
@@ -65,6 +68,27 @@ export class PeerLinks {
   /** The peer's extra links. */
   extrasOf(peerId: string): readonly Entry[] {
     return this.#extras.get(peerId) ?? [];
+  }
+
+  /**
+   * A link's handshake is done. An extra ready before the main link (stuck in its handshake)
+   * carries the messages from now on, and so does the one both sides keep of two.
+   */
+  readied(peerId: string, entry: Entry): void {
+    const main = this.#main.get(peerId);
+    if (main !== undefined && (!main.ready || this.#keeps(entry, main))) this.prefer(peerId, entry);
+  }
+
+  /**
+   * Whether `entry` is the link both sides keep of two, when both dialled at once: the one the
+   * lower id dialled. Each side retires its extra once idle; were each to keep the channel it
+   * adopted first (often its own dial), they would retire both. Unknown for a pipe that does not
+   * say who dialled: the first stays.
+   */
+  #keeps(entry: Entry, other: Entry): boolean {
+    const [mine, theirs] = [entry.link.channel.answers, other.link.channel.answers];
+    if (mine === undefined || theirs === undefined || mine === theirs) return false;
+    return !mine === this.selfId < entry.link.peerId;
   }
 
   /** Makes `entry` the main link (one that got ready before the main one); the main becomes an extra. */
