@@ -299,8 +299,10 @@ export class Mesh implements Transport {
   #retireIdle(idleMs: number): void {
     if (this.#stats.peerConnections >= KEEP_LINKS_AFTER) return;
     const unused = (e: Entry, ms: number) => e.ready && e.link.unusedMs >= ms && !e.link.busy;
+    const extraMs = Math.min(idleMs, EXTRA_IDLE_MS);
+    this.#entries.agree((main) => unused(main, extraMs));
     for (const extra of this.#entries.extras())
-      if (unused(extra, Math.min(idleMs, EXTRA_IDLE_MS))) extra.link.retire('idle');
+      if (unused(extra, extraMs)) extra.link.retire('idle');
     for (const [peerId, entry] of [...this.#entries.mains()]) {
       if (!unused(entry, idleMs) || !this.#roster.vouched(peerId) || this.#waiting.has(peerId))
         continue;

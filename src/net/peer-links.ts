@@ -71,12 +71,25 @@ export class PeerLinks {
   }
 
   /**
-   * A link's handshake is done. An extra ready before the main link (stuck in its handshake)
-   * carries the messages from now on, and so does the one both sides keep of two.
+   * A link's handshake is done: an extra ready before the main link (stuck in its handshake)
+   * carries the messages from now on.
    */
   readied(peerId: string, entry: Entry): void {
-    const main = this.#main.get(peerId);
-    if (main !== undefined && (!main.ready || this.#keeps(entry, main))) this.prefer(peerId, entry);
+    if (this.#main.get(peerId)?.ready === false) this.prefer(peerId, entry);
+  }
+
+  /**
+   * Of two links to a peer, both sides keep the same one (see {@link #keeps}). A side whose
+   * main link is the other moves to it only once that main is `quiet`: what went out on it
+   * arrived long ago, so no message overtakes an earlier one on the other channel.
+   */
+  agree(quiet: (main: Entry) => boolean): void {
+    for (const [peerId, extras] of [...this.#extras]) {
+      const main = this.#main.get(peerId);
+      if (main === undefined || !quiet(main)) continue;
+      const kept = extras.find((e) => e.link.state === 'ready' && this.#keeps(e, main));
+      if (kept !== undefined) this.prefer(peerId, kept);
+    }
   }
 
   /**
