@@ -81,8 +81,8 @@ describe('link handshake', () => {
       expect(cb.sent).toEqual([]);
       expect(ca.sent).toHaveLength(1);
       cb.receive(ca.sent.shift() as ArrayBuffer);
-      await new Promise((r) => setTimeout(r, 5));
-      expect(cb.sent.length).toBeGreaterThanOrEqual(2); // hello, then its ready (or proof)
+      // Hello, then its ready (or its proof, made asynchronously): waited for, not slept on.
+      await vi.waitFor(() => expect(cb.sent.length).toBeGreaterThanOrEqual(2));
       await pump();
       expect([a.state, b.state]).toEqual(['ready', 'ready']);
       expect([...log.dropsA, ...log.dropsB]).toEqual([]);
