@@ -137,6 +137,35 @@ async function lateDuplicate() {
   return { ...peers, first };
 }
 
+/**
+ * Both peers dial at once and each side's own dial opens first there (its main link), the
+ * peer's second; `says`: the pipes say who dialled, as WebRTC's do. Records leaves and closes.
+ */
+async function crossedDials(says: boolean) {
+  vi.useFakeTimers();
+  const peers = twoPeers(60_000);
+  const { a, b } = peers;
+  const events: string[] = [];
+  for (const [name, peer] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    peer.mesh.on('peer:leave', (p) => events.push(`${name}: ${p.id} left (${p.reason})`));
+  }
+  void a.mesh.send('b', hello);
+  void b.mesh.send('a', hello);
+  const [aDials, bHears] = pair(says);
+  const [bDials, aHears] = pair(says);
+  a.dial?.(aDials);
+  b.dial?.(bDials);
+  b.incoming?.('a', bHears);
+  a.incoming?.('b', aHears);
+  await vi.advanceTimersByTimeAsync(100);
+  const closes = { count: 0 };
+  for (const end of [aDials, bDials]) end.onClose(() => closes.count++);
+  return { ...peers, events, closes };
+}
+
 describe('a second channel between two peers', () => {
   it('stays beside the first: nobody leaves, messages go on', async () => {
     const { a, b, finishDial } = await lateDuplicate();
@@ -186,31 +215,11 @@ describe('a second channel between two peers', () => {
   });
 
   it('keeps the same one on both sides when each adopted its own dial first, and retires the other', async () => {
-    vi.useFakeTimers();
-    const { a, b } = twoPeers(60_000);
-    const events: string[] = [];
-    for (const [name, peer] of [
-      ['a', a],
-      ['b', b],
-    ] as const) {
-      peer.mesh.on('peer:leave', (p) => events.push(`${name}: ${p.id} left (${p.reason})`));
-    }
-    void a.mesh.send('b', hello);
-    void b.mesh.send('a', hello);
-    // Each side's own dial opens first there: a's main is a's dial, b's main is b's dial.
-    const [aDials, bHears] = pair(true);
-    const [bDials, aHears] = pair(true);
-    a.dial?.(aDials);
-    b.dial?.(bDials);
-    b.incoming?.('a', bHears);
-    a.incoming?.('b', aHears);
-    await vi.advanceTimersByTimeAsync(100);
-    let closed = 0;
-    for (const end of [aDials, bDials]) end.onClose(() => closed++);
+    const { a, b, events, closes } = await crossedDials(true);
     // Both sweep their idle extras (every 5 s, unused for 5 s).
     await vi.advanceTimersByTimeAsync(20_000);
     expect(events).toEqual([]);
-    expect(closed).toBe(1); // b's dial: a < b, so both kept a's
+    expect(closes.count).toBe(1); // b's dial: a < b, so both kept a's
     const got: string[] = [];
     a.mesh.on('message', ({ message }) =>
       got.push(message.t === 'msg' ? `a got ${message.body}` : ''),
@@ -226,33 +235,14 @@ describe('a second channel between two peers', () => {
   });
 
   it('makes no leave when each side retires a different one of two: the next message dials again', async () => {
-    vi.useFakeTimers();
-    const { a, b, finishDial } = twoPeers(60_000);
-    const events: string[] = [];
-    for (const [name, peer] of [
-      ['a', a],
-      ['b', b],
-    ] as const) {
-      peer.mesh.on('peer:leave', (p) => events.push(`${name}: ${p.id} left (${p.reason})`));
-    }
-    void a.mesh.send('b', hello);
-    void b.mesh.send('a', hello);
     // Pipes that do not say who dialled: each side keeps the one it adopted first, its own.
-    const [aDials, bHears] = pair();
-    const [bDials, aHears] = pair();
-    a.dial?.(aDials);
-    b.dial?.(bDials);
-    b.incoming?.('a', bHears);
-    a.incoming?.('b', aHears);
-    await vi.advanceTimersByTimeAsync(100);
-    let closed = 0;
-    for (const end of [aDials, bDials]) end.onClose(() => closed++);
+    const { a, b, finishDial, events, closes } = await crossedDials(false);
     // Used 3 s in, each way on the sender's own: retired at the 10 s sweep, used 7 s before.
     await vi.advanceTimersByTimeAsync(3000);
     void a.mesh.send('b', hello);
     void b.mesh.send('a', hello);
     await vi.advanceTimersByTimeAsync(9000);
-    expect(closed).toBe(2);
+    expect(closes.count).toBe(2);
     expect(events).toEqual([]);
     const got: unknown[] = [];
     b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? message.body : null));
