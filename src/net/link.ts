@@ -1,9 +1,11 @@
 import type { Resources } from '../resources.ts';
-import { proof, randomNonce, type Secret, sameBytes } from './auth.ts';
+import type { Secret } from './auth.ts';
 import { type Channel, counting } from './channel.ts';
 import { decode, encode } from './codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { FrameWriter, type FramingOptions } from './framing.ts';
+import { Handshake } from './handshake.ts';
+import { Heartbeat } from './heartbeat.ts';
 import { type DropReason, type Message, message, parseMessage, type Retired } from './protocol.ts';
 
 /** The messages a link hands to the layer above once it is ready. */
@@ -43,40 +45,25 @@ const RETIRE_MS = 5000;
 /** A retired channel still sending a large message says bye when it is out, or after this. */
 const DRAIN_MS = 120_000;
 
-/** A timer this much past its time ran in a throttled (hidden) tab. */
-const LATE_MS = 1000;
-
 /**
- * One channel to one peer, after the handshake: `hello` both ways (ids, room, nonces; the
- * dialled side of a WebRTC channel sends its own only on the dialler's), then with a secret
- * `auth` both ways, then `ready` with capabilities. Heartbeats run from the first
- * moment; nothing but handshake messages is accepted before `ready`.
+ * One channel to one peer: its handshake (`handshake.ts`), then application messages both
+ * ways. Heartbeats run from the first moment; a silent peer is declared gone.
  */
 export class Link {
   #state: State = 'handshake';
   readonly #writer: FrameWriter;
   readonly #reader: FrameReader;
-  readonly #nonce = randomNonce();
-  #peerHello = false;
-  #sentHello = false;
-  /** The peer's session, once its hello came. */
-  peerSession: string | undefined;
-  #verified: boolean;
-  #sentReady = false;
+  readonly #shake: Handshake;
   /** Handshake messages are handled one after another, as verifying a proof is async. */
   #inbox: Promise<void> = Promise.resolve();
-  #lastHeard = Date.now();
+  readonly #heart: Heartbeat;
   /** When an application message last went either way. */
   #lastUsed = Date.now();
-  /** The watchdog ran late and asked the peer once; reset by anything heard. */
-  #askedLate = false;
   /** Bytes this link handed to and took from its channel, framing included. */
   readonly traffic = { sent: 0, received: 0, streamed: 0 };
-  #pings = 0;
   /** Why this side is retiring the channel, once it is. */
   #retiring: Retired | undefined;
-  readonly #timers: ReturnType<typeof setInterval>[] = [];
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
+  readonly #timers: ReturnType<typeof setTimeout>[] = [];
 
   constructor(
     readonly channel: Channel,
@@ -84,7 +71,23 @@ export class Link {
     readonly options: LinkOptions,
     readonly events: LinkEvents,
   ) {
-    this.#verified = options.secret === undefined;
+    this.#shake = new Handshake(peerId, options, {
+      send: (msg) => this.#send(msg),
+      refuse: (detail) => this.#refuse(detail),
+      ready: (capabilities) => {
+        this.#state = 'ready';
+        this.events.ready(capabilities);
+      },
+      other: (msg) => this.#handle(msg),
+    });
+    this.#heart = new Heartbeat(
+      {
+        ping: (n) => this.#send(message({ t: 'ping', n })),
+        gone: (reason) => this.close(reason, false),
+      },
+      options.heartbeatMs ?? 1000,
+      options.deadAfterMs ?? 3500,
+    );
     // The pipe's framing (a MessagePort takes 1 MiB frames), unless the caller chose its own.
     const framing = { ...channel.framing, ...options.framing };
     this.#writer = new FrameWriter(counting(channel, this.traffic), framing);
@@ -94,10 +97,9 @@ export class Link {
       framing,
     );
     channel.onMessage((data) => {
-      this.#lastHeard = Date.now();
-      this.#askedLate = false;
+      this.#heart.heard();
       this.traffic.received += data.byteLength;
-      if (this.#reader.receiving) this.#lastUsed = this.#lastHeard; // a large message arriving
+      if (this.#reader.receiving) this.#lastUsed = Date.now(); // a large message arriving
       try {
         this.#reader.push(data);
         this.traffic.streamed = this.#reader.streamed;
@@ -107,56 +109,25 @@ export class Link {
     });
     // The channel of a link being retired closes as the retiring ends: a retire, not a loss.
     channel.onClose(() => this.close('channel closed', false, this.#retiring));
-    const beat = options.heartbeatMs ?? 1000;
-    const deadAfter = options.deadAfterMs ?? 3500;
-    this.#timers.push(
-      setInterval(() => this.#send(message({ t: 'ping', n: this.#pings++ })), beat),
-    );
-    this.#watch(deadAfter);
     const handshakeTimer = setTimeout(() => {
       if (this.#state === 'handshake') this.close('handshake timed out', false);
     }, options.handshakeTimeoutMs ?? 10_000);
-    this.#timers.push(handshakeTimer as unknown as ReturnType<typeof setInterval>);
-    if (!channel.answers) this.#sendHello();
+    this.#timers.push(handshakeTimer);
+    if (!channel.answers) this.#shake.hello();
   }
 
-  #sendHello(): void {
-    if (this.#sentHello) return;
-    this.#sentHello = true;
-    const { selfId: id, session, room } = this.options;
-    this.#send(message({ t: 'hello', id, session, room, nonce: this.#nonce }));
+  /** The peer's session, once its hello came. */
+  get peerSession(): string | undefined {
+    return this.#shake.peerSession;
   }
 
   get state(): State {
     return this.#state;
   }
 
-  /**
-   * Closes the link the moment the peer has been silent for `deadAfter` ms: a timer set for that
-   * instant, not a check on the next heartbeat, which would add up to a beat to the detection.
-   * A timer that fires more than a second late means this tab was throttled (hidden: once a
-   * second, or once a minute after five minutes): its own pings were late too, so the peer's
-   * silence proves nothing yet. The peer is asked once, answers on receipt (a message, not a
-   * timer), and is declared gone only if the next deadline passes with nothing heard.
-   */
-  #watch(deadAfter: number, due?: number): void {
-    const now = Date.now();
-    const left = this.#lastHeard + deadAfter - now;
-    const arm = (ms: number) => {
-      this.#watchdog = setTimeout(() => this.#watch(deadAfter, now + ms), ms);
-    };
-    if (left >= 0) return arm(left + 1);
-    if (due !== undefined && now - due > LATE_MS && !this.#askedLate) {
-      this.#askedLate = true;
-      this.#send(message({ t: 'ping', n: this.#pings++ }));
-      return arm(deadAfter);
-    }
-    this.close('no heartbeat', false);
-  }
-
   /** Milliseconds since anything arrived from the peer. */
   get silentMs(): number {
-    return Date.now() - this.#lastHeard;
+    return this.#heart.silentMs;
   }
 
   /**
@@ -166,13 +137,7 @@ export class Link {
    * coordinator keeps its link.
    */
   probe(timeoutMs: number, reason: string): void {
-    if (this.#state !== 'ready') return;
-    const asked = Date.now();
-    this.#send(message({ t: 'ping', n: this.#pings++ }));
-    const timer = setTimeout(() => {
-      if (this.#lastHeard < asked) this.close(reason, false);
-    }, timeoutMs);
-    this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+    if (this.#state === 'ready') this.#heart.probe(timeoutMs, reason);
   }
 
   /** Milliseconds since an application message went either way. */
@@ -198,14 +163,13 @@ export class Link {
   retire(why: Retired): void {
     if (this.#state === 'closed' || this.#state === 'retiring') return;
     // Before our `ready` the peer cannot be ready either: it sent nothing to wait for.
-    if (!this.#sentReady) {
+    if (!this.#shake.sentReady) {
       this.#send(message({ t: 'bye', why }));
       return this.close(`retired (${why})`, false, why);
     }
     this.#state = 'retiring';
     this.#retiring = why;
-    for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#watchdog);
+    this.#stopTimers();
     // The bye goes after what is still going out (a small message would overtake a large one's
     // frames, and the peer would close before the rest came).
     this.#afterSent(
@@ -213,7 +177,7 @@ export class Link {
       () => {
         this.#send(message({ t: 'bye', why }));
         const timer = setTimeout(() => this.close(`retired (${why})`, false, why), RETIRE_MS);
-        this.#timers.push(timer as unknown as ReturnType<typeof setInterval>);
+        this.#timers.push(timer);
       },
     );
   }
@@ -243,8 +207,7 @@ export class Link {
     if (this.#state === 'closed') return;
     if (sayBye && this.#state !== 'retiring') this.#send(message({ t: 'bye' }));
     this.#state = 'closed';
-    for (const timer of this.#timers) clearInterval(timer);
-    clearTimeout(this.#watchdog);
+    this.#stopTimers();
     this.events.closed(reason, retired);
     const end = () => {
       this.#writer.close();
@@ -253,6 +216,11 @@ export class Link {
     // Retired, not broken: a large message still going out finishes before the channel closes.
     if (retired === undefined) end();
     else this.#afterSent(() => true, end);
+  }
+
+  #stopTimers(): void {
+    this.#heart.stop();
+    for (const timer of this.#timers) clearTimeout(timer);
   }
 
   #send(msg: Message): void {
@@ -284,63 +252,16 @@ export class Link {
     }
     // Queued behind the handshake; by its turn the handshake may be done (a `ready` ahead of it).
     this.#inbox = this.#inbox
-      .then(() => (this.#state === 'handshake' ? this.#handshake(msg) : this.#handle(msg)))
+      .then(() => (this.#state === 'handshake' ? this.#shake.take(msg) : this.#handle(msg)))
       .catch((error: unknown) => {
         this.close(`handshake failed: ${String(error)}`, false);
       });
-  }
-
-  async #handshake(msg: Message): Promise<void> {
-    if (this.#state === 'closed') return;
-    switch (msg.t) {
-      case 'hello':
-        if (msg.id !== this.peerId)
-          return this.#refuse(`hello from ${msg.id} on ${this.peerId}'s channel`);
-        if (msg.room !== this.options.room) return this.#refuse('peer is in another room');
-        this.#sendHello(); // a dialled side's first word
-        this.#peerHello = true;
-        this.peerSession = msg.session;
-        if (this.options.secret === undefined) return this.#sendReady();
-        return this.#send(
-          message({
-            t: 'auth',
-            proof: await proof(this.options.secret, msg.nonce, this.options.selfId, this.peerId),
-          }),
-        );
-      case 'auth': {
-        const { secret } = this.options;
-        if (secret === undefined || !this.#peerHello) return this.#refuse('unexpected auth');
-        const expected = await proof(secret, this.#nonce, this.peerId, this.options.selfId);
-        if (!sameBytes(expected, msg.proof)) return this.#refuse('wrong secret');
-        this.#verified = true;
-        return this.#sendReady();
-      }
-      case 'ready':
-        if (!this.#verified || !this.#peerHello) return this.#refuse('ready before authentication');
-        this.#sendReady();
-        this.#state = 'ready';
-        this.events.ready(msg.capabilities);
-        return;
-      case 'ping':
-      case 'pong':
-        return this.#handle(msg);
-      case 'bye':
-        return this.#bye(msg.why);
-      default:
-        return this.#refuse(`${msg.t} before the handshake ended`);
-    }
   }
 
   #bye(why: Retired | undefined): void {
     if (why === undefined) return this.close('peer left', false);
     // Everything the peer sent on this channel came before its bye: closing now loses nothing.
     this.close(`peer retired the channel (${why})`, false, why);
-  }
-
-  #sendReady(): void {
-    if (this.#sentReady) return;
-    this.#sentReady = true;
-    this.#send(message({ t: 'ready', capabilities: this.options.capabilities }));
   }
 
   #refuse(detail: string): void {
