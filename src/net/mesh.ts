@@ -2,6 +2,7 @@ import { Emitter } from '../emitter.ts';
 import { PeerGoneError } from '../errors.ts';
 import type { Channel } from './channel.ts';
 import type { Connector, DirectoryEvent, LinkStats, MeshOptions } from './connector.ts';
+import { Dialler, REDIAL_MS } from './dialler.ts';
 import { type AppMessage, Link } from './link.ts';
 import { type Entry, PeerLinks } from './peer-links.ts';
 import type { Retired } from './protocol.ts';
@@ -20,14 +21,8 @@ const EXTRA_IDLE_MS = 5000;
  * peer fell silent (no heartbeat: a hung tab) is still a leave.
  */
 const QUIET_MS = 10_000;
-/** Wait before dialling again a room member whose channel failed. */
-const REDIAL_MS = 1000;
 /** A peer the coordinator says left is gone unless it answers within this. */
 const LEFT_PROBE_MS = 1000;
-/** Dials in a row that give no working link before a listed peer counts as gone. */
-const MAX_FAILED_DIALS = 2;
-/** Dials to a listed peer that stays unreachable, backing off, before waiting to hear of it. */
-const MAX_REDIALS = 6;
 /** Past this many WebRTC connections made, idle links stay open (Chromium's cap is ~500). */
 export const KEEP_LINKS_AFTER = 400;
 
@@ -44,9 +39,17 @@ export class Mesh implements Transport {
     const entry = this.#entries.get(id);
     return entry?.ready === true ? entry.capabilities : undefined;
   });
-  readonly #dialing = new Map<string, Promise<void>>();
-  readonly #failedDials = new Map<string, number>();
   readonly #waiting = new WaitingMessages();
+  readonly #dialler = new Dialler({
+    roster: this.#roster,
+    waiting: this.#waiting,
+    connect: (peerId) => this.connector.dial(peerId),
+    adopt: (peerId, channel) => this.#adopt(peerId, channel),
+    linked: (peerId) => this.#entries.has(peerId),
+    update: (peerId, reason) => this.#update(peerId, reason),
+    later: (ms, run) => this.#later(ms, run),
+    closed: () => this.#closed,
+  });
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   readonly #stats = { opened: 0, peerConnections: 0 };
   #closed = false;
@@ -118,7 +121,7 @@ export class Mesh implements Transport {
     // Not linked yet: the message waits for whichever channel to the peer wins, so losing a
     // race between two simultaneous dials never loses it.
     const sent = this.#waiting.add(peerId, msg);
-    if (entry === undefined) this.#dial(peerId);
+    if (entry === undefined) this.#dialler.dial(peerId);
     return sent;
   }
 
@@ -146,7 +149,7 @@ export class Mesh implements Transport {
         this.#roster.listed(member.id)?.session ?? this.#entries.get(member.id)?.link.peerSession;
       // Same id, new session: the peer restarted (a reloaded tab); what it held is gone.
       if (before !== undefined && before !== member.session) this.#restarted(member.id);
-      if (event.type === 'join') this.#failedDials.delete(member.id); // news of it: dial afresh
+      if (event.type === 'join') this.#dialler.reset(member.id); // news of it: dial afresh
       this.#roster.list(member);
       this.#update(member.id, '');
     }
@@ -165,48 +168,6 @@ export class Mesh implements Transport {
     this.#entries.get(id)?.link.probe(LEFT_PROBE_MS, 'left the room and did not answer');
     if (!this.#entries.has(id)) this.#waiting.reject(id, new PeerGoneError(id, 'left the room'));
     this.#update(id, 'left the room');
-  }
-
-  #dial(peerId: string): void {
-    if (this.#dialing.has(peerId)) return;
-    const dialing = this.connector
-      .dial(peerId)
-      .then(
-        (channel) => this.#adopt(peerId, channel),
-        (error: unknown) => {
-          if (!this.#entries.has(peerId)) this.#failed(peerId, error);
-        },
-      )
-      .finally(() => this.#dialing.delete(peerId));
-    this.#dialing.set(peerId, dialing);
-  }
-
-  /**
-   * A dial, or a link that never got ready. Messages waiting for it fail after the second
-   * failure in a row, and the peer stops being offered to runs (its leave); while the room lists
-   * it, it is dialled again after 1, 2, 4... 32 s, and joins again when a link works.
-   */
-  #failed(peerId: string, error: unknown): void {
-    if (this.#closed) return;
-    const failures = (this.#failedDials.get(peerId) ?? 0) + 1;
-    this.#failedDials.set(peerId, failures);
-    const listed = this.#roster.listed(peerId) !== undefined;
-    // One failure is no proof that a listed peer is gone (a reloaded tab first hears the dials
-    // its peers made to its old page): it leaves on the second in a row, or if it left already.
-    if (failures < MAX_FAILED_DIALS && this.#roster.vouched(peerId)) {
-      if (this.#waiting.has(peerId)) this.#later(REDIAL_MS, () => this.#redial(peerId));
-      return;
-    }
-    this.#waiting.reject(peerId, error);
-    if (!listed) return;
-    this.#roster.suspect(peerId, true);
-    this.#update(peerId, `unreachable: ${String(error)}`);
-    if (failures <= MAX_REDIALS)
-      this.#later(REDIAL_MS * 2 ** (failures - 1), () => this.#redial(peerId));
-  }
-
-  #redial(peerId: string): void {
-    if (this.#roster.listed(peerId) !== undefined && !this.#entries.has(peerId)) this.#dial(peerId);
   }
 
   /**
@@ -249,7 +210,7 @@ export class Mesh implements Transport {
 
   /** The peer's link is up: it is known, and what waited for it goes. */
   #up(peerId: string, entry: Entry): void {
-    this.#failedDials.delete(peerId);
+    this.#dialler.reset(peerId);
     this.#roster.suspect(peerId, false);
     this.#update(peerId, '');
     this.#waiting.flush(peerId, (msg) => entry.link.send(msg));
@@ -273,14 +234,14 @@ export class Mesh implements Transport {
       !this.#waiting.has(peerId);
     if (retired !== undefined || quiet) {
       // Retired because idle: nothing was lost. Messages waiting already get a new link.
-      if (this.#waiting.has(peerId)) this.#dial(peerId);
+      if (this.#waiting.has(peerId)) this.#dialler.dial(peerId);
       return this.#update(peerId, reason);
     }
-    if (!entry.ready) return this.#failed(peerId, new PeerGoneError(peerId, reason));
+    if (!entry.ready) return this.#dialler.failed(peerId, new PeerGoneError(peerId, reason));
     // A link that worked is lost, and the peer's work in flight with it: its leave says so. It
     // joins again once a link answers (a redial while it is listed).
     this.#lost(peerId, reason);
-    this.#later(REDIAL_MS, () => this.#redial(peerId));
+    this.#later(REDIAL_MS, () => this.#dialler.redial(peerId));
   }
 
   /** The peer's work in flight is lost: a leave now, whatever comes next. */
