@@ -286,16 +286,6 @@ export class PipelineClosedError extends HandoutError<'pipeline_closed'> {
   }
 }
 
-/** For a failed `import()`: a missing module becomes a {@link MissingPackageError}. */
-export function missingPackage(packages: readonly string[], needer: string) {
-  return (error: unknown): never => {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND')
-      throw new MissingPackageError(packages, needer, { cause: error });
-    throw error;
-  };
-}
-
 /** A one-line description of anything thrown. */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocketServer } from 'ws';
-import { missingPackage } from '../errors.ts';
+import { missingPackage } from '../missing-package.ts';
 import { CloseCode } from '../net/close-codes.ts';
 import { type CoordinatorHealth, Counters } from './health.ts';
 import { type CoordinatorLimits, resolveLimits } from './limits.ts';

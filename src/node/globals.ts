@@ -2,7 +2,7 @@
 // polyfill) and a WebSocket (ws). Installed before a Node.js node joins a room; a local node
 // needs none of it. Both packages
 // are optional peer dependencies of `handout`, so a missing one is named with its `npm i` line.
-import { missingPackage } from '../errors.ts';
+import { missingPackage } from '../missing-package.ts';
 
 let installed: Promise<void> | undefined;
 

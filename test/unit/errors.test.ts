@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MissingPackageError, missingPackage } from '../../src/errors.ts';
+import { MissingPackageError } from '../../src/errors.ts';
 import * as handout from '../../src/index.ts';
+import { missingPackage } from '../../src/missing-package.ts';
 
 const samples: [string, handout.HandoutError][] = [
   ['DagValidationError', new handout.DagValidationError('cycle', 'a', 'm', ['a', 'a'])],
