@@ -3,6 +3,7 @@ import { call, serve } from './base/calls.ts';
 import { parseBatch, parseLoad, parseRun } from './base/message-checks.ts';
 import { type TaskReport, Topic } from './base/messages.ts';
 import type { Cluster } from './cluster.ts';
+import type { Batch } from './outbox.ts';
 import type { RunnerPorts } from './work/task-runner.ts';
 
 /**
@@ -96,4 +97,22 @@ export function runnerPorts(
     laneTo: (peer) => options.transport.peers().find((p) => p.id === peer)?.lane,
     loadChanged: (load) => cluster.loadChanged(load),
   };
+}
+
+/** Hands a batch to its peer: the local worker and runs directly, others over the wire. */
+export function deliver(cluster: Cluster, peer: string, { orders, reports, over }: Batch): void {
+  const self = cluster.options.id;
+  if (peer === self) {
+    if (orders.length > 0) cluster.runner.accept(self, orders);
+    if (reports.length > 0) cluster.route(self, reports);
+    for (const run of over) cluster.over(self, run.dagId, run.epoch);
+    return;
+  }
+  // One message; a peer that is gone has its tasks placed again when its leave is noticed.
+  const body = {
+    ...(orders.length > 0 ? { orders } : {}),
+    ...(reports.length > 0 ? { reports } : {}),
+    ...(over.length > 0 ? { over } : {}),
+  };
+  void cluster.rpc.notify(peer, Topic.batch, body).catch(() => undefined);
 }

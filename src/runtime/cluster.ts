@@ -12,8 +12,8 @@ import type { FunctionRegistry } from './base/functions.ts';
 import { type AttemptKey, type Load, type TaskReport, Topic } from './base/messages.ts';
 import type { RunHandle, RunStatus, SubmitOptions } from './base/run-handle.ts';
 import { ClusterStreams } from './cluster-streams.ts';
-import { listen, runnerPorts } from './cluster-wire.ts';
-import { type Batch, Outbox } from './outbox.ts';
+import { deliver, listen, runnerPorts } from './cluster-wire.ts';
+import { Outbox } from './outbox.ts';
 import { LoadBook } from './run/load-book.ts';
 import { Orchestrator } from './run/orchestrator.ts';
 import { RoomRuns } from './run/room-runs.ts';
@@ -55,7 +55,7 @@ export class Cluster {
   readonly streams: ClusterStreams;
   /** Bodies that passed the transport's checks but not the runtime's. */
   readonly dropped = new Emitter<{ dropped: Omit<DroppedMessage, 'total'> }>();
-  readonly #outbox = new Outbox((peer, batch) => this.#deliver(peer, batch));
+  readonly #outbox = new Outbox((peer, batch) => deliver(this, peer, batch));
   #loadTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #sweeper: ReturnType<typeof setInterval>;
   readonly #off: (() => void)[] = [];
@@ -280,23 +280,5 @@ export class Cluster {
         ? this.runner.has(key)
         : call(this.rpc, peer, 'run.has', key, { timeoutMs: SWEEP_MS });
     for (const run of this.runs.running()) run.sweep(SILENT_MS, has);
-  }
-
-  /** Hands a batch to its peer: the local worker and runs directly, others over the wire. */
-  #deliver(peer: string, { orders, reports, over }: Batch): void {
-    const self = this.options.id;
-    if (peer === self) {
-      if (orders.length > 0) this.runner.accept(self, orders);
-      if (reports.length > 0) this.route(self, reports);
-      for (const run of over) this.over(self, run.dagId, run.epoch);
-      return;
-    }
-    // One message; a peer that is gone has its tasks placed again when its leave is noticed.
-    const body = {
-      ...(orders.length > 0 ? { orders } : {}),
-      ...(reports.length > 0 ? { reports } : {}),
-      ...(over.length > 0 ? { over } : {}),
-    };
-    void this.rpc.notify(peer, Topic.batch, body).catch(() => undefined);
   }
 }
