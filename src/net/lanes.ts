@@ -59,10 +59,17 @@ export async function openLanes(options: LaneOptions): Promise<Lanes | undefined
   let incoming: (peerId: string, channel: Channel) => void = () => undefined;
   /** Peer id -> the session whose lane broke: that session is reached over WebRTC. */
   const avoid = new Map<string, string>();
-  const lane = (port: MessagePort, peerId: string, session: string) =>
-    portChannel(port, session, (reason) => {
-      if (reason !== TAB_GONE && BROKE.test(reason)) avoid.set(peerId, session);
-    });
+  // Each end says which side asked for it, so when two tabs dial each other at once both keep
+  // the same lane of the two (as with WebRTC), rather than each retiring the other's.
+  const lane = (port: MessagePort, peerId: string, session: string, answers: boolean) =>
+    portChannel(
+      port,
+      session,
+      (reason) => {
+        if (reason !== TAB_GONE && BROKE.test(reason)) avoid.set(peerId, session);
+      },
+      answers,
+    );
 
   broker.onmessage = (event: MessageEvent) => {
     const reply = event.data as BrokerReply;
@@ -73,7 +80,7 @@ export async function openLanes(options: LaneOptions): Promise<Lanes | undefined
         reply.port.postMessage({ close: 'lane refused' });
         reply.port.close();
       } else {
-        incoming(reply.from, lane(reply.port, reply.from, reply.session));
+        incoming(reply.from, lane(reply.port, reply.from, reply.session, true));
       }
     }
   };
@@ -108,7 +115,9 @@ export async function openLanes(options: LaneOptions): Promise<Lanes | undefined
           clearTimeout(timer);
           waiting.delete(n);
           const { port, session } = reply;
-          resolve(port === null || session === null ? undefined : lane(port, peerId, session));
+          resolve(
+            port === null || session === null ? undefined : lane(port, peerId, session, false),
+          );
         });
         const unless = avoid.get(peerId);
         post({ t: 'dial', n, to: peerId, ...(unless === undefined ? {} : { unless }) });

@@ -17,6 +17,12 @@ const FRAMING = {
  * postMessage costs more than the message).
  */
 const ACK_BYTES = 512 << 10;
+/**
+ * What is left below {@link ACK_BYTES} is acknowledged this long after it came, so a lane that
+ * went quiet shows nothing buffered (else the last bytes of every burst would count as still
+ * going out: the link busy for good, never retired, its `bye` held back).
+ */
+const ACK_AFTER_MS = 100;
 /** Frames this small are cloned: transferring a buffer costs more than copying a few bytes. */
 const CLONE_BYTES = 16 << 10;
 
@@ -26,7 +32,7 @@ export const TAB_GONE = 'the tab closed';
 /**
  * A {@link Channel} over a MessagePort to a tab of the same browser. On the port go frames
  * (ArrayBuffers, the large ones transferred), acknowledgements (a number: bytes taken so far,
- * every {@link ACK_BYTES}), which give
+ * every {@link ACK_BYTES}, and what is left {@link ACK_AFTER_MS} later), which give
  * `bufferedAmount` and backpressure as an RTCDataChannel has them, and `{ close }` when one side
  * closes. A MessagePort has no close event: the peer's liveness lock says when its tab is gone,
  * closed, crashed or reloaded, within a moment.
@@ -36,6 +42,8 @@ export function portChannel(
   peerSession: string,
   /** Told once, with the reason, when the channel closes from either side. */
   ended: (reason: string) => void,
+  /** The peer asked the broker for this lane (see `Channel.answers`). */
+  answers = false,
 ): Channel {
   let sent = 0;
   let acked = 0;
@@ -46,10 +54,19 @@ export function portChannel(
   const messages: ((data: ArrayBuffer) => void)[] = [];
   const closes: (() => void)[] = [];
   const stop = new AbortController();
+  let ackLater: ReturnType<typeof setTimeout> | undefined;
+  const ack = () => {
+    clearTimeout(ackLater);
+    ackLater = undefined;
+    if (closed || received === ackedOut) return;
+    ackedOut = received;
+    port.postMessage(received);
+  };
 
   const finish = (reason: string) => {
     if (closed) return;
     closed = true;
+    clearTimeout(ackLater);
     stop.abort();
     port.onmessage = null;
     port.close();
@@ -61,10 +78,8 @@ export function portChannel(
     if (data instanceof ArrayBuffer) {
       received += data.byteLength;
       for (const listener of messages) listener(data);
-      if (received - ackedOut >= ACK_BYTES && !closed) {
-        ackedOut = received;
-        port.postMessage(received);
-      }
+      if (received - ackedOut >= ACK_BYTES) ack();
+      else ackLater ??= setTimeout(ack, ACK_AFTER_MS);
     } else if (typeof data === 'number') {
       const before = sent - acked;
       if (data > acked && data <= sent) acked = data;
@@ -83,6 +98,7 @@ export function portChannel(
     lane: 'same-browser',
     framing: FRAMING,
     takes: true,
+    answers,
     send(data) {
       if (closed) return;
       // A whole buffer is handed over as it is (the writer gives fresh frames); a part of one

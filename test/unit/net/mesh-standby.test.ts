@@ -1,9 +1,11 @@
 // A second channel between two peers (both dialled at once) must not replace the first (a large
 // value may be on its way over it), and must take its place when the first dies. Driven through a connector of the test's own, so the duplicate comes exactly when
 // the test wants it.
+import { MessageChannel } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Channel } from '../../../src/net/channel.ts';
 import { type Connector, type DirectoryEvent, Mesh } from '../../../src/net/mesh.ts';
+import { portChannel } from '../../../src/net/port-channel.ts';
 
 interface Wire {
   /** Frames on this pair are lost both ways (the peer died without a word). */
@@ -44,6 +46,16 @@ function pair(says = false): [Channel, Channel, Wire] {
     },
   });
   return [end(0), end(1), wire];
+}
+
+/** Two ends of a same-browser lane, the dialler's first, as the broker hands them out. */
+function lanePair(): [Channel, Channel] {
+  const { port1, port2 } = new MessageChannel();
+  const ended = () => undefined;
+  return [
+    portChannel(port1 as unknown as MessagePort, 's-b', ended, false),
+    portChannel(port2 as unknown as MessagePort, 's-a', ended, true),
+  ];
 }
 
 interface Peer {
@@ -141,8 +153,14 @@ async function lateDuplicate() {
  * Both peers dial at once and each side's own dial opens first there (its main link), the
  * peer's second; `says`: the pipes say who dialled, as WebRTC's do. Records leaves and closes.
  */
-async function crossedDials(says: boolean) {
-  vi.useFakeTimers();
+async function crossedDials(
+  says: boolean,
+  make: () => [Channel, Channel, ...unknown[]] = () => pair(says),
+) {
+  // setImmediate stays real: a real MessagePort delivers between the steps of `elapse`.
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'],
+  });
   const peers = twoPeers(60_000);
   const { a, b } = peers;
   const events: string[] = [];
@@ -154,16 +172,24 @@ async function crossedDials(says: boolean) {
   }
   void a.mesh.send('b', hello);
   void b.mesh.send('a', hello);
-  const [aDials, bHears] = pair(says);
-  const [bDials, aHears] = pair(says);
+  const [aDials, bHears] = make();
+  const [bDials, aHears] = make();
   a.dial?.(aDials);
   b.dial?.(bDials);
   b.incoming?.('a', bHears);
   a.incoming?.('b', aHears);
-  await vi.advanceTimersByTimeAsync(100);
+  await elapse(100);
   const closes = { count: 0 };
   for (const end of [aDials, bDials]) end.onClose(() => closes.count++);
   return { ...peers, events, closes };
+}
+
+/** Fake time moves in steps of 50 ms; between them, real MessagePorts deliver what they carry. */
+async function elapse(ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
+    await vi.advanceTimersByTimeAsync(50);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 describe('a second channel between two peers', () => {
@@ -232,6 +258,18 @@ describe('a second channel between two peers', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(got.sort()).toEqual(['a got y', 'b got x']);
     expect([a.dials, b.dials]).toEqual([1, 1]); // no channel had to be dialled again
+  });
+
+  it('keeps the same one on both sides over same-browser lanes too (each end says who asked)', async () => {
+    const { a, b, events, closes } = await crossedDials(true, lanePair);
+    await elapse(20_000);
+    expect(events).toEqual([]);
+    expect(closes.count).toBe(1);
+    const got: string[] = [];
+    b.mesh.on('message', ({ message }) => got.push(message.t === 'msg' ? `${message.body}` : ''));
+    void a.mesh.send('b', { ...hello, body: 'on the lane a asked for' });
+    await vi.waitFor(() => expect(got).toEqual(['on the lane a asked for']));
+    expect([a.dials, b.dials]).toEqual([1, 1]);
   });
 
   it('makes no leave when each side retires a different one of two: the next message dials again', async () => {

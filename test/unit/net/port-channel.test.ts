@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Channel } from '../../../src/net/channel.ts';
 import { FrameWriter } from '../../../src/net/framing.ts';
 import { portChannel } from '../../../src/net/port-channel.ts';
@@ -54,6 +54,17 @@ describe('portChannel (the same-browser lane)', () => {
     expect(a.bufferedAmount).toBe(1 << 20);
     await arriving;
     expect(await drained).toBe(0); // acknowledged every 512 KiB: all of it by now
+    a.close();
+  });
+
+  it('acknowledges the last bytes of a burst a moment later: a quiet lane has nothing buffered', async () => {
+    const { a, b } = lane();
+    const arriving = received(b, 2);
+    a.send(new Uint8Array(100)); // cloned
+    a.send(new Uint8Array(300 << 10)); // handed over; 300 KiB in all, under the 512 KiB step
+    await arriving;
+    expect(a.bufferedAmount).toBeGreaterThan(0); // not acknowledged on arrival
+    await vi.waitFor(() => expect(a.bufferedAmount).toBe(0));
     a.close();
   });
 
