@@ -27,78 +27,79 @@ export interface HandshakeSide {
   other(msg: Extract<Message, { t: 'ping' | 'pong' | 'bye' }>): void;
 }
 
-export class Handshake {
-  readonly #nonce = randomNonce();
-  #peerHello = false;
-  #sentHello = false;
-  #verified: boolean;
-  #sentReady = false;
+/** A link's handshake, from {@link startHandshake}. */
+export interface Handshake {
   /** The peer's session, once its hello came. */
-  peerSession: string | undefined;
-
-  constructor(
-    readonly peerId: string,
-    readonly options: HandshakeOptions,
-    readonly side: HandshakeSide,
-  ) {
-    this.#verified = options.secret === undefined;
-  }
-
+  readonly peerSession: string | undefined;
   /** Whether this side said `ready` (before it, the peer cannot be ready either). */
-  get sentReady(): boolean {
-    return this.#sentReady;
-  }
-
+  readonly sentReady: boolean;
   /** This side's `hello`, once: the dialler's first word, or the dialled side's answer. */
-  hello(): void {
-    if (this.#sentHello) return;
-    this.#sentHello = true;
-    const { selfId: id, session, room } = this.options;
-    this.side.send(message({ t: 'hello', id, session, room, nonce: this.#nonce }));
-  }
-
+  hello(): void;
   /** Takes one message of the handshake; a proof is checked asynchronously. */
-  async take(msg: Message): Promise<void> {
-    const { side, options } = this;
-    switch (msg.t) {
-      case 'hello':
-        if (msg.id !== this.peerId)
-          return side.refuse(`hello from ${msg.id} on ${this.peerId}'s channel`);
-        if (msg.room !== options.room) return side.refuse('peer is in another room');
-        this.hello(); // a dialled side's first word
-        this.#peerHello = true;
-        this.peerSession = msg.session;
-        if (options.secret === undefined) return this.#sendReady();
-        return side.send(
-          message({
-            t: 'auth',
-            proof: await proof(options.secret, msg.nonce, options.selfId, this.peerId),
-          }),
-        );
-      case 'auth': {
-        const { secret } = options;
-        if (secret === undefined || !this.#peerHello) return side.refuse('unexpected auth');
-        const expected = await proof(secret, this.#nonce, this.peerId, options.selfId);
-        if (!sameBytes(expected, msg.proof)) return side.refuse('wrong secret');
-        this.#verified = true;
-        return this.#sendReady();
-      }
-      case 'ready':
-        if (!this.#verified || !this.#peerHello) return side.refuse('ready before authentication');
-        this.#sendReady();
-        return side.ready(msg.capabilities);
-      case 'ping':
-      case 'pong':
-      case 'bye':
-        return side.other(msg);
-      default:
-        return side.refuse(`${msg.t} before the handshake ended`);
-    }
-  }
+  take(msg: Message): Promise<void>;
+}
 
-  #sendReady(): void {
-    if (this.#sentReady) return;
-    this.#sentReady = true;
-    this.side.send(message({ t: 'ready', capabilities: this.options.capabilities }));
-  }
+export function startHandshake(
+  peerId: string,
+  options: HandshakeOptions,
+  side: HandshakeSide,
+): Handshake {
+  const nonce = randomNonce();
+  const { selfId, secret } = options;
+  let peerHello = false;
+  let sentHello = false;
+  let verified = secret === undefined;
+  let sentReady = false;
+  let peerSession: string | undefined;
+  const hello = () => {
+    if (sentHello) return;
+    sentHello = true;
+    const { session, room } = options;
+    side.send(message({ t: 'hello', id: selfId, session, room, nonce }));
+  };
+  const ready = () => {
+    if (sentReady) return;
+    sentReady = true;
+    side.send(message({ t: 'ready', capabilities: options.capabilities }));
+  };
+  return {
+    get peerSession() {
+      return peerSession;
+    },
+    get sentReady() {
+      return sentReady;
+    },
+    hello,
+    async take(msg) {
+      switch (msg.t) {
+        case 'hello':
+          if (msg.id !== peerId) return side.refuse(`hello from ${msg.id} on ${peerId}'s channel`);
+          if (msg.room !== options.room) return side.refuse('peer is in another room');
+          hello(); // a dialled side's first word
+          peerHello = true;
+          peerSession = msg.session;
+          if (secret === undefined) return ready();
+          return side.send(
+            message({ t: 'auth', proof: await proof(secret, msg.nonce, selfId, peerId) }),
+          );
+        case 'auth': {
+          if (secret === undefined || !peerHello) return side.refuse('unexpected auth');
+          const expected = await proof(secret, nonce, peerId, selfId);
+          if (!sameBytes(expected, msg.proof)) return side.refuse('wrong secret');
+          verified = true;
+          return ready();
+        }
+        case 'ready':
+          if (!verified || !peerHello) return side.refuse('ready before authentication');
+          ready();
+          return side.ready(msg.capabilities);
+        case 'ping':
+        case 'pong':
+        case 'bye':
+          return side.other(msg);
+        default:
+          return side.refuse(`${msg.t} before the handshake ended`);
+      }
+    },
+  };
 }

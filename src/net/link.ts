@@ -4,8 +4,8 @@ import { type Channel, counting } from './channel.ts';
 import { decode, encode } from './codec.ts';
 import { FrameReader } from './frame-reader.ts';
 import { FrameWriter, type FramingOptions } from './framing.ts';
-import { Handshake } from './handshake.ts';
-import { Heartbeat } from './heartbeat.ts';
+import { type Handshake, startHandshake } from './handshake.ts';
+import { type Heartbeat, startHeartbeat } from './heartbeat.ts';
 import { type DropReason, type Message, message, parseMessage, type Retired } from './protocol.ts';
 
 /** The messages a link hands to the layer above once it is ready. */
@@ -71,7 +71,7 @@ export class Link {
     readonly options: LinkOptions,
     readonly events: LinkEvents,
   ) {
-    this.#shake = new Handshake(peerId, options, {
+    this.#shake = startHandshake(peerId, options, {
       send: (msg) => this.#send(msg),
       refuse: (detail) => this.#refuse(detail),
       ready: (capabilities) => {
@@ -80,7 +80,7 @@ export class Link {
       },
       other: (msg) => this.#handle(msg),
     });
-    this.#heart = new Heartbeat(
+    this.#heart = startHeartbeat(
       {
         ping: (n) => this.#send(message({ t: 'ping', n })),
         gone: (reason) => this.close(reason, false),

@@ -2,7 +2,7 @@ import { Emitter } from '../emitter.ts';
 import { PeerGoneError } from '../errors.ts';
 import type { Channel } from './channel.ts';
 import type { Connector, DirectoryEvent, LinkStats, MeshOptions } from './connector.ts';
-import { Dialler, REDIAL_MS } from './dialler.ts';
+import { dialler, REDIAL_MS } from './dialler.ts';
 import { type AppMessage, Link } from './link.ts';
 import { type Entry, PeerLinks } from './peer-links.ts';
 import type { Retired } from './protocol.ts';
@@ -40,7 +40,7 @@ export class Mesh implements Transport {
     return entry?.ready === true ? entry.capabilities : undefined;
   });
   readonly #waiting = new WaitingMessages();
-  readonly #dialler = new Dialler({
+  readonly #dialler = dialler({
     roster: this.#roster,
     waiting: this.#waiting,
     connect: (peerId) => this.connector.dial(peerId),
