@@ -95,8 +95,9 @@ export interface HandoutNode {
   status(dagId: string): Promise<RunStatus>;
   /**
    * A result of the DAG's latest run, read here or fetched from the peer that holds it (never a
-   * value of an earlier run of the same id). Rejects with `UnknownDagError`,
-   * `DataNotFoundError`, or `RequestTimeoutError` past `timeout`.
+   * value of an earlier run of the same id). Rejects with `UnknownDagError` when no peer knows
+   * the DAG, `DataNotFoundError` (naming the peers that did not answer or failed to give it, if
+   * any), or `RequestTimeoutError` past `timeout`.
    */
   result(dagId: string, taskId: string, options?: ResultOptions): Promise<unknown>;
   /**

@@ -131,6 +131,20 @@ describe('distributed execution over the in-memory transport', () => {
     expect(await rejection(byId('c').result('no-such-dag', 'x'))).toBeInstanceOf(UnknownDagError);
   });
 
+  it('names the peers that did not answer when result() finds nothing, not an unknown DAG', async () => {
+    const { byId, hub } = await three();
+    // Only c knows this DAG: it orchestrated it and holds its one value.
+    const dag = new Dag().add({ id: 'x', fn: 'identity', extraArgs: ['on c'], node: 'c' });
+    await byId('c').execute(dag, { collect: 'none' });
+    hub.partition(['b'], ['c']);
+    const error = await rejection(byId('b').result(dag.id, 'x'));
+    expect(error).toBeInstanceOf(DataNotFoundError);
+    expect(error).toMatchObject({ dagId: dag.id, dataId: 'x' });
+    expect((error as Error).message).toContain('no answer from c');
+    hub.heal();
+    expect(await byId('a').result(dag.id, 'x')).toBe('on c');
+  });
+
   it('clears a DAG on every peer, leaving the others', async () => {
     const { byId, nodes } = await three();
     const keep = new Dag().add({ id: 'k', fn: 'identity', extraArgs: [1], node: 'b' });

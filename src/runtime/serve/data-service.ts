@@ -2,6 +2,7 @@ import { findValue, type ResultStore } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 import {
   DataNotFoundError,
+  describeCause,
   RemoteError,
   RequestTimeoutError,
   UnknownDagError,
@@ -75,9 +76,9 @@ export class DataService {
             { dagId, dataId: taskId },
             { timeoutMs: FIND_TIMEOUT_MS },
           );
-          return { peer, ...found };
+          return { peer, ...found, silent: false };
         } catch {
-          return { peer, has: false, knowsDag: false, epoch: 0 };
+          return { peer, has: false, knowsDag: false, epoch: 0, silent: true };
         }
       }),
     );
@@ -85,16 +86,20 @@ export class DataService {
     // The latest run anyone here knows of is the one whose values count.
     const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
     if (local !== undefined && mine === latest) return local.value;
+    // Who could not say or give it: a peer that did not answer may hold it, or know the DAG.
+    const why = answers.filter((a) => a.silent).map((a) => `no answer from ${a.peer}`);
     for (const { peer, has, epoch } of answers) {
       if (!has || epoch !== latest) continue;
       try {
         return await this.fetch(peer, { dagId, epoch: latest, dataId: taskId });
-      } catch {
+      } catch (error) {
         // it went away or lost it meanwhile: try the next holder
+        why.push(`${peer} held it but failed: ${describeCause(error)}`);
       }
     }
-    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0)
-      throw new DataNotFoundError(dagId, taskId);
+    const detail = why.length === 0 ? undefined : why.join('; ');
+    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0 || detail)
+      throw new DataNotFoundError(dagId, taskId, detail);
     throw new UnknownDagError(dagId);
   }
 
