@@ -3,10 +3,10 @@ import { proof, randomNonce, type Secret, sameBytes } from './auth.ts';
 import { type Message, message } from './protocol.ts';
 
 /**
- * A link's handshake, from its first frame to `ready`: `hello` both ways (ids, room, nonces;
- * the dialled side of a WebRTC channel sends its own only on the dialler's), then with a secret
- * `auth` both ways (each proves it holds the secret for the other's nonce), then `ready` with
- * capabilities. Nothing but handshake messages, heartbeats and `bye` is accepted before `ready`.
+ * A link's handshake, from its first frame to `ready`: `hello` both ways (ids, room, nonces; a
+ * dialled side, of a WebRTC channel or a lane, sends its own only on the dialler's), then with
+ * a secret `auth` both ways (each proves it holds the secret for the other's nonce), then
+ * `ready` with capabilities. Nothing but handshake messages, heartbeats and `bye` is accepted before `ready`.
  */
 export interface HandshakeOptions {
   readonly selfId: string;
@@ -39,6 +39,7 @@ export interface Handshake {
   take(msg: Message): Promise<void>;
 }
 
+/** Starts the handshake of a link to `peerId`: what it sends and how it ends go to `side`. */
 export function startHandshake(
   peerId: string,
   options: HandshakeOptions,

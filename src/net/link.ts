@@ -80,14 +80,6 @@ export class Link {
       },
       other: (msg) => this.#handle(msg),
     });
-    this.#heart = startHeartbeat(
-      {
-        ping: (n) => this.#send(message({ t: 'ping', n })),
-        gone: (reason) => this.close(reason, false),
-      },
-      options.heartbeatMs ?? 1000,
-      options.deadAfterMs ?? 3500,
-    );
     // The pipe's framing (a MessagePort takes 1 MiB frames), unless the caller chose its own.
     const framing = { ...channel.framing, ...options.framing };
     this.#writer = new FrameWriter(counting(channel, this.traffic), framing);
@@ -95,6 +87,15 @@ export class Link {
       (head, attachments) => this.#receive(head, attachments),
       (reason, detail) => events.dropped(reason, detail),
       framing,
+    );
+    // From the first moment, once the writer exists: a silent peer is gone even mid-handshake.
+    this.#heart = startHeartbeat(
+      {
+        ping: (n) => this.#send(message({ t: 'ping', n })),
+        gone: (reason) => this.close(reason, false),
+      },
+      options.heartbeatMs ?? 1000,
+      options.deadAfterMs ?? 3500,
     );
     channel.onMessage((data) => {
       this.#heart.heard();
