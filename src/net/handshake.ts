@@ -6,7 +6,8 @@ import { type Message, message } from './protocol.ts';
  * A link's handshake, from its first frame to `ready`: `hello` both ways (ids, room, nonces; a
  * dialled side, of a WebRTC channel or a lane, sends its own only on the dialler's), then with
  * a secret `auth` both ways (each proves it holds the secret for the other's nonce), then
- * `ready` with capabilities. Nothing but handshake messages, heartbeats and `bye` is accepted before `ready`.
+ * `ready` with capabilities. Nothing but handshake messages, heartbeats and `bye` is accepted
+ * before `ready`.
  */
 export interface HandshakeOptions {
   readonly selfId: string;
