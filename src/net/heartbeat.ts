@@ -1,6 +1,15 @@
 /** A timer this much past its time ran in a throttled (hidden) tab. */
 const LATE_MS = 1000;
 
+/**
+ * Whether this page is hidden. Its timers may then run only every few seconds, on time by
+ * their own measure, and so may its peers' in the same window: their pings go out as seldom,
+ * and a silence of a few seconds proves nothing.
+ */
+const hidden = (): boolean =>
+  (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState ===
+  'hidden';
+
 /** What a link's heartbeat does with its peer. */
 export interface HeartbeatSide {
   /** Sends a ping numbered `n`. */
@@ -25,9 +34,10 @@ export interface Heartbeat {
  * for `deadAfterMs`: a timer set for that instant, not a check on the next heartbeat, which
  * would add up to a beat to the detection. A timer that fires more than a second late means
  * this tab was throttled (hidden: once a second, or once a minute after five minutes): its own
- * pings were late too, so the peer's silence proves nothing yet. The peer is asked once,
- * answers on receipt (a message, not a timer), and is declared gone only if the next deadline
- * passes with nothing heard. Anything heard from the peer counts.
+ * pings were late too, so the peer's silence proves nothing yet; nor does it in a hidden page
+ * whose timers ran on time, as a peer hidden in the same window pings as seldom. Then the peer
+ * is asked once, answers on receipt (a message, not a timer), and is declared gone only if the
+ * next deadline passes with nothing heard. Anything heard from the peer counts.
  */
 export function startHeartbeat(
   side: HeartbeatSide,
@@ -35,8 +45,8 @@ export function startHeartbeat(
   deadAfterMs: number,
 ): Heartbeat {
   let lastHeard = Date.now();
-  /** The watchdog ran late and asked the peer once; reset by anything heard. */
-  let askedLate = false;
+  /** The watchdog could not trust its timers and asked the peer once; reset by anything heard. */
+  let asked = false;
   let pings = 0;
   const timers: ReturnType<typeof setTimeout>[] = [];
   let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -48,8 +58,8 @@ export function startHeartbeat(
       watchdog = setTimeout(() => watch(now + ms), ms);
     };
     if (left >= 0) return arm(left + 1);
-    if (due !== undefined && now - due > LATE_MS && !askedLate) {
-      askedLate = true;
+    if (due !== undefined && (now - due > LATE_MS || hidden()) && !asked) {
+      asked = true;
       ping();
       return arm(deadAfterMs);
     }
@@ -60,17 +70,17 @@ export function startHeartbeat(
   return {
     heard() {
       lastHeard = Date.now();
-      askedLate = false;
+      asked = false;
     },
     get silentMs() {
       return Date.now() - lastHeard;
     },
     probe(timeoutMs, reason) {
-      const asked = Date.now();
+      const at = Date.now();
       ping();
       timers.push(
         setTimeout(() => {
-          if (lastHeard < asked) side.gone(reason);
+          if (lastHeard < at) side.gone(reason);
         }, timeoutMs),
       );
     },

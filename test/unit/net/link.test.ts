@@ -207,6 +207,39 @@ describe('link heartbeats in a throttled tab', () => {
     }
   });
 
+  it('in a hidden page, a watchdog on time asks too: a peer hidden beside it pings as seldom', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    vi.stubGlobal('document', { visibilityState: 'hidden' });
+    try {
+      const { ch, closed } = silentLink();
+      const sent = ch.sent.length;
+      await vi.advanceTimersByTimeAsync(3600); // silent past deadAfterMs, the timer on time
+      expect(closed).toEqual([]);
+      expect(ch.sent.length).toBeGreaterThan(sent); // it asked
+      ch.receive(new Uint8Array([1, 2, 3]).buffer); // the answer
+      await vi.advanceTimersByTimeAsync(3400);
+      expect(closed).toEqual([]);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
+  it('in a hidden page, a peer that does not answer is declared gone at the next deadline', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    vi.stubGlobal('document', { visibilityState: 'hidden' });
+    try {
+      const { closed } = silentLink();
+      await vi.advanceTimersByTimeAsync(3600);
+      expect(closed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(3600);
+      expect(closed).toEqual(['no heartbeat']);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.useRealTimers();
+    }
+  });
+
   it('a peer that does not answer the question is declared gone at the next deadline', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
     try {
@@ -216,6 +249,53 @@ describe('link heartbeats in a throttled tab', () => {
       expect(closed).toEqual([]);
       await vi.advanceTimersByTimeAsync(3501);
       expect(closed).toEqual(['no heartbeat']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('a retiring link', () => {
+  it('answers the peer\'s pings while its bye waits for what is still going out', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
+    try {
+      const [ca, cb] = [new FakeChannel(), new FakeChannel()];
+      const log: string[] = [];
+      const make = (self: string, peer: string, ch: FakeChannel) => {
+        const link = new Link(
+          ch,
+          peer,
+          { selfId: self, session: `${self}-s`, room: 'r', capabilities: {} },
+          {
+            ready: () => undefined,
+            message: () => undefined,
+            dropped: () => undefined,
+            closed: (reason) => log.push(`${self}: ${reason}`),
+          },
+        );
+        links.push(link);
+        return link;
+      };
+      const a = make('a', 'b', ca);
+      const b = make('b', 'a', cb);
+      // Frames cross every 10 ms; a's channel never reports them delivered (a lane whose peer's
+      // acknowledgement is late, as in a hidden tab), so a's bye waits.
+      const run = async (ms: number) => {
+        for (let t = 0; t < ms; t += 10) {
+          for (const f of ca.sent.splice(0)) if (!cb.closed) cb.receive(f);
+          for (const f of cb.sent.splice(0)) if (!ca.closed) ca.receive(f);
+          await vi.advanceTimersByTimeAsync(10);
+        }
+      };
+      await run(100);
+      expect([a.state, b.state]).toEqual(['ready', 'ready']);
+      a.retire('idle');
+      await run(10_000); // well past b's 3.5 s without a heartbeat
+      expect(log).toEqual([]);
+      ca.drain();
+      await run(100);
+      expect(log).toContain('b: peer retired the channel (idle)');
+      expect(log.some((line) => line.includes('no heartbeat'))).toBe(false);
     } finally {
       vi.useRealTimers();
     }
