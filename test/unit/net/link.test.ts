@@ -256,7 +256,7 @@ describe('link heartbeats in a throttled tab', () => {
 });
 
 describe('a retiring link', () => {
-  it('answers the peer\'s pings while its bye waits for what is still going out', async () => {
+  it("answers the peer's pings while its bye waits for what is still going out", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
     try {
       const [ca, cb] = [new FakeChannel(), new FakeChannel()];
