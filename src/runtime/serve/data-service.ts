@@ -77,8 +77,10 @@ export class DataService {
             { timeoutMs: FIND_TIMEOUT_MS },
           );
           return { peer, ...found, silent: false };
-        } catch {
-          return { peer, has: false, knowsDag: false, epoch: 0, silent: true };
+        } catch (error) {
+          // One that answered with an error said it cannot tell; one unreached may hold it.
+          const silent = !(error instanceof RemoteError);
+          return { peer, has: false, knowsDag: false, epoch: 0, silent };
         }
       }),
     );
