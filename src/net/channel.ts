@@ -18,9 +18,10 @@ export interface Channel {
    */
   readonly takes?: boolean | undefined;
   /**
-   * This side was dialled and speaks only once the dialler has: its first message could leave
-   * before the dialler's side is open and be lost (seen between Chromium tabs: a hello lost, the
-   * ready after it arriving, the handshake refused).
+   * This side was dialled (WebRTC channels and lanes say so) and speaks only once the dialler
+   * has: its first message could leave before the dialler's side is open and be lost (seen
+   * between Chromium tabs: a hello lost, the ready after it arriving, the handshake refused).
+   * When two peers dialled each other at once, it also says which of the two channels both keep.
    */
   readonly answers?: boolean | undefined;
   /** Sends one binary message. The bytes are copied (or taken, see `takes`) before it returns. */
