@@ -99,8 +99,11 @@ export class UnknownFunctionError extends HandoutError<'unknown_function'> {
 /** No data of this DAG id exists on the node (it never ran here, or was cleared). */
 export class UnknownDagError extends HandoutError<'unknown_dag'> {
   override name = 'UnknownDagError';
-  constructor(readonly dagId: string) {
-    super('unknown_dag', `no DAG with id ${dagId} is known here`);
+  constructor(
+    readonly dagId: string,
+    detail?: string,
+  ) {
+    super('unknown_dag', `no DAG with id ${dagId} is known here${detail ? ` (${detail})` : ''}`);
   }
 }
 

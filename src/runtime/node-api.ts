@@ -96,8 +96,8 @@ export interface HandoutNode {
   /**
    * A result of the DAG's latest run, read here or fetched from the peer that holds it (never a
    * value of an earlier run of the same id). Rejects with `UnknownDagError` when no peer knows
-   * the DAG, `DataNotFoundError` (naming the peers that did not answer or failed to give it, if
-   * any), or `RequestTimeoutError` past `timeout`.
+   * the DAG or `DataNotFoundError` (either naming the peers that could not be reached or failed
+   * to give it, if any), or `RequestTimeoutError` past `timeout`.
    */
   result(dagId: string, taskId: string, options?: ResultOptions): Promise<unknown>;
   /**

@@ -131,18 +131,29 @@ describe('distributed execution over the in-memory transport', () => {
     expect(await rejection(byId('c').result('no-such-dag', 'x'))).toBeInstanceOf(UnknownDagError);
   });
 
-  it('names the peers that did not answer when result() finds nothing, not an unknown DAG', async () => {
+  it('names a peer it could not reach when result() finds nothing: the DAG unknown to the rest', async () => {
     const { byId, hub } = await three();
     // Only c knows this DAG: it orchestrated it and holds its one value.
     const dag = new Dag().add({ id: 'x', fn: 'identity', extraArgs: ['on c'], node: 'c' });
     await byId('c').execute(dag, { collect: 'none' });
     hub.partition(['b'], ['c']);
     const error = await rejection(byId('b').result(dag.id, 'x'));
-    expect(error).toBeInstanceOf(DataNotFoundError);
-    expect(error).toMatchObject({ dagId: dag.id, dataId: 'x' });
+    expect(error).toBeInstanceOf(UnknownDagError);
     expect((error as Error).message).toContain('no answer from c');
     hub.heal();
     expect(await byId('a').result(dag.id, 'x')).toBe('on c');
+  });
+
+  it('names a peer it could not reach when result() finds nothing: the DAG known, the item not', async () => {
+    const { byId, hub } = await three();
+    // a orchestrated it (and knows it), c holds the value.
+    const dag = new Dag().add({ id: 'x', fn: 'identity', extraArgs: ['on c'], node: 'c' });
+    await byId('a').execute(dag, { collect: 'none' });
+    hub.partition(['b'], ['c']);
+    const error = await rejection(byId('b').result(dag.id, 'x'));
+    expect(error).toBeInstanceOf(DataNotFoundError);
+    expect(error).toMatchObject({ dagId: dag.id, dataId: 'x' });
+    expect((error as Error).message).toContain('no answer from c');
   });
 
   it('clears a DAG on every peer, leaving the others', async () => {

@@ -88,7 +88,7 @@ export class DataService {
     // The latest run anyone here knows of is the one whose values count.
     const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
     if (local !== undefined && mine === latest) return local.value;
-    // Who could not say or give it: a peer that did not answer may hold it, or know the DAG.
+    // Who could not say or give it: a peer that was not reached may hold it, or know the DAG.
     const why = answers.filter((a) => a.silent).map((a) => `no answer from ${a.peer}`);
     for (const { peer, has, epoch } of answers) {
       if (!has || epoch !== latest) continue;
@@ -99,10 +99,12 @@ export class DataService {
         why.push(`${peer} held it but failed: ${describeCause(error)}`);
       }
     }
+    // Either error names the peers that could not say: one of them may know the DAG, or a
+    // peer that was leaving as it was asked.
     const detail = why.length === 0 ? undefined : why.join('; ');
-    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0 || detail)
+    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0)
       throw new DataNotFoundError(dagId, taskId, detail);
-    throw new UnknownDagError(dagId);
+    throw new UnknownDagError(dagId, detail);
   }
 
   /** Answers `data.get` and `data.find` from the peers. */
