@@ -1,6 +1,7 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
+import { pageDocument, pageHidden } from '../page.ts';
 import {
   BUNDLE_ITEM_BYTES,
   BundleIndex,
@@ -48,15 +49,6 @@ const COMMIT_WINDOW_MS = 8;
 /** A batch this large commits without waiting for the window. */
 const MAX_BATCH = 256;
 
-/** The page's document, where there is one (not in Node.js or a worker). */
-function visibility(): Document | undefined {
-  return (globalThis as { document?: Document }).document;
-}
-
-function pageHidden(): boolean {
-  return visibility()?.hidden === true;
-}
-
 class IndexedDbStore implements ResultStore {
   readonly name: string;
   readonly #connection: Connection;
@@ -86,7 +78,7 @@ class IndexedDbStore implements ResultStore {
     this.#onHidden = () => {
       if (pageHidden() && this.#window !== undefined) this.#schedule(true);
     };
-    visibility()?.addEventListener('visibilitychange', this.#onHidden);
+    pageDocument()?.addEventListener('visibilitychange', this.#onHidden);
   }
 
   put(dagId: string, dataId: string, value: unknown): Promise<void> {
@@ -189,7 +181,7 @@ class IndexedDbStore implements ResultStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#queue.length > 0) this.#schedule(true);
-    visibility()?.removeEventListener('visibilitychange', this.#onHidden);
+    pageDocument()?.removeEventListener('visibilitychange', this.#onHidden);
     await this.#last.catch(() => undefined);
     this.#closed = true;
     await this.#connection.close();

@@ -1,14 +1,7 @@
+import { pageHidden } from '../page.ts';
+
 /** A timer this much past its time ran in a throttled (hidden) tab. */
 const LATE_MS = 1000;
-
-/**
- * Whether this page is hidden. Its timers may then run only every few seconds, on time by
- * their own measure, and so may its peers' in the same window: their pings go out as seldom,
- * and a silence of a few seconds proves nothing.
- */
-const hidden = (): boolean =>
-  (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState ===
-  'hidden';
 
 /** What a link's heartbeat does with its peer. */
 export interface HeartbeatSide {
@@ -58,7 +51,7 @@ export function startHeartbeat(
       watchdog = setTimeout(() => watch(now + ms), ms);
     };
     if (left >= 0) return arm(left + 1);
-    if (due !== undefined && (now - due > LATE_MS || hidden()) && !asked) {
+    if (due !== undefined && (now - due > LATE_MS || pageHidden()) && !asked) {
       asked = true;
       ping();
       return arm(deadAfterMs);

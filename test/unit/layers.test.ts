@@ -9,6 +9,7 @@ const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 const RANK: Record<string, number> = {
   'errors.ts': 0,
   'missing-package.ts': 0.5,
+  'page.ts': 0,
   'emitter.ts': 0,
   'next-task.ts': 0,
   'resources.ts': 0,

@@ -209,7 +209,7 @@ describe('link heartbeats in a throttled tab', () => {
 
   it('in a hidden page, a watchdog on time asks too: a peer hidden beside it pings as seldom', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
-    vi.stubGlobal('document', { visibilityState: 'hidden' });
+    vi.stubGlobal('document', { hidden: true, visibilityState: 'hidden' });
     try {
       const { ch, closed } = silentLink();
       const sent = ch.sent.length;
@@ -227,7 +227,7 @@ describe('link heartbeats in a throttled tab', () => {
 
   it('in a hidden page, a peer that does not answer is declared gone at the next deadline', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
-    vi.stubGlobal('document', { visibilityState: 'hidden' });
+    vi.stubGlobal('document', { hidden: true, visibilityState: 'hidden' });
     try {
       const { closed } = silentLink();
       await vi.advanceTimersByTimeAsync(3600);
