@@ -181,3 +181,19 @@ export function readBundled(
     };
   });
 }
+
+/** Each DAG's first key: an item's (strings sort first) or, with none, one of its bundles. */
+export function firstKeys(os: IDBObjectStore): Promise<[string, unknown][]> {
+  return new Promise((resolve, reject) => {
+    const keys: [string, unknown][] = [];
+    const request = os.openKeyCursor();
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (cursor === null) return resolve(keys);
+      const key = cursor.key as [string, unknown];
+      keys.push(key);
+      cursor.continue([`${key[0]}\u0000`]); // jump past the rest of this DAG's keys
+    };
+  });
+}

@@ -8,8 +8,9 @@ import {
   wholeDagRange,
 } from './idb-bundles.ts';
 import { partRange, putParts } from './idb-parts.ts';
+import { commitStaged } from './idb-staging.ts';
 import { dataKey } from './keys.ts';
-import type { Split } from './parts.ts';
+import type { PartsHead, Split } from './parts.ts';
 
 export type Write =
   | {
@@ -21,6 +22,13 @@ export type Write =
       readonly split?: Split | undefined;
       /** Small enough to share a bundle with the DAG's other values of the commit. */
       readonly small?: boolean;
+    }
+  | {
+      /** A value written as it arrived (`idb-staging.ts`): it commits alone. */
+      readonly kind: 'commit';
+      readonly dagId: string;
+      readonly dataId: string;
+      readonly head: PartsHead & { readonly stamp: string };
     }
   | { readonly kind: 'delete'; readonly dagId: string; readonly dataId: string }
   | { readonly kind: 'clear'; readonly dagId: string; readonly dataId?: undefined };
@@ -85,6 +93,21 @@ export class CommitWriter {
           this.#drop(dagId, write.dataId);
           this.#dropParts(dagId, write.dataId);
         }
+      } else if (write.kind === 'commit') {
+        this.#drop(dagId, write.dataId);
+        this.#close(dagId);
+        const outcome = { ok: true };
+        commitStaged(this.os, dagId, write.dataId, write.head, outcome);
+        this.parted.add(dataKey(dagId, write.dataId));
+        const why = 'its parts were removed as they came (a delete or a clear came first)';
+        this.applied.push({
+          ...item,
+          resolve: () =>
+            outcome.ok
+              ? item.resolve()
+              : item.reject(new StorageError('put', dagId, write.dataId, why)),
+        });
+        return;
       } else if (write.kind === 'delete') {
         this.#drop(dagId, write.dataId);
         this.os.delete([dagId, write.dataId]);

@@ -80,3 +80,11 @@ export function connect(dbName: string, storeName: string): Connection {
     },
   };
 }
+
+/** Resolves when the transaction commits; rejects when it aborts. */
+export function committed(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('transaction aborted'));
+  });
+}

@@ -1,14 +1,29 @@
-import { Assembly, isHead, type PartsHead, partCount, partsOf, type Split } from './parts.ts';
+import { Assembly } from './assembly.ts';
+import { isHead, type PartsHead, partCount, partsOf, type Split } from './parts.ts';
 
 /**
  * IndexedDB's side of values in parts (see `parts.ts`): the head under `[dagId, dataId]`, part
- * `i` under `[dagId, dataId, i]`. Part keys sort right after their head and before the next
- * item, inside the DAG's key range, so clearing a DAG removes them too.
+ * `i` under `[dagId, dataId, i]`, or `[dagId, dataId, stamp, i]` for one written as it arrived
+ * (`idb-staging.ts`). Part keys sort right after their head and before the next item, inside
+ * the DAG's key range, so clearing a DAG removes them too.
  */
 
-/** The keys of one item's parts. */
+/** The keys of every part under one item (its value's, and any being staged). */
 export function partRange(dagId: string, dataId: string): IDBKeyRange {
   return IDBKeyRange.bound([dagId, dataId, 0], [dagId, dataId, []]);
+}
+
+/** The keys of the parts one head refers to (numbers sort before the strings of stamps). */
+export function ownParts(dagId: string, dataId: string, head: PartsHead): IDBKeyRange {
+  const { stamp } = head;
+  return stamp === undefined
+    ? IDBKeyRange.bound([dagId, dataId, 0], [dagId, dataId, ''], false, true)
+    : IDBKeyRange.bound([dagId, dataId, stamp, 0], [dagId, dataId, stamp, []]);
+}
+
+/** The key of part `i` of the value `head` heads. */
+export function partKey(dagId: string, dataId: string, head: PartsHead, i: number): IDBValidKey {
+  return head.stamp === undefined ? [dagId, dataId, i] : [dagId, dataId, head.stamp, i];
 }
 
 /** Whether a key of the object store is an item's own key (not a part, not a bundle). */
@@ -57,9 +72,10 @@ export async function readPart(
   os: IDBObjectStore,
   dagId: string,
   dataId: string,
+  head: PartsHead,
   i: number,
 ): Promise<ArrayBuffer> {
-  const part = await request(os.get([dagId, dataId, i]));
+  const part = await request(os.get(partKey(dagId, dataId, head, i)));
   if (!(part instanceof ArrayBuffer)) throw new Error(`part ${i} is not stored`);
   return part;
 }
@@ -89,7 +105,7 @@ export async function readItem(
   const assembly = new Assembly(record);
   let parts = 0;
   await new Promise<void>((resolve, reject) => {
-    const request = os.openCursor(partRange(dagId, dataId));
+    const request = os.openCursor(ownParts(dagId, dataId, record));
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
       const part = request.result;

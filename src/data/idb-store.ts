@@ -1,4 +1,4 @@
-import { promisifyRequest, type UseStore } from 'idb-keyval';
+import { promisifyRequest } from 'idb-keyval';
 import { DataNotFoundError, StorageError } from '../errors.ts';
 import { nextTask } from '../next-task.ts';
 import { pageDocument, pageHidden } from '../page.ts';
@@ -6,16 +6,18 @@ import {
   BUNDLE_ITEM_BYTES,
   BundleIndex,
   bundles,
+  firstKeys,
   readBundled,
   wholeDagRange,
 } from './idb-bundles.ts';
 import { CommitWriter, type Queued, type Write } from './idb-commit.ts';
-import { type Connection, connect } from './idb-connection.ts';
+import { type Connection, connect, type UseObjectStore } from './idb-connection.ts';
 import { isItemKey, readHead, readItem, readPart } from './idb-parts.ts';
-import { type PartSizes, type StoredParts, splitIfBig } from './parts.ts';
+import { STAGING_DAG, stageInIdb, sweepingFirst } from './idb-staging.ts';
+import { type PartSizes, type PartsHead, type StoredParts, splitIfBig } from './parts.ts';
 import { storedSize } from './size.ts';
 import { spaceError } from './space.ts';
-import type { ResultStore } from './store.ts';
+import type { ResultStore, StagedParts } from './store.ts';
 
 /** The object store inside each node's database. */
 export const RESULTS_STORE = 'results';
@@ -53,7 +55,7 @@ class IndexedDbStore implements ResultStore {
   readonly name: string;
   readonly #connection: Connection;
   /** idb-keyval's store function, over a connection that heals itself (see `connect`). */
-  readonly #use: UseStore;
+  readonly #use: UseObjectStore;
   #queue: Queued[] = [];
   #last: Promise<void> = Promise.resolve();
   #flushing = false;
@@ -73,7 +75,8 @@ class IndexedDbStore implements ResultStore {
   ) {
     this.name = `indexeddb:${dbName}`;
     this.#connection = connect(dbName, RESULTS_STORE);
-    this.#use = this.#connection.use;
+    // Parts of values whose staging never ended (the page closed) go in the first transaction.
+    this.#use = sweepingFirst(this.#connection.use);
     // A page going hidden commits what waits: its timers may now wake a second late.
     this.#onHidden = () => {
       if (pageHidden() && this.#window !== undefined) this.#schedule(true);
@@ -134,7 +137,7 @@ class IndexedDbStore implements ResultStore {
     return {
       head,
       // Each part in a transaction of its own: the reader may take its time between parts.
-      part: (i) => this.#read('get', dagId, dataId, (os) => readPart(os, dagId, dataId, i)),
+      part: (i) => this.#read('get', dagId, dataId, (os) => readPart(os, dagId, dataId, head, i)),
     };
   }
 
@@ -156,26 +159,21 @@ class IndexedDbStore implements ResultStore {
 
   dags(): Promise<string[]> {
     return this.#read('dags', undefined, undefined, async (os) => {
-      // A DAG's first key is an item's (strings sort first) or, with none, one of its bundles,
-      // whose ids may all have been deleted since.
-      const first = await new Promise<[string, unknown][]>((resolve, reject) => {
-        const keys: [string, unknown][] = [];
-        const request = os.openKeyCursor();
-        request.onerror = () => reject(request.error);
-        request.onsuccess = () => {
-          const cursor = request.result;
-          if (cursor === null) return resolve(keys);
-          const key = cursor.key as [string, unknown];
-          keys.push(key);
-          cursor.continue([`${key[0]}\u0000`]); // jump past the rest of this DAG's keys
-        };
-      });
       const ids: string[] = [];
-      for (const [dagId, second] of first)
+      for (const [dagId, second] of await firstKeys(os)) {
+        if (dagId === STAGING_DAG) continue;
+        // A DAG with only bundles may have had all their ids deleted since.
         if (!Array.isArray(second) || (await this.#bundles.load(os, dagId)).size > 0)
           ids.push(dagId);
+      }
       return ids;
     });
+  }
+
+  stageParts(dagId: string, dataId: string, head: PartsHead): StagedParts {
+    const commit = (staged: PartsHead & { readonly stamp: string }) =>
+      this.#enqueue({ kind: 'commit', dagId, dataId, head: staged });
+    return stageInIdb({ use: this.#use, closed: () => this.#closed, commit }, dagId, dataId, head);
   }
 
   async close(): Promise<void> {
@@ -231,7 +229,8 @@ class IndexedDbStore implements ResultStore {
     this.#queue = [];
     let run: Queued[] = [];
     for (const item of batch) {
-      if (item.write.kind !== 'put' || item.write.split === undefined) {
+      const alone = item.write.kind === 'commit' || (item.write.kind === 'put' && item.write.split);
+      if (!alone) {
         run.push(item);
         continue;
       }

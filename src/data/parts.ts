@@ -48,6 +48,8 @@ export interface PartsHead {
   readonly buffers: readonly number[];
   /** Bytes per part (the last part of each binary may be shorter). */
   readonly partBytes: number;
+  /** Set when the parts were written as they arrived (`ResultStore.stageParts`): their key. */
+  readonly stamp?: string | undefined;
 }
 
 interface Ref {
@@ -161,8 +163,9 @@ export function* partsOf({ binaries, head }: Split): Generator<ArrayBuffer> {
 /** Whether a stored record is the head of a value in parts. */
 export function isHead(record: unknown): record is PartsHead {
   if (typeof record !== 'object' || record === null || !(HEAD in record)) return false;
-  const { buffers, partBytes } = record as Partial<PartsHead>;
+  const { buffers, partBytes, stamp } = record as Partial<PartsHead>;
   return (
+    (stamp === undefined || (typeof stamp === 'string' && stamp.length <= 64)) &&
     Array.isArray(buffers) &&
     buffers.every((n) => Number.isSafeInteger(n) && n >= 0) &&
     typeof partBytes === 'number' &&
@@ -176,48 +179,18 @@ export function partCount(head: PartsHead): number {
   return head.buffers.reduce((n, bytes) => n + Math.ceil(bytes / head.partBytes), 0);
 }
 
-/**
- * Gathers the parts of one value, in order, into buffers of their exact size, then gives the
- * value back. Throws `RangeError` when the page cannot allocate them.
- */
-export class Assembly {
-  readonly #buffers: Uint8Array[];
-  readonly #total: number;
-  #binary = 0;
-  #offset = 0;
-  #received = 0;
+/** A stamp for a value written as it arrives (see `PartsHead.stamp`): 16 random hex digits. */
+export function newStamp(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
 
-  constructor(readonly head: PartsHead) {
-    this.#buffers = head.buffers.map((bytes) => new Uint8Array(bytes));
-    this.#total = head.buffers.reduce((a, b) => a + b, 0);
-  }
-
-  /** Adds the next part; false when it does not fit where the head says parts go. */
-  add(part: ArrayBuffer | ArrayBufferView): boolean {
-    const bytes = ArrayBuffer.isView(part)
-      ? new Uint8Array(part.buffer, part.byteOffset, part.byteLength)
-      : new Uint8Array(part);
-    while (
-      this.#binary < this.#buffers.length &&
-      this.#offset === this.head.buffers[this.#binary]
-    ) {
-      this.#binary++;
-      this.#offset = 0;
-    }
-    const target = this.#buffers[this.#binary];
-    if (target === undefined || this.#offset + bytes.length > target.length) return false;
-    target.set(bytes, this.#offset);
-    this.#offset += bytes.length;
-    this.#received += bytes.length;
-    return true;
-  }
-
-  /** The value, once every byte came; undefined if some are missing. */
-  value(): { value: unknown } | undefined {
-    if (this.#received !== this.#total) return undefined;
-    const buffers = this.#buffers.map((b) => b.buffer as ArrayBuffer);
-    return { value: restoreWith(this.head.skeleton, (ref) => view(ref, buffers)) };
-  }
+/** Each part's size, in order. */
+export function partSizes({ buffers, partBytes }: PartsHead): number[] {
+  const sizes: number[] = [];
+  for (const bytes of buffers)
+    for (let at = 0; at < bytes; at += partBytes) sizes.push(Math.min(partBytes, bytes - at));
+  return sizes;
 }
 
 /** Where a stored value refers to one of its binaries. */
@@ -285,7 +258,8 @@ const VIEWS: Record<string, new (b: ArrayBuffer, offset: number, length: number)
   DataView,
 };
 
-function view(ref: BinaryRef, buffers: readonly ArrayBuffer[]): unknown {
+/** The view (or buffer) a reference stands for. */
+export function view(ref: BinaryRef, buffers: readonly ArrayBuffer[]): unknown {
   const buffer = buffers[ref.index];
   if (buffer === undefined)
     throw new RangeError(`a stored value refers to missing part ${ref.index}`);

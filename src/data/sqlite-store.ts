@@ -2,7 +2,16 @@ import { createRequire } from 'node:module';
 import { deserialize, serialize } from 'node:v8';
 import type Database from 'better-sqlite3';
 import { DataNotFoundError, MissingPackageError, StorageError } from '../errors.ts';
-import { Assembly, isHead, type PartSizes, partCount, type Split, splitIfBig } from './parts.ts';
+import { Assembly } from './assembly.ts';
+import {
+  isHead,
+  type PartSizes,
+  type PartsHead,
+  partCount,
+  type Split,
+  splitIfBig,
+} from './parts.ts';
+import { partsAt, STAMPS_TABLE, stageInSqlite, stampStatements } from './sqlite-staging.ts';
 import type { ResultStore } from './store.ts';
 
 /**
@@ -41,6 +50,8 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     db.exec(
       'CREATE TABLE IF NOT EXISTS parts (dag TEXT NOT NULL, item TEXT NOT NULL, i INTEGER NOT NULL, bytes BLOB NOT NULL, PRIMARY KEY (dag, item, i))',
     );
+    db.exec(STAMPS_TABLE);
+    db.exec('CREATE INDEX IF NOT EXISTS stamps_item ON stamps (dag, item)');
   } catch (error) {
     throw new StorageError('open', undefined, undefined, error);
   }
@@ -58,6 +69,23 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     keys: db.prepare('SELECT item FROM results WHERE dag = ? ORDER BY item').pluck(),
     dags: db.prepare('SELECT DISTINCT dag FROM results ORDER BY dag').pluck(),
   };
+  const stamps = stampStatements(db);
+  // Parts of values whose staging never ended (the process stopped) go at once.
+  db.transaction(() => {
+    stamps.sweepParts();
+    stamps.sweep.run();
+  })();
+  /** Every part under an item (its value's, any being staged) but those of stamp `keep`. */
+  const dropParts = (dag: string, item: string, keep = '') => {
+    sql.deleteParts.run(dag, item);
+    stamps.dropItem(dag, item, keep);
+    stamps.forgetItem.run(dag, item, keep);
+  };
+  const replace = db.transaction((dag: string, item: string, head: PartsHead) => {
+    dropParts(dag, item, head.stamp);
+    sql.put.run(dag, item, serialize(head));
+    if (head.stamp !== undefined) stamps.commit.run(head.stamp);
+  });
   /** Writes waiting for the next commit. */
   let pending: {
     dag: string;
@@ -69,7 +97,7 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
   let closed = false;
   const commit = db.transaction((rows: typeof pending) => {
     for (const row of rows) {
-      sql.deleteParts.run(row.dag, row.item);
+      dropParts(row.dag, row.item);
       let i = 0;
       for (const binary of row.split?.binaries ?? []) {
         const step = row.split?.head.partBytes ?? binary.byteLength;
@@ -105,7 +133,7 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
       return Promise.resolve(run());
     } catch (error) {
       return Promise.reject(
-        error instanceof DataNotFoundError
+        error instanceof DataNotFoundError || error instanceof StorageError
           ? error
           : new StorageError(operation, dagId, dataId, error),
       );
@@ -117,7 +145,7 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     const record: unknown = deserialize(value);
     return {
       value: isHead(record)
-        ? assemble(record, sql.parts.iterate(dagId, dataId) as Iterable<Buffer>)
+        ? assemble(record, sql.parts.iterate(...partsAt(dagId, dataId, record)) as Iterable<Buffer>)
         : record,
     };
   };
@@ -161,23 +189,33 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
           head: record,
           part: (i: number) =>
             guard('get', dagId, dataId, () => {
-              const bytes = sql.part.get(dagId, dataId, i) as Buffer | undefined;
+              const at = partsAt(dagId, dataId, record);
+              const bytes = sql.part.get(...at, i) as Buffer | undefined;
               if (bytes === undefined) throw new Error(`part ${i} is not stored`);
               return bytes;
             }),
         };
       }),
+    stageParts: (dagId, dataId, head) =>
+      stageInSqlite(
+        { stamps, putPart: sql.putPart, closed: () => closed, guard, replace },
+        dagId,
+        dataId,
+        head,
+      ),
     has: (dagId, dataId) =>
       guard('has', dagId, dataId, () => sql.has.get(dagId, dataId) !== undefined),
     delete: (dagId, dataId) =>
       guard('delete', dagId, dataId, () => {
         sql.delete.run(dagId, dataId);
-        sql.deleteParts.run(dagId, dataId);
+        dropParts(dagId, dataId);
       }),
     clearDag: (dagId) =>
       guard('clear', dagId, undefined, () => {
         sql.clear.run(dagId);
         sql.clearParts.run(dagId);
+        stamps.dropDag(dagId);
+        stamps.forgetDag.run(dagId);
       }),
     keys: (dagId) => guard('keys', dagId, undefined, () => sql.keys.all(dagId) as string[]),
     dags: () => guard('dags', undefined, undefined, () => sql.dags.all() as string[]),

@@ -1,4 +1,4 @@
-import type { StoredParts } from './parts.ts';
+import type { PartsHead, StoredParts } from './parts.ts';
 
 /**
  * Where a node keeps results: one store per node, every key `[dagId, dataId]`.
@@ -30,8 +30,31 @@ export interface ResultStore {
    * here or not in parts. Optional: a store without it serves every value whole.
    */
   openParts?(dagId: string, dataId: string): Promise<StoredParts | undefined>;
+  /**
+   * Starts writing a value in parts as its bytes arrive (a big value fetched from a peer): each
+   * part goes in when it comes, and nothing is visible until `commit`, which puts `head`. A
+   * value whose staging never ends (the page closed) is swept when the store opens next.
+   * Optional: a store without it is given the whole value with `put`.
+   */
+  stageParts?(dagId: string, dataId: string, head: PartsHead): StagedParts;
   /** Waits for pending writes, then releases the store. */
   close(): Promise<void>;
+}
+
+/** A value being written part by part (see `ResultStore.stageParts`). */
+export interface StagedParts {
+  /**
+   * Writes part `i`, in order; resolves once it is written. Never rejects: a failed write is
+   * kept for `commit` to report, and later parts are not written.
+   */
+  part(i: number, bytes: ArrayBuffer | ArrayBufferView): Promise<void>;
+  /**
+   * Makes the value visible, replacing what was under its key, once every part is written.
+   * Rejects with `StorageError` (and removes the parts) when one was not.
+   */
+  commit(): Promise<void>;
+  /** Removes what was written; the value never becomes visible. */
+  abort(): Promise<void>;
 }
 
 /** A value in the store, or undefined when there is none: one read where the store has `find`. */

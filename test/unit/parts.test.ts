@@ -1,95 +1,12 @@
 import 'fake-indexeddb/auto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RESULTS_STORE } from '../../src/data/idb-store.ts';
-import { Assembly, PART_BYTES, partsOf, SPLIT_BYTES, split } from '../../src/data/parts.ts';
+import { Assembly } from '../../src/data/assembly.ts';
+import { PART_BYTES, partsOf, SPLIT_BYTES, split } from '../../src/data/parts.ts';
 import { storedSize } from '../../src/data/size.ts';
 import { spaceError } from '../../src/data/space.ts';
-import { createIndexedDbStore, type ResultStore, StorageError } from '../../src/index.ts';
-import { createSqliteStore } from '../../src/node/index.ts';
+import { StorageError } from '../../src/index.ts';
 import { rejection } from './helpers.ts';
-
-const scratch = mkdtempSync(join(tmpdir(), 'handout-parts-'));
-let count = 0;
-/** The stores cut as they do at 32 MiB and 8 MiB, at a size unit tests run fast with. */
-const KIB = 1024;
-const sizes = { splitBytes: 32 * KIB, partBytes: 8 * KIB };
-
-/**
- * A store, and a count of its stored parts read beside it (how values are laid out otherwise
- * differs: IndexedDB keeps small values in bundles, see idb-bundles.test.ts).
- */
-interface Subject {
-  readonly store: ResultStore;
-  parts(): Promise<number>;
-  /** Removes one stored part, as a broken disk might. */
-  losePart(dagId: string, dataId: string, i: number): Promise<void>;
-}
-
-function idb(): Subject {
-  const name = `parts-${++count}`;
-  const raw = <T>(mode: IDBTransactionMode, body: (os: IDBObjectStore) => IDBRequest<T>) =>
-    new Promise<T>((resolve, reject) => {
-      const open = indexedDB.open(name);
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        const request = body(db.transaction(RESULTS_STORE, mode).objectStore(RESULTS_STORE));
-        request.onsuccess = () => {
-          db.close();
-          resolve(request.result);
-        };
-        request.onerror = () => {
-          db.close();
-          reject(request.error);
-        };
-      };
-    });
-  return {
-    store: createIndexedDbStore(name, sizes),
-    parts: async () => {
-      const keys = await raw('readonly', (os) => os.getAllKeys());
-      return keys.filter((k) => Array.isArray(k) && k.length === 3).length;
-    },
-    losePart: async (dagId, dataId, i) =>
-      void (await raw('readwrite', (os) => os.delete([dagId, dataId, i]))),
-  };
-}
-
-function sqlite(): Subject {
-  const path = join(scratch, `parts-${++count}.db`);
-  const store = createSqliteStore(path, sizes);
-  const raw = () => new Database(path);
-  const parts = async () => {
-    const db = raw();
-    const n = db.prepare('SELECT count(*) FROM parts');
-    const total = n.pluck().get() as number;
-    db.close();
-    return total;
-  };
-  return {
-    store,
-    parts,
-    losePart: async (dagId, dataId, i) => {
-      const db = raw();
-      db.prepare('DELETE FROM parts WHERE dag = ? AND item = ? AND i = ?').run(dagId, dataId, i);
-      db.close();
-    },
-  };
-}
-
-/** A value whose bulk is one typed array of `kib` KiB, its elements numbered. */
-function big(kib: number) {
-  const samples = new Float64Array((kib * KIB) / 8);
-  for (let i = 0; i < samples.length; i++) samples[i] = i;
-  samples[samples.length - 1] = -1;
-  return { name: 'scan', samples, meta: new Map([['unit', 'mV']]) };
-}
-
-const partsIn = (kib: number) => Math.ceil((kib * KIB) / sizes.partBytes);
+import { big, idb, KIB, partsIn, sqlite } from './store-subjects.ts';
 
 afterEach(() => vi.restoreAllMocks());
 
