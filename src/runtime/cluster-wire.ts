@@ -82,14 +82,19 @@ export function runnerPorts(
   return {
     report,
     fetch: (peer, dagId, epoch, dataId, serialize, wait) =>
-      cluster.data.fetch(peer, {
-        dagId,
-        epoch,
-        dataId,
-        serialize: serialize?.fn,
-        consumerTaskId: serialize?.consumerTaskId,
-        wait,
-      }),
+      cluster.data.take(
+        peer,
+        {
+          dagId,
+          epoch,
+          dataId,
+          serialize: serialize?.fn,
+          consumerTaskId: serialize?.consumerTaskId,
+          wait,
+        },
+        undefined,
+        serialize === undefined, // a value turned for this edge is not kept
+      ),
     locate: (orchestrator, dagId, dataId) =>
       orchestrator === options.id
         ? Promise.resolve(cluster.runs.locate(dagId, dataId))

@@ -67,6 +67,7 @@ export class Cluster {
     this.epochs = new Epochs(store, async (dagId, epoch) => {
       this.runner.cancel(dagId, epoch - 1);
       this.cache.clearDag(dagId);
+      this.data.offers.drop((offer) => offer.dagId === dagId);
       await store.clearDag(dagId);
     });
     this.runner = new TaskRunner({
@@ -115,6 +116,7 @@ export class Cluster {
         for (const run of this.runs.running()) run.onPeerLeave(peer.id);
         this.runner.forget(peer.id); // its runs' work here is for nobody now
         this.streams.onPeerLeave(peer.id);
+        this.data.offers.drop((offer) => offer.peer === peer.id);
       }),
       ...listen(this),
     );
@@ -232,6 +234,7 @@ export class Cluster {
     this.runs.forget(dagId);
     this.runner.cancel(dagId, await this.epochs.current(dagId));
     this.cache.clearDag(dagId);
+    this.data.offers.drop((offer) => offer.dagId === dagId);
     await this.options.store.clearDag(dagId);
     await this.epochs.forget(dagId);
   }

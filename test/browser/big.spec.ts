@@ -24,6 +24,8 @@ async function keysOf(tab: Tab, dagId: string): Promise<unknown[][]> {
 }
 
 const partsOf = (mib: number) => Math.ceil(mib / PART_MIB);
+/** Where a store marks the values it is writing as they arrive (`idb-staging.ts`). */
+const STAGING = '\u0000handout:staging';
 
 /** `big` of the DAG read with `result()` on `tab`, checked there (it never leaves the page). */
 const resultOn = (tab: Tab, dagId: string) =>
@@ -48,11 +50,14 @@ test('one browser: a 300 MiB result is kept in parts, fetched over the lane, rea
   expect(run.results).toEqual({ check: { mib: 300, wrong: 0 } });
   expect(run.fetched).toEqual([`big ${B.id}->${A.id} same-browser`]);
 
-  // The producer keeps a head and its parts; so does the consumer that fetched it.
+  // The producer keeps a head and its parts; so does the consumer that fetched it, which wrote
+  // each part as it came, under the stamp of its staging ([dagId, dataId, stamp, i]).
   for (const tab of [B, A]) {
     const keys = await keysOf(tab, dagId);
     expect(keys.filter((k) => k[1] === 'big')).toHaveLength(1 + partsOf(300));
   }
+  expect((await keysOf(A, dagId)).filter((k) => k.length === 4)).toHaveLength(partsOf(300));
+  expect(await keysOf(A, STAGING)).toEqual([]); // its staging is over
   // A tab that holds nothing reads it whole from a peer.
   expect(await resultOn(C, dagId)).toEqual({ mib: 300, wrong: 0 });
 
@@ -77,6 +82,7 @@ test('separate browsers: a 160 MiB result crosses WebRTC to its consumer and to 
   expect(run.results).toEqual({ check: { mib: 160, wrong: 0 } });
   expect(run.fetched).toEqual([`big ${B.id}->${A.id} webrtc`]);
   expect((await keysOf(A, dagId)).filter((k) => k[1] === 'big')).toHaveLength(1 + partsOf(160));
+  expect((await keysOf(A, dagId)).filter((k) => k.length === 4)).toHaveLength(partsOf(160));
   expect(await resultOn(C, dagId)).toEqual({ mib: 160, wrong: 0 });
   await closeAll(x, y, z);
 });
@@ -113,6 +119,40 @@ test('a tab reloaded while a big value is being written leaves no part of it beh
     return node.store.has('reload-big', 'big');
   });
   expect(after).toBe(false);
+});
+
+test('a consumer tab reloaded while a big value comes in, part by part, leaves none of it behind', async ({
+  browser,
+  harnessPage,
+}) => {
+  const context = await browserOf(browser, true);
+  const [A, B] = await tabs(harnessPage, 'big-reload', [context, context]);
+  const dagId = 'big-reload';
+  // Resolves when A's store writes the first part of a value as it arrives.
+  await A.page.evaluate(() => {
+    const started = new Promise<void>((resolve) => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, value, key) {
+        if (Array.isArray(key) && key.length === 4) resolve();
+        return put.call(this, value, key);
+      };
+    });
+    (globalThis as { staging?: Promise<void> }).staging = started;
+  });
+  void bigRun(B, dagId, 160, B, A).catch(() => undefined); // it fails or waits: A is gone
+  await A.page.evaluate(() => (globalThis as { staging?: Promise<void> }).staging);
+  expect((await keysOf(A, dagId)).filter((k) => k.length === 4).length).toBeGreaterThan(0);
+  await A.page.reload();
+  await expect(A.page.locator('#status')).toHaveText('ready');
+  // The tab's node comes back on the same database; its first read sweeps what was staged.
+  const has = await A.page.evaluate(
+    async ([id, dagId]) => (await window.harness.node({ id })).store.has(dagId, 'big'),
+    [A.id, dagId] as const,
+  );
+  expect(has).toBe(false);
+  expect(await keysOf(A, dagId)).toEqual([]);
+  expect(await keysOf(A, STAGING)).toEqual([]);
+  await closeAll(context);
 });
 
 test('past the origin quota the run fails with StorageError saying what was needed and what the origin has', async ({

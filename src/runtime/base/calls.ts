@@ -1,5 +1,12 @@
 import type { RequestOptions, Rpc } from '../../net/rpc.ts';
-import { parseAttempt, parseClaim, parseDagId, parseGet, parseKey } from './message-checks.ts';
+import {
+  parseAttempt,
+  parseClaim,
+  parseDagId,
+  parseGet,
+  parseKey,
+  parsePart,
+} from './message-checks.ts';
 import type { AttemptKey } from './messages.ts';
 import type { RunState, RunStatus, TaskState } from './run-handle.ts';
 
@@ -34,6 +41,8 @@ type DataKey = { readonly dagId: string; readonly dataId: string };
 export interface Calls {
   /** A value, as the producer's serialize hook turns it when one is named. */
   'data.get': { body: GetBody; answer: unknown };
+  /** One part of a big value the peer offered in answer to `data.get` (`serve/offers.ts`). */
+  'data.part': { body: ReturnType<typeof parsePart>; answer: Uint8Array };
   /** Whether the peer holds an item (not the value: a big one takes seconds to read). */
   'data.find': { body: DataKey; answer: Found };
   /** Removes the DAG's data on the peer; refused with `dag_running` while it works for a run. */
@@ -53,6 +62,7 @@ export type MethodName = keyof Calls;
 /** The method names, for code that names them (tests crafting requests, say). */
 export const Method = {
   get: 'data.get',
+  part: 'data.part',
   find: 'data.find',
   clear: 'data.clear',
   locate: 'data.locate',
@@ -75,6 +85,11 @@ const epochOf = (value: unknown) =>
 
 const CHECKS: Checks = {
   'data.get': { body: parseGet, answer: (value) => value },
+  // Anything but bytes reads as no bytes: the asker finds the part the wrong size.
+  'data.part': {
+    body: parsePart,
+    answer: (value) => (value instanceof Uint8Array ? value : new Uint8Array(0)),
+  },
   'data.find': {
     body: parseKey,
     answer: (value) => {

@@ -47,6 +47,7 @@ export function parseGet(body: unknown): {
   serialize: string | undefined;
   consumerTaskId: string | undefined;
   wait: boolean;
+  parts: boolean;
 } {
   const b = record(body, 'request');
   const hook = b.serialize === undefined ? undefined : text(b.serialize, 'serialize');
@@ -57,7 +58,15 @@ export function parseGet(body: unknown): {
     consumerTaskId:
       b.consumerTaskId === undefined ? undefined : text(b.consumerTaskId, 'consumerTaskId'),
     wait: b.wait === true,
+    // The asker takes a big value as an offer of its parts (see `serve/offers.ts`).
+    parts: b.parts === true,
   };
+}
+
+/** A `data.part` request: part `index` of the value offered under `token`. */
+export function parsePart(body: unknown) {
+  const b = record(body, 'request');
+  return { ...parseKey(b), token: text(b.token, 'token'), index: count(b.index, 'index') };
 }
 
 export function parseKey(body: unknown): { dagId: string; dataId: string } {

@@ -1,4 +1,5 @@
-import { findValue, type ResultStore } from '../../data/store.ts';
+import type { PartSizes } from '../../data/parts.ts';
+import { findValue, type ResultStore, type StagedParts } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 import {
   DataNotFoundError,
@@ -11,7 +12,9 @@ import type { Rpc } from '../../net/rpc.ts';
 import { call, serve } from '../base/calls.ts';
 import type { Epochs } from '../base/epochs.ts';
 import { callHook, type EdgeContext, type FunctionRegistry, lookup } from '../base/functions.ts';
+import { Offers, offerIn, partsInMemory } from './offers.ts';
 import { streamedValue } from './streamed-value.ts';
+import { takeOffer } from './take-offer.ts';
 
 /** How long `result` waits for the room to say who holds an item. */
 export const FIND_TIMEOUT_MS = 5000;
@@ -31,6 +34,14 @@ export interface DataPorts {
   knows(dagId: string): boolean;
   /** The ids of the peers in the room. */
   peers(): string[];
+  /** Where a value in memory is big enough to offer in parts (tests use small sizes). */
+  readonly sizes?: PartSizes | undefined;
+}
+
+/** A fetched value, and its staging in the store when it came in parts and was staged. */
+export interface Taken {
+  readonly value: unknown;
+  readonly staged?: StagedParts | undefined;
 }
 
 /**
@@ -39,6 +50,9 @@ export interface DataPorts {
  * and fetches from a peer with its typed "not found" errors kept typed.
  */
 export class DataService {
+  /** Big values offered to peers in parts. */
+  readonly offers = new Offers();
+
   constructor(readonly ports: DataPorts) {}
 
   /**
@@ -110,8 +124,9 @@ export class DataService {
   /** Answers `data.get` and `data.find` from the peers. */
   serve(): void {
     const { rpc, cache, store, functions, id } = this.ports;
+    const { offers } = this;
     serve(rpc, 'data.get', async (body, from) => {
-      const { dagId, dataId, epoch, serialize, consumerTaskId, wait } = body;
+      const { dagId, dataId, epoch, serialize, consumerTaskId, wait, parts } = body;
       // Only values of the run asked about. Of a later run than the one here, only a waiting
       // request (an early consumer, whose producer's order is on its way) waits for it to come;
       // a request never wipes anything (only a run's orders and its start do).
@@ -129,6 +144,7 @@ export class DataService {
       // A value in parts, not in memory, goes part by part from the store: never held whole.
       if (!wait && serialize === undefined && cache.get(dagId, dataId) === undefined) {
         const stored = await store.openParts?.(dagId, dataId);
+        if (stored !== undefined && parts) return offers.offer(from, dagId, dataId, epoch, stored);
         const streamed = stored === undefined ? undefined : streamedValue(stored);
         if (streamed !== undefined) return streamed;
       }
@@ -142,7 +158,11 @@ export class DataService {
         found = { value };
       }
       if (found === undefined) throw this.missing(dagId, dataId);
-      if (serialize === undefined) return found.value;
+      if (serialize === undefined) {
+        const inParts = parts ? partsInMemory(found.value, this.ports.sizes) : undefined;
+        if (inParts === undefined) return found.value;
+        return offers.offer(from, dagId, dataId, epoch, inParts);
+      }
       const hook = lookup(functions, serialize);
       if (hook === undefined)
         throw Object.assign(new Error(`no function '${serialize}' here`), {
@@ -157,6 +177,15 @@ export class DataService {
         signal: new AbortController().signal,
       };
       return callHook(hook, found.value, context, id);
+    });
+    serve(rpc, 'data.part', async ({ dagId, dataId, token, index }, from) => {
+      const open = offers.take(from, dagId, dataId, token);
+      // A later run here means the value offered is gone, or about to go.
+      if ((await this.ports.epochs.here(dagId, open.epoch)) !== open.epoch) {
+        offers.drop((o) => o.dagId === dagId);
+        throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
+      }
+      return offers.part(token, open, index);
     });
     serve(rpc, 'data.find', async ({ dagId, dataId }) => {
       return {
@@ -191,17 +220,33 @@ export class DataService {
    * sooner); a big value as long as its bytes keep coming.
    */
   async fetch(peer: string, request: FetchRequest, signal?: AbortSignal): Promise<unknown> {
+    return (await this.take(peer, request, signal)).value;
+  }
+
+  /**
+   * As `fetch`; with `stage`, a big value the peer offers in parts is written to the store as
+   * its parts arrive (`ResultStore.stageParts`), and `staged` is its staging, for the caller to
+   * commit (or abort) once it knows the value is to be kept.
+   */
+  async take(
+    peer: string,
+    request: FetchRequest,
+    signal?: AbortSignal,
+    stage = false,
+  ): Promise<Taken> {
     const { dagId, epoch, dataId } = request;
     if (peer === this.ports.id && request.serialize === undefined && request.wait !== true) {
       const here = await this.ports.epochs.here(dagId, epoch);
       const found = here === epoch ? await this.read(dagId, dataId) : undefined;
       if (found === undefined) throw this.missing(dagId, dataId);
-      return found.value;
+      return found;
     }
     const wait = request.wait === true;
+    const { rpc, store } = this.ports;
+    let staged: StagedParts | undefined;
     try {
-      return await call(
-        this.ports.rpc,
+      const answer = await call(
+        rpc,
         peer,
         'data.get',
         {
@@ -211,10 +256,18 @@ export class DataService {
           serialize: request.serialize,
           consumerTaskId: request.consumerTaskId,
           wait,
+          parts: true,
         },
         { timeoutMs: wait ? WAIT_TIMEOUT_MS : undefined, idle: true, signal },
       );
+      const offer = offerIn(answer);
+      if (offer === undefined) return { value: answer };
+      if (offer === 'invalid')
+        throw new DataNotFoundError(dagId, dataId, `${peer} offered it malformed`);
+      staged = stage ? store.stageParts?.(dagId, dataId, offer.head) : undefined;
+      return { value: await takeOffer(rpc, peer, request, offer, staged, signal), staged };
     } catch (error) {
+      void staged?.abort();
       if (error instanceof RemoteError && error.remoteCode === 'data_not_found')
         throw new DataNotFoundError(dagId, dataId, `on peer ${peer}`);
       if (error instanceof RemoteError && error.remoteCode === 'unknown_dag')

@@ -1,6 +1,6 @@
 import type { ArgEdge, Task } from '../../dag/index.ts';
 import { sizeOf } from '../../data/size.ts';
-import { findValue, type ResultStore } from '../../data/store.ts';
+import { findValue, type ResultStore, type StagedParts } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 import { DataNotFoundError } from '../../errors.ts';
 import type { FunctionRegistry } from '../base/functions.ts';
@@ -13,7 +13,10 @@ export interface ArgumentPorts {
   readonly id: string;
   readonly cache: ValueCache;
   readonly store: ResultStore;
-  /** A value of run `epoch` from a peer that holds it; with `serialize`, as that hook turns it there. */
+  /**
+   * A value of run `epoch` from a peer that holds it; with `serialize`, as that hook turns it
+   * there. Without, a big value is written to the store as it arrives: `staged` (see `keep`).
+   */
   fetch(
     peer: string,
     dagId: string,
@@ -22,13 +25,23 @@ export interface ArgumentPorts {
     serialize?: { fn: string; consumerTaskId: string },
     /** Wait there until the value exists, rather than failing to find it. */
     wait?: boolean,
-  ): Promise<unknown>;
+  ): Promise<{ readonly value: unknown; readonly staged?: StagedParts | undefined }>;
   /** The kind of pipe to a peer, for the fetch log. */
   laneTo?(peer: string): string | undefined;
   /** Where the orchestrator knows a result to be. */
   locate(orchestrator: string, dagId: string, dataId: string): Promise<string[]>;
-  /** Keeps a fetched value of run `epoch` here (cache and store). */
-  keep(dagId: string, epoch: number, dataId: string, value: unknown, bytes: number): Promise<void>;
+  /**
+   * Keeps a fetched value of run `epoch` here (cache and store): its staging is committed when
+   * there is one (else aborted, if it is not kept).
+   */
+  keep(
+    dagId: string,
+    epoch: number,
+    dataId: string,
+    value: unknown,
+    bytes: number,
+    staged?: StagedParts,
+  ): Promise<void>;
   /** Resolves when the value is kept here. */
   waitFor(dagId: string, dataId: string, signal?: AbortSignal): Promise<unknown>;
 }
@@ -126,15 +139,19 @@ async function argument(
     if (signal.aborted) throw signal.reason;
     const started = performance.now();
     try {
-      const value = await ports.fetch(holder, dagId, job.order.epoch, edge.from, serialize, wait);
-      if (signal.aborted) throw signal.reason; // cancelled meanwhile: nothing is kept
+      const taken = await ports.fetch(holder, dagId, job.order.epoch, edge.from, serialize, wait);
+      const { value, staged } = taken;
+      if (signal.aborted) {
+        void staged?.abort();
+        throw signal.reason; // cancelled meanwhile: nothing is kept
+      }
       const bytes = sizeOf(value);
       const ms = performance.now() - started;
       const lane = ports.laneTo?.(holder) ?? '';
       fetched.push({ argId: edge.from, from: holder, bytes, ms, lane });
       // A value turned by the producer's serialize hook is this edge's own: not cached.
       if (serialize === undefined)
-        ports.keep(dagId, job.order.epoch, edge.from, value, bytes).catch(() => undefined);
+        ports.keep(dagId, job.order.epoch, edge.from, value, bytes, staged).catch(() => undefined);
       return { value, from: holder, serialized: serialize !== undefined };
     } catch (error) {
       if (signal.aborted || !isLoss(error)) throw error; // a serialize hook that threw

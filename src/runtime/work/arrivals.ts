@@ -1,5 +1,5 @@
 import { dagPrefix, dataKey } from '../../data/keys.ts';
-import { findValue, type ResultStore } from '../../data/store.ts';
+import { findValue, type ResultStore, type StagedParts } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 
 interface Waiter {
@@ -64,15 +64,22 @@ export class Arrivals {
   /**
    * Keeps a value here: in the hot cache at once (whoever waits for it has it), in the store
    * behind it. A value too big for the cache is held while it is written, so it is found and
-   * served meanwhile; one the store refuses leaves the cache (it is not kept: not served).
+   * served meanwhile; one the store refuses leaves the cache (it is not kept: not served). A
+   * value written to the store as it arrived is kept by committing its staging.
    */
-  keep(dagId: string, dataId: string, value: unknown, bytes: number): Promise<void> {
+  keep(
+    dagId: string,
+    dataId: string,
+    value: unknown,
+    bytes: number,
+    staged?: StagedParts,
+  ): Promise<void> {
     const { cache, store } = this;
     cache.set(dagId, dataId, value, bytes);
     const held = bytes > cache.maxBytes;
     if (held) cache.hold(dagId, dataId, value);
     this.kept(dagId, dataId, value);
-    const write = store.put(dagId, dataId, value);
+    const write = staged === undefined ? store.put(dagId, dataId, value) : staged.commit();
     write.then(
       () => held && cache.release(dagId, dataId),
       () => {

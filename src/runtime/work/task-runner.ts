@@ -1,5 +1,5 @@
 import { attemptKey, dagPrefix, dataKey } from '../../data/keys.ts';
-import type { ResultStore } from '../../data/store.ts';
+import type { ResultStore, StagedParts } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 import { Emitter } from '../../emitter.ts';
 import { AllocationError } from '../../errors.ts';
@@ -80,8 +80,8 @@ export class TaskRunner {
       fetch: ports.fetch,
       locate: ports.locate,
       ...(ports.laneTo === undefined ? {} : { laneTo: ports.laneTo }),
-      keep: (dagId, epoch, dataId, value, bytes) =>
-        this.#keep(dagId, epoch, dataId, value, bytes) ?? Promise.resolve(),
+      keep: (dagId, epoch, dataId, value, bytes, staged) =>
+        this.#keep(dagId, epoch, dataId, value, bytes, staged) ?? Promise.resolve(),
       waitFor: (dagId, dataId, signal) => this.waitFor(dagId, dataId, signal),
     };
     this.#host = {
@@ -268,8 +268,9 @@ export class TaskRunner {
   }
 
   /**
-   * Stores a value of run `epoch` here: in the hot cache at once, in the store behind it. Not
-   * at all (undefined) when this node holds a later run of the DAG by now.
+   * Stores a value of run `epoch` here: in the hot cache at once, in the store behind it (by
+   * committing its staging, if it was written as it arrived). Not at all (undefined, and its
+   * staging aborted) when this node holds a later run of the DAG by now.
    */
   #keep(
     dagId: string,
@@ -277,10 +278,14 @@ export class TaskRunner {
     dataId: string,
     value: unknown,
     bytes: number,
+    staged?: StagedParts,
   ): Promise<void> | undefined {
     const here = this.options.epochs.known(dagId) ?? 0;
-    if (here !== epoch && !(here === 0 && epoch > 0)) return undefined;
-    return this.#arrivals.keep(dagId, dataId, value, bytes);
+    if (here !== epoch && !(here === 0 && epoch > 0)) {
+      void staged?.abort();
+      return undefined;
+    }
+    return this.#arrivals.keep(dagId, dataId, value, bytes, staged);
   }
 
   #report(orchestrator: string, order: TaskOrder, fields: DistributiveReport): void {

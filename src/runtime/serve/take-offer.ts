@@ -1,0 +1,48 @@
+import { Assembly } from '../../data/assembly.ts';
+import { partSizes } from '../../data/parts.ts';
+import type { StagedParts } from '../../data/store.ts';
+import { DataNotFoundError } from '../../errors.ts';
+import type { Rpc } from '../../net/rpc.ts';
+import { call } from '../base/calls.ts';
+import { OFFER, type Offer } from './offers.ts';
+
+/**
+ * Takes a value a peer offered in parts (see `offers.ts`), one part after another: the next is
+ * asked for while this one is copied into the value's buffers and written to `staged`, so the
+ * value is held once, plus a part or two. Each request lasts as long as its bytes keep coming.
+ * A part of the wrong size fails the fetch as a lost input. Throws `RangeError` when the page
+ * cannot hold the value.
+ */
+export async function takeOffer(
+  rpc: Rpc,
+  peer: string,
+  key: { readonly dagId: string; readonly dataId: string },
+  offer: Offer,
+  staged: StagedParts | undefined,
+  signal?: AbortSignal,
+): Promise<unknown> {
+  const { dagId, dataId } = key;
+  const sizes = partSizes(offer.head);
+  const assembly = new Assembly(offer.head);
+  const token = offer[OFFER];
+  const ask = (index: number) =>
+    call(rpc, peer, 'data.part', { dagId, dataId, token, index }, { idle: true, signal });
+  let next = ask(0);
+  try {
+    for (const [i, bytes] of sizes.entries()) {
+      const part = await next;
+      if (i + 1 < sizes.length) next = ask(i + 1);
+      if (part.byteLength !== bytes || !assembly.add(part)) {
+        const size = `${part.byteLength} bytes, not ${bytes}`;
+        throw new DataNotFoundError(dagId, dataId, `part ${i} from ${peer} is ${size}`);
+      }
+      await staged?.part(i, part);
+    }
+  } finally {
+    next.catch(() => undefined); // asked ahead, and not taken
+  }
+  const whole = assembly.value();
+  if (whole === undefined)
+    throw new DataNotFoundError(dagId, dataId, `the parts from ${peer} did not add up`);
+  return whole.value;
+}
