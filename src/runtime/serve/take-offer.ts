@@ -7,12 +7,16 @@ import { call } from '../base/calls.ts';
 import { OFFER, type Offer } from './offers.ts';
 
 /**
- * Takes a value a peer offered in parts (see `offers.ts`), one part after another: the next is
- * asked for while this one is copied into the value's buffers and written to `staged`, so the
- * value is held once, plus a part or two. Each request lasts as long as its bytes keep coming.
+ * Takes a value a peer offered in parts (see `offers.ts`), one part after another: the next two
+ * are asked for while this one is copied into the value's buffers and written to `staged` (the
+ * peer reads one from its store while it sends the other), so the value is held once, plus a
+ * few parts. Each request lasts as long as its bytes keep coming.
  * A part of the wrong size fails the fetch as a lost input. Throws `RangeError` when the page
  * cannot hold the value.
  */
+/** Parts asked for ahead of the one being taken. */
+const AHEAD = 2;
+
 export async function takeOffer(
   rpc: Rpc,
   peer: string,
@@ -27,11 +31,12 @@ export async function takeOffer(
   const token = offer[OFFER];
   const ask = (index: number) =>
     call(rpc, peer, 'data.part', { dagId, dataId, token, index }, { idle: true, signal });
-  let next = ask(0);
+  const asked: Promise<Uint8Array>[] = [];
+  for (let i = 0; i < Math.min(AHEAD, sizes.length); i++) asked.push(ask(i));
   try {
     for (const [i, bytes] of sizes.entries()) {
-      const part = await next;
-      if (i + 1 < sizes.length) next = ask(i + 1);
+      const part = await (asked.shift() as Promise<Uint8Array>);
+      if (i + AHEAD < sizes.length) asked.push(ask(i + AHEAD));
       if (part.byteLength !== bytes || !assembly.add(part)) {
         const size = `${part.byteLength} bytes, not ${bytes}`;
         throw new DataNotFoundError(dagId, dataId, `part ${i} from ${peer} is ${size}`);
@@ -39,7 +44,7 @@ export async function takeOffer(
       await staged?.part(i, part);
     }
   } finally {
-    next.catch(() => undefined); // asked ahead, and not taken
+    for (const left of asked) left.catch(() => undefined); // asked ahead, and not taken
   }
   const whole = assembly.value();
   if (whole === undefined)
