@@ -96,7 +96,7 @@ export class Offers {
   }
 }
 
-/** A value in memory as parts to offer (each cut afresh), or undefined when it is not big. */
+/** A value in memory as parts to offer, or undefined when it is not big. */
 export function partsInMemory(value: unknown, sizes?: PartSizes): StoredParts | undefined {
   const cut = splitIfBig(value, sizes);
   if (cut === undefined) return undefined;
@@ -114,10 +114,10 @@ export function partsInMemory(value: unknown, sizes?: PartSizes): StoredParts | 
   }
   return {
     head: cut.head,
-    // A copy: a transport may hand over (detach) the buffers it is given.
+    // A view, not a copy: the framing copies what it sends into frames of its own.
     part: async (i) => {
       const [buffer, offset, bytes] = where[i] ?? [new ArrayBuffer(0), 0, 0];
-      return buffer.slice(offset, offset + bytes);
+      return new Uint8Array(buffer, offset, bytes);
     },
   };
 }
