@@ -12,7 +12,7 @@ import { Epochs } from '../../src/runtime/base/epochs.ts';
 import { DataService } from '../../src/runtime/serve/data-service.ts';
 import { OFFER } from '../../src/runtime/serve/offers.ts';
 import { rejection } from './helpers.ts';
-import { big, idb, partsIn, sizes } from './store-subjects.ts';
+import { big, idb, partsIn, sizes, sqlite } from './store-subjects.ts';
 
 // A big value crosses between peers as an offer of parts (`serve/offers.ts`): the consumer asks
 // for each part in turn and writes it to its store as it comes.
@@ -52,50 +52,57 @@ const request = { dagId: 'd', epoch: 0, dataId: 'big' };
 type Big = ReturnType<typeof big>;
 
 describe('a big value fetched in parts', () => {
-  it('is written to the consumer store part by part as the parts arrive, kept at commit', async () => {
-    const { a, b, consumer } = await pair();
-    const producer = idb();
-    const value = big(40);
-    await producer.store.put('d', 'big', value);
-    // The producer's third part waits until the test has looked at the consumer's store.
-    let release = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let asked = () => {};
-    const third = new Promise<void>((resolve) => {
-      asked = resolve;
-    });
-    const open = producer.store.openParts?.bind(producer.store);
-    producer.store.openParts = async (dagId, dataId) => {
-      const parts = (await open?.(dagId, dataId)) as StoredParts;
-      return {
-        head: parts.head,
-        part: async (i) => {
-          if (i === 2) {
-            asked();
-            await gate;
-          }
-          return parts.part(i);
-        },
+  it.each([
+    ['IndexedDB', idb],
+    ['SQLite', sqlite],
+  ])(
+    'is written to a %s store part by part as the parts arrive, kept at commit',
+    async (_, make) => {
+      const { a, b } = await pair();
+      const consumer = make();
+      const producer = idb();
+      const value = big(40);
+      await producer.store.put('d', 'big', value);
+      // The producer's third part waits until the test has looked at the consumer's store.
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let asked = () => {};
+      const third = new Promise<void>((resolve) => {
+        asked = resolve;
+      });
+      const open = producer.store.openParts?.bind(producer.store);
+      producer.store.openParts = async (dagId, dataId) => {
+        const parts = (await open?.(dagId, dataId)) as StoredParts;
+        return {
+          head: parts.head,
+          part: async (i) => {
+            if (i === 2) {
+              asked();
+              await gate;
+            }
+            return parts.part(i);
+          },
+        };
       };
-    };
-    service(b, producer.store);
-    const taking = service(a, consumer.store).take('b', request, undefined, true);
-    await third;
-    // Two parts came and are written; the value is not there for anyone yet.
-    await expect.poll(() => consumer.parts()).toBe(2);
-    expect(await consumer.markers()).toBe(1);
-    expect(await consumer.store.has('d', 'big')).toBe(false);
-    release();
-    const { value: taken, staged } = await taking;
-    expect((taken as Big).samples).toEqual(value.samples);
-    expect((taken as Big).meta.get('unit')).toBe('mV');
-    expect(await consumer.parts()).toBe(partsIn(40));
-    await staged?.commit();
-    expect(((await consumer.store.get('d', 'big')) as Big).samples).toEqual(value.samples);
-    expect(await consumer.markers()).toBe(0);
-  });
+      service(b, producer.store);
+      const taking = service(a, consumer.store).take('b', request, undefined, true);
+      await third;
+      // Two parts came and are written; the value is not there for anyone yet.
+      await expect.poll(() => consumer.parts()).toBe(2);
+      expect(await consumer.markers()).toBe(1);
+      expect(await consumer.store.has('d', 'big')).toBe(false);
+      release();
+      const { value: taken, staged } = await taking;
+      expect((taken as Big).samples).toEqual(value.samples);
+      expect((taken as Big).meta.get('unit')).toBe('mV');
+      expect(await consumer.parts()).toBe(partsIn(40));
+      await staged?.commit();
+      expect(((await consumer.store.get('d', 'big')) as Big).samples).toEqual(value.samples);
+      expect(await consumer.markers()).toBe(0);
+    },
+  );
 
   it('comes from memory too, and whole to an asker that does not take offers', async () => {
     const { a, b, consumer } = await pair();
@@ -129,6 +136,11 @@ describe('a big value fetched in parts', () => {
     expect(String(error)).toMatch(/part 0 from b is 3 bytes, not 8192/);
     await expect.poll(() => consumer.markers()).toBe(0);
     expect(await consumer.parts()).toBe(0);
+    // An offer of absurd shape is refused before anything is allocated or asked.
+    rogue.handle('data.get', () => ({ [OFFER]: '2', head: { ...head, partBytes: 1 } }));
+    const absurd = await rejection(service(a, consumer.store).take('b', request));
+    expect(absurd).toBeInstanceOf(DataNotFoundError);
+    expect(String(absurd)).toMatch(/b offered it malformed/);
   });
 
   it('refuses a part of an offer it did not make, or made to another peer', async () => {

@@ -122,10 +122,16 @@ export function partsInMemory(value: unknown, sizes?: PartSizes): StoredParts | 
   };
 }
 
+/** Bounds of a well-formed offer: parts of at least 4 KiB, at most 4 Mi of them (32 TiB in 8 MiB). */
+const MIN_PART_BYTES = 4096;
+const MAX_PARTS = 1 << 22;
+
 /** An offer in an answer to `data.get`, checked; undefined for a value (`invalid`: a bad one). */
 export function offerIn(answer: unknown): Offer | 'invalid' | undefined {
   if (typeof answer !== 'object' || answer === null || !(OFFER in answer)) return undefined;
   const { [OFFER]: token, head } = answer as Partial<Offer>;
   if (typeof token !== 'string' || token.length === 0 || token.length > 64) return 'invalid';
-  return isHead(head) ? { [OFFER]: token, head } : 'invalid';
+  if (!isHead(head) || head.partBytes < MIN_PART_BYTES || partCount(head) > MAX_PARTS)
+    return 'invalid';
+  return { [OFFER]: token, head };
 }

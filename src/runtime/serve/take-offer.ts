@@ -32,8 +32,8 @@ export async function takeOffer(
   signal?: AbortSignal,
 ): Promise<unknown> {
   const { dagId, dataId } = key;
+  const assembly = new Assembly(offer.head); // first: it fails at once for more than fits
   const sizes = partSizes(offer.head);
-  const assembly = new Assembly(offer.head);
   const token = offer[OFFER];
   const ask = (index: number) =>
     call(rpc, peer, 'data.part', { dagId, dataId, token, index }, { idle: true, signal });
