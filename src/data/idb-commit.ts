@@ -8,9 +8,9 @@ import {
   wholeDagRange,
 } from './idb-bundles.ts';
 import { partRange, putParts } from './idb-parts.ts';
-import { commitStaged } from './idb-staging.ts';
+import { commitStaged, type StampedHead } from './idb-staging.ts';
 import { dataKey } from './keys.ts';
-import type { PartsHead, Split } from './parts.ts';
+import type { Split } from './parts.ts';
 
 export type Write =
   | {
@@ -28,7 +28,7 @@ export type Write =
       readonly kind: 'commit';
       readonly dagId: string;
       readonly dataId: string;
-      readonly head: PartsHead & { readonly stamp: string };
+      readonly head: StampedHead;
     }
   | { readonly kind: 'delete'; readonly dagId: string; readonly dataId: string }
   | { readonly kind: 'clear'; readonly dagId: string; readonly dataId?: undefined };

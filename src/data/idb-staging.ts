@@ -1,6 +1,7 @@
 import { StorageError } from '../errors.ts';
 import { committed, type UseObjectStore } from './idb-connection.ts';
 import { ownParts, partKey } from './idb-parts.ts';
+import { STAGING_DAG } from './idb-sweep.ts';
 import { isHead, newStamp, type PartsHead, partCount } from './parts.ts';
 import { spaceError } from './space.ts';
 import type { StagedParts } from './store.ts';
@@ -11,12 +12,9 @@ import type { StagedParts } from './store.ts';
  * already under the key is never touched by them; a marker `[STAGING_DAG, stamp]` goes in with
  * the first. The commit, in one transaction, checks that every part is there, removes the old
  * value's parts and puts the head (which names the stamp): readers see the old value or the new
- * one. A staging that never ends (the page closed) leaves its marker, and `sweepStaged` removes
- * its parts when the store opens next.
+ * one. A staging that never ends (the page closed) leaves its marker, and the store's first
+ * transaction after it opens next removes its parts (`idb-sweep.ts`).
  */
-
-/** Where the markers of values being staged are: a DAG id no `Dag` can have. */
-export const STAGING_DAG = '\u0000handout:staging';
 
 /** What staging needs of the store. */
 export interface StagingPorts {
@@ -24,8 +22,10 @@ export interface StagingPorts {
   readonly use: UseObjectStore;
   closed(): boolean;
   /** Queues the commit (`commitStaged`) among the store's other writes, in their order. */
-  commit(head: PartsHead & { readonly stamp: string }): Promise<void>;
+  commit(head: StampedHead): Promise<void>;
 }
+
+export type StampedHead = PartsHead & { readonly stamp: string };
 
 export function stageInIdb(
   ports: StagingPorts,
@@ -105,7 +105,7 @@ export function commitStaged(
   os: IDBObjectStore,
   dagId: string,
   dataId: string,
-  head: PartsHead & { readonly stamp: string },
+  head: StampedHead,
   outcome: { ok: boolean },
 ): void {
   const there = os.count(ownParts(dagId, dataId, head));
@@ -121,43 +121,6 @@ export function commitStaged(
     const old: unknown = before.result;
     if (isHead(old) && old.stamp !== head.stamp) os.delete(ownParts(dagId, dataId, old));
     os.put(head, [dagId, dataId]);
-  };
-}
-
-/**
- * The store's transactions, the first of which (made readwrite) first sweeps the parts of every
- * staging that never ended. Transactions run in the order they are made, so no staging of this
- * store can begin before the sweep. If the database does not open, the next one sweeps.
- */
-export function sweepingFirst(use: UseObjectStore): UseObjectStore {
-  let swept = false;
-  return (mode, body) => {
-    if (swept) return use(mode, body);
-    swept = true;
-    let made = false;
-    return use('readwrite', (os) => {
-      made = true;
-      sweepStaged(os);
-      return body(os);
-    }).catch((error: unknown) => {
-      if (!made) swept = false; // the database did not open
-      throw error;
-    });
-  };
-}
-
-/** Removes the parts of every staging that never ended, and their markers. */
-function sweepStaged(os: IDBObjectStore): void {
-  const request = os.openCursor(IDBKeyRange.bound([STAGING_DAG], [STAGING_DAG, []]));
-  request.onsuccess = () => {
-    const cursor = request.result;
-    if (cursor === null) return;
-    const stamp = (cursor.key as unknown[])[1];
-    const { dagId, dataId } = (cursor.value ?? {}) as { dagId?: unknown; dataId?: unknown };
-    if (typeof stamp === 'string' && typeof dagId === 'string' && typeof dataId === 'string')
-      os.delete(ownParts(dagId, dataId, { stamp } as PartsHead));
-    cursor.delete();
-    cursor.continue();
   };
 }
 

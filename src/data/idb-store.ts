@@ -13,7 +13,8 @@ import {
 import { CommitWriter, type Queued, type Write } from './idb-commit.ts';
 import { type Connection, connect, type UseObjectStore } from './idb-connection.ts';
 import { isItemKey, readHead, readItem, readPart } from './idb-parts.ts';
-import { STAGING_DAG, stageInIdb, sweepingFirst } from './idb-staging.ts';
+import { type StagingPorts, stageInIdb } from './idb-staging.ts';
+import { STAGING_DAG, sweepingFirst } from './idb-sweep.ts';
 import { type PartSizes, type PartsHead, type StoredParts, splitIfBig } from './parts.ts';
 import { storedSize } from './size.ts';
 import { spaceError } from './space.ts';
@@ -171,9 +172,12 @@ class IndexedDbStore implements ResultStore {
   }
 
   stageParts(dagId: string, dataId: string, head: PartsHead): StagedParts {
-    const commit = (staged: PartsHead & { readonly stamp: string }) =>
-      this.#enqueue({ kind: 'commit', dagId, dataId, head: staged });
-    return stageInIdb({ use: this.#use, closed: () => this.#closed, commit }, dagId, dataId, head);
+    const ports: StagingPorts = {
+      use: this.#use,
+      closed: () => this.#closed,
+      commit: (staged) => this.#enqueue({ kind: 'commit', dagId, dataId, head: staged }),
+    };
+    return stageInIdb(ports, dagId, dataId, head);
   }
 
   async close(): Promise<void> {

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { STAGING_DAG } from '../../src/data/idb-staging.ts';
 import { RESULTS_STORE } from '../../src/data/idb-store.ts';
+import { STAGING_DAG } from '../../src/data/idb-sweep.ts';
 import { createIndexedDbStore, type ResultStore } from '../../src/index.ts';
 import { createSqliteStore } from '../../src/node/index.ts';
 
@@ -32,12 +32,21 @@ export interface Subject {
 }
 
 export function idb(name = `parts-${++count}`): Subject {
-  const raw = <T>(mode: IDBTransactionMode, body: (os: IDBObjectStore) => IDBRequest<T>) =>
+  // Resolves with `empty` while the store has not made its object store yet.
+  const raw = <T>(
+    mode: IDBTransactionMode,
+    body: (os: IDBObjectStore) => IDBRequest<T>,
+    empty?: T,
+  ) =>
     new Promise<T>((resolve, reject) => {
       const open = indexedDB.open(name);
       open.onerror = () => reject(open.error);
       open.onsuccess = () => {
         const db = open.result;
+        if (!db.objectStoreNames.contains(RESULTS_STORE)) {
+          db.close();
+          return empty === undefined ? reject(new Error('no object store yet')) : resolve(empty);
+        }
         const request = body(db.transaction(RESULTS_STORE, mode).objectStore(RESULTS_STORE));
         request.onsuccess = () => {
           db.close();
@@ -52,14 +61,14 @@ export function idb(name = `parts-${++count}`): Subject {
   return {
     store: createIndexedDbStore(name, sizes),
     parts: async () => {
-      const keys = await raw('readonly', (os) => os.getAllKeys());
+      const keys = await raw('readonly', (os) => os.getAllKeys(), []);
       // `[dagId, dataId, i]`, or `[dagId, dataId, stamp, i]` for a staged part
       return keys.filter((k) => Array.isArray(k) && k.length >= 3 && k[0] !== STAGING_DAG).length;
     },
     losePart: async (dagId, dataId, i) =>
       void (await raw('readwrite', (os) => os.delete([dagId, dataId, i]))),
     markers: async () => {
-      const keys = await raw('readonly', (os) => os.getAllKeys());
+      const keys = await raw('readonly', (os) => os.getAllKeys(), []);
       return keys.filter((k) => Array.isArray(k) && k[0] === STAGING_DAG).length;
     },
     reopen: () => idb(name),
