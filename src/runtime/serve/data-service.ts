@@ -3,7 +3,6 @@ import { findValue, type ResultStore, type StagedParts } from '../../data/store.
 import type { ValueCache } from '../../data/value-cache.ts';
 import {
   DataNotFoundError,
-  describeCause,
   RemoteError,
   RequestTimeoutError,
   UnknownDagError,
@@ -13,11 +12,10 @@ import { call, serve } from '../base/calls.ts';
 import type { Epochs } from '../base/epochs.ts';
 import { callHook, type EdgeContext, type FunctionRegistry, lookup } from '../base/functions.ts';
 import { Offers, offerIn, partsInMemory } from './offers.ts';
+import { findResult } from './result.ts';
 import { streamedValue } from './streamed-value.ts';
 import { takeOffer } from './take-offer.ts';
 
-/** How long `result` waits for the room to say who holds an item. */
-export const FIND_TIMEOUT_MS = 5000;
 /** How long an early task's fetch may wait for its producer. */
 export const WAIT_TIMEOUT_MS = 30 * 60_000;
 
@@ -61,7 +59,7 @@ export class DataService {
    * with `RequestTimeoutError` once that much time has passed.
    */
   async result(dagId: string, taskId: string, timeoutMs?: number): Promise<unknown> {
-    if (timeoutMs === undefined) return this.#result(dagId, taskId);
+    if (timeoutMs === undefined) return findResult(this, dagId, taskId);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -71,54 +69,10 @@ export class DataService {
       );
     });
     try {
-      return await Promise.race([this.#result(dagId, taskId), expired]);
+      return await Promise.race([findResult(this, dagId, taskId), expired]);
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  async #result(dagId: string, taskId: string): Promise<unknown> {
-    const mine = await this.ports.epochs.current(dagId);
-    const local = await this.read(dagId, taskId);
-    const answers = await Promise.all(
-      this.ports.peers().map(async (peer) => {
-        try {
-          const found = await call(
-            this.ports.rpc,
-            peer,
-            'data.find',
-            { dagId, dataId: taskId },
-            { timeoutMs: FIND_TIMEOUT_MS },
-          );
-          return { peer, ...found, silent: false };
-        } catch (error) {
-          // One that answered with an error said it cannot tell; one unreached may hold it.
-          const silent = !(error instanceof RemoteError);
-          return { peer, has: false, knowsDag: false, epoch: 0, silent };
-        }
-      }),
-    );
-    const knowing = answers.filter((a) => a.knowsDag);
-    // The latest run anyone here knows of is the one whose values count.
-    const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
-    if (local !== undefined && mine === latest) return local.value;
-    // Who could not say or give it: a peer that was not reached may hold it, or know the DAG.
-    const why = answers.filter((a) => a.silent).map((a) => `no answer from ${a.peer}`);
-    for (const { peer, has, epoch } of answers) {
-      if (!has || epoch !== latest) continue;
-      try {
-        return await this.fetch(peer, { dagId, epoch: latest, dataId: taskId });
-      } catch (error) {
-        // it went away or lost it meanwhile: try the next holder
-        why.push(`${peer} held it but failed: ${describeCause(error)}`);
-      }
-    }
-    // Either error names the peers that could not say: one of them may know the DAG, or a
-    // peer that was leaving as it was asked.
-    const detail = why.length === 0 ? undefined : why.join('; ');
-    if (this.ports.knows(dagId) || local !== undefined || knowing.length > 0)
-      throw new DataNotFoundError(dagId, taskId, detail);
-    throw new UnknownDagError(dagId, detail);
   }
 
   /** Answers `data.get` and `data.find` from the peers. */
