@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Coordinator, startCoordinator } from '../../src/coordinator/coordinator.ts';
 import {
@@ -99,6 +100,32 @@ describe('Node.js peers over real WebRTC (node-datachannel) and a real coordinat
       message: expect.stringContaining('failed on purpose'),
     });
   });
+
+  it('take a 40 MiB value in parts, written to the SQLite file as they arrive', async () => {
+    coordinator = await startCoordinator({ port: 0 });
+    const file = join(mkdtempSync(join(tmpdir(), 'handout-node-')), 'b.db');
+    const a = await peer('node-a', 'n3');
+    const b = await peer('node-b', 'n3', createSqliteStore(file));
+    await vi.waitFor(() => expect(a.peers().map((p) => p.id)).toEqual(['node-b']), {
+      timeout: 10_000,
+    });
+    const dag = new Dag('big-node')
+      .add({ id: 'big', fn: 'bigFloats', extraArgs: [40], node: 'node-a' })
+      .add({ id: 'check', fn: 'checkFloats', args: ['big'], node: 'node-b' });
+    const { results } = await a.submit(dag, { collect: 'sinks' }).done;
+    expect(results.check).toEqual({ mib: 40, wrong: 0 });
+    // b wrote the five 8 MiB parts under a stamp as they came, and committed it once kept.
+    await vi.waitFor(async () => expect(await b.store.has('big-node', 'big')).toBe(true));
+    const raw = new Database(file, { readonly: true });
+    const count = (sql: string) => raw.prepare(sql).pluck().get();
+    expect(count('SELECT count(*) FROM stamps WHERE committed = 1')).toBe(1);
+    expect(count('SELECT count(*) FROM stamps WHERE committed = 0')).toBe(0);
+    expect(count(`SELECT count(*) FROM parts WHERE item = (SELECT stamp FROM stamps)`)).toBe(5);
+    raw.close();
+    const back = (await b.store.get('big-node', 'big')) as Float64Array;
+    expect(back.length).toBe(40 * 131_072);
+    expect(back[back.length - 1]).toBe(back.length - 1);
+  }, 30_000); // 3 s here; a laptop three times slower must not be cut
 
   it('refuse IndexedDB in Node.js with a clear error', async () => {
     await expect(createNode({ functions, store: 'indexeddb' })).rejects.toThrow(

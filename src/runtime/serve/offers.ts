@@ -20,7 +20,7 @@ import { DataNotFoundError } from '../../errors.ts';
 /** The key that marks an answer to `data.get` as an offer. */
 export const OFFER = '\u0000handout:offer';
 /** An offer nobody has asked a part of for this long is dropped. */
-export const OFFER_IDLE_MS = 120_000;
+const OFFER_IDLE_MS = 120_000;
 /** Offers open at once for one peer; a new one past this drops the oldest. */
 const MAX_PER_PEER = 64;
 
