@@ -47,7 +47,9 @@ export async function transferScenarios(
   for (let i = 0; i < WARMUP + RUNS; i++) {
     progress(`${name} ${TRANSFER_MIB} MiB: run ${i + 1} of ${WARMUP + RUNS}`);
     // Raw first, then Handout, alternating within each run so both see the same conditions.
-    const arrived = b.evaluate((n) => window.transfer.rawExpect(n), bytes);
+    // Armed first: a small transfer may all arrive before a receiver armed alongside it.
+    await b.evaluate((n) => window.transfer.rawExpect(n), bytes);
+    const arrived = b.evaluate(() => window.transfer.rawArrived());
     arrived.catch(() => undefined); // its failure is reported where it is awaited
     const started = await deadline(
       a.evaluate((n) => window.transfer.rawSend(n), bytes),

@@ -87,13 +87,23 @@ async function rawAccept(answer: RTCSessionDescriptionInit): Promise<void> {
     await new Promise((r) => dc.addEventListener('open', r, { once: true }));
 }
 
-/** Receiver side: resolves with the time the next `bytes` had all arrived. */
-function rawExpect(bytes: number): Promise<number> {
+let arrival: Promise<number> = Promise.resolve(0);
+
+/**
+ * Receiver side: counts from here the next `bytes` (`rawArrived` says when they had all come).
+ * Armed before the sender starts: bytes that came first would be counted for nothing.
+ */
+function rawExpect(bytes: number): void {
   received = 0;
   expected = bytes;
-  return new Promise((resolve) => {
+  arrival = new Promise((resolve) => {
     doneAt = resolve;
   });
+}
+
+/** The time the bytes `rawExpect` armed for had all arrived. */
+function rawArrived(): Promise<number> {
+  return arrival;
 }
 
 async function rawSend(bytes: number): Promise<number> {
@@ -120,6 +130,7 @@ declare global {
       rawAnswer: typeof rawAnswer;
       rawAccept: typeof rawAccept;
       rawExpect: typeof rawExpect;
+      rawArrived: typeof rawArrived;
       rawSend: typeof rawSend;
     };
   }
@@ -132,5 +143,6 @@ window.transfer = {
   rawAnswer,
   rawAccept,
   rawExpect,
+  rawArrived,
   rawSend,
 };
