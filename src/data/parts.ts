@@ -152,12 +152,17 @@ export function split(value: unknown, partBytes = PART_BYTES): Split | undefined
   };
 }
 
-/** The parts of a split value, in order, each a fresh copy (a store clones a view's whole buffer). */
-export function* partsOf({ binaries, head }: Split): Generator<ArrayBuffer> {
+/** The parts of a split value, in order, as views on its binaries. */
+export function* partViews({ binaries, head }: Split): Generator<Uint8Array> {
   for (const binary of binaries) {
     for (let at = 0; at < binary.byteLength; at += head.partBytes)
-      yield binary.slice(at, Math.min(binary.byteLength, at + head.partBytes));
+      yield new Uint8Array(binary, at, Math.min(head.partBytes, binary.byteLength - at));
   }
+}
+
+/** The parts of a split value, in order, each a fresh copy (a store clones a view's whole buffer). */
+export function* partsOf(split: Split): Generator<ArrayBuffer> {
+  for (const view of partViews(split)) yield view.slice().buffer;
 }
 
 /** Whether a stored record is the head of a value in parts. */

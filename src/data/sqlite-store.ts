@@ -8,6 +8,7 @@ import {
   type PartSizes,
   type PartsHead,
   partCount,
+  partViews,
   type Split,
   splitIfBig,
 } from './parts.ts';
@@ -99,12 +100,9 @@ export function createSqliteStore(path: string, sizes: PartSizes = {}): ResultSt
     for (const row of rows) {
       dropParts(row.dag, row.item);
       let i = 0;
-      for (const binary of row.split?.binaries ?? []) {
-        const step = row.split?.head.partBytes ?? binary.byteLength;
-        for (let at = 0; at < binary.byteLength; at += step) {
-          const bytes = Buffer.from(binary, at, Math.min(step, binary.byteLength - at));
-          sql.putPart.run(row.dag, row.item, i++, bytes);
-        }
+      for (const part of row.split === undefined ? [] : partViews(row.split)) {
+        const bytes = Buffer.from(part.buffer, part.byteOffset, part.byteLength);
+        sql.putPart.run(row.dag, row.item, i++, bytes);
       }
       sql.put.run(row.dag, row.item, row.value);
     }

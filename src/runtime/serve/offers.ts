@@ -3,7 +3,7 @@ import {
   type PartSizes,
   type PartsHead,
   partCount,
-  partSizes,
+  partViews,
   type StoredParts,
   splitIfBig,
 } from '../../data/parts.ts';
@@ -100,26 +100,9 @@ export class Offers {
 export function partsInMemory(value: unknown, sizes?: PartSizes): StoredParts | undefined {
   const cut = splitIfBig(value, sizes);
   if (cut === undefined) return undefined;
-  const where: [binary: ArrayBuffer, at: number, bytes: number][] = [];
-  const each = partSizes(cut.head);
-  let binary = 0;
-  let at = 0;
-  for (const bytes of each) {
-    while (at >= (cut.binaries[binary]?.byteLength ?? 0)) {
-      binary++;
-      at = 0;
-    }
-    where.push([cut.binaries[binary] as ArrayBuffer, at, bytes]);
-    at += bytes;
-  }
-  return {
-    head: cut.head,
-    // A view, not a copy: the framing copies what it sends into frames of its own.
-    part: async (i) => {
-      const [buffer, offset, bytes] = where[i] ?? [new ArrayBuffer(0), 0, 0];
-      return new Uint8Array(buffer, offset, bytes);
-    },
-  };
+  // Views, not copies: the framing copies what it sends into frames of its own.
+  const views = [...partViews(cut)];
+  return { head: cut.head, part: async (i) => views[i] ?? new Uint8Array(0) };
 }
 
 /** Bounds of a well-formed offer: parts of at least 4 KiB, at most 4 Mi of them (32 TiB in 8 MiB). */
