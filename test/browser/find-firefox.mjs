@@ -8,10 +8,14 @@ import { existsSync } from 'node:fs';
 
 /**
  * Preferences every Firefox of the tests gets. WebRTC offers loopback candidates (a machine
- * with only `lo` still connects), and nothing phones home.
+ * with only `lo` still connects) under their addresses, not mDNS names, and nothing phones home.
+ * With names, a Chromium peer must resolve them by multicast DNS: a Firefox just launched
+ * sometimes answers too late, and its ICE fails ("ICE failed, add a STUN server") before the
+ * dial that follows connects. A page that asked for a camera gets the same addresses.
  */
 export const FIREFOX_PREFS = {
   'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
   'app.update.enabled': false,
   'browser.shell.checkDefaultBrowser': false,
   'datareporting.policy.dataSubmissionEnabled': false,
