@@ -134,7 +134,8 @@ async function argument(
     holders = (await ports.locate(job.from, dagId, edge.from)).filter((h) => h !== id);
   const serialize =
     edge.serialize === undefined ? undefined : { fn: edge.serialize, consumerTaskId };
-  let lastError: unknown = new DataNotFoundError(dagId, edge.from, 'no peer holds it');
+  // Made only when needed: an error's stack costs more than a trivial task's whole run.
+  let lastError: unknown;
   for (const holder of holders) {
     if (signal.aborted) throw signal.reason;
     const started = performance.now();
@@ -158,7 +159,10 @@ async function argument(
       lastError = error; // that holder is gone or lost it: the next one may have it
     }
   }
-  throw new LostInputError({ argId: edge.from, holders }, lastError);
+  throw new LostInputError(
+    { argId: edge.from, holders },
+    lastError ?? new DataNotFoundError(dagId, edge.from, 'no peer holds it'),
+  );
 }
 
 /** No holder of an argument could provide it: the orchestrator finds or remakes it. */
