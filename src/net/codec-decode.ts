@@ -59,13 +59,17 @@ class Reader {
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
           const key = this.#string();
-          // defineProperty, so a key named __proto__ is data, never a prototype change
-          Object.defineProperty(out, key, {
-            value: this.value(depth + 1),
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
+          const value = this.value(depth + 1);
+          // A key named __proto__ is data, never a prototype change. Only it is defined: an
+          // object built by defineProperty reads ten times slower than one built by assignment.
+          if (key === '__proto__')
+            Object.defineProperty(out, key, {
+              value,
+              enumerable: true,
+              writable: true,
+              configurable: true,
+            });
+          else out[key] = value;
         }
         return out;
       }
