@@ -9,6 +9,7 @@ import {
   UnknownDagError,
   withContext,
 } from '../../src/index.ts';
+import { WAIT_TIMEOUT_MS } from '../../src/runtime/serve/data-service.ts';
 import { arithmetic, rejection } from './helpers.ts';
 import { type SwarmOf, swarm } from './swarm-helpers.ts';
 
@@ -403,6 +404,29 @@ describe('small DAGs sent early', () => {
       expect(r.results).toEqual({ src: i, x: i + 1, y: i + 2, sum: 2 * i + 3 });
       expect(new Set(Object.values(r.allocations)).size).toBe(1);
     }
+  });
+});
+
+describe('waiting fetches', () => {
+  it('leave no deadline behind once answered: a long-lived node gathers no timers', async () => {
+    const s = await swarm(['a', 'b', 'c'], functions);
+    current = s;
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const cleared = vi.spyOn(globalThis, 'clearTimeout');
+    // Pinned alternately on b and c: each task goes out early and waits there for its input.
+    const chain = new Dag().add({ id: 't0', fn: 'identity', extraArgs: [0], node: 'b' });
+    for (let i = 1; i < 20; i++)
+      chain.add({ id: `t${i}`, fn: 'add', args: [`t${i - 1}`], extraArgs: [1], node: 'bc'[i % 2] });
+    const { results } = await s.byId('a').execute(chain, { collect: 'sinks' });
+    expect(results).toEqual({ t19: 19 });
+    const deadlines = set.mock.results
+      .filter((_, i) => set.mock.calls[i]?.[1] === WAIT_TIMEOUT_MS)
+      .map((r) => r.value);
+    const gone = new Set(cleared.mock.calls.map((c) => c[0]));
+    set.mockRestore();
+    cleared.mockRestore();
+    expect(deadlines.length).toBeGreaterThan(0);
+    expect(deadlines.filter((t) => !gone.has(t))).toEqual([]);
   });
 });
 
