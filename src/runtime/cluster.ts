@@ -44,7 +44,7 @@ const SILENT_MS = 10_000;
 export class Cluster {
   readonly rpc: Rpc;
   readonly runner: TaskRunner;
-  readonly book = new LoadBook();
+  readonly book: LoadBook;
   readonly cache = new ValueCache();
   readonly data: DataService;
   readonly epochs: Epochs;
@@ -63,6 +63,7 @@ export class Cluster {
   constructor(readonly options: ClusterOptions) {
     const { id, transport, store } = options;
     this.rpc = new Rpc(transport, 60_000);
+    this.book = new LoadBook(id);
     // A later run of a DAG reaching this node first wipes what it holds of earlier ones.
     this.epochs = new Epochs(store, async (dagId, epoch) => {
       this.runner.cancel(dagId, epoch - 1);

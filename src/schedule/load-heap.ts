@@ -1,15 +1,20 @@
+import { before } from './placement.ts';
+
 /**
  * Peers ordered by load, least loaded first: a binary heap that knows where each peer sits, so a
  * peer whose load changed moves in O(log n) and the least loaded is read in O(1). What lets the
- * orchestrator place a task without looking at every peer. Ties go to the lower id, as a scan
- * in id order would have chosen. Pure.
+ * orchestrator place a task without looking at every peer. Ties go to `first`, then to the lower
+ * id, as a scan would choose (`placement.ts`, `before`). Pure.
  */
 export class LoadHeap<T extends { readonly id: string }> {
   readonly #items: T[] = [];
   readonly #keys: number[] = [];
   readonly #at = new Map<string, number>();
 
-  constructor(readonly keyOf: (item: T) => number) {}
+  constructor(
+    readonly keyOf: (item: T) => number,
+    readonly first?: string,
+  ) {}
 
   get size(): number {
     return this.#items.length;
@@ -64,7 +69,10 @@ export class LoadHeap<T extends { readonly id: string }> {
   #less(a: number, b: number): boolean {
     const ka = this.#keys[a] as number;
     const kb = this.#keys[b] as number;
-    return ka < kb || (ka === kb && (this.#items[a] as T).id < (this.#items[b] as T).id);
+    return (
+      ka < kb ||
+      (ka === kb && before((this.#items[a] as T).id, (this.#items[b] as T).id, this.first))
+    );
   }
 
   #swap(a: number, b: number): void {

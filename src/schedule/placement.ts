@@ -5,7 +5,8 @@
  *   fit its cost.
  * - Otherwise the candidates are the peers whose capabilities could ever cover the cost; none is
  *   a failure now. Among those with free capacity right now, the one holding the most bytes of
- *   the task's inputs wins, then the least loaded. When the inputs are small (under
+ *   the task's inputs wins, then the least loaded (of equally loaded peers, the orchestrator
+ *   itself, then the lower id). When the inputs are small (under
  *   `LOCALITY_MIN_BYTES` in all) the holder wins only while it has at most `SMALL_INPUT_SLACK`
  *   more tasks than the least loaded peer: moving small data is cheaper than queueing. If no
  *   candidate has free capacity, the task waits.
@@ -33,29 +34,43 @@ export interface PeerLoad {
  */
 export interface PeerView {
   get(id: string): PeerLoad | undefined;
-  /** The least loaded peer whose free capacity covers `cost` now (ties: the lower id). */
+  /** The least loaded peer whose free capacity covers `cost` now (ties: see {@link before}). */
   idlest(cost: Resources): PeerLoad | undefined;
   all(): readonly PeerLoad[];
 }
 
+/**
+ * Which of two equally loaded peers goes first: `first` (the orchestrator itself: a task it
+ * keeps needs no order, report or fetch over the wire), then the lower id.
+ */
+export function before(a: string, b: string, first?: string): boolean {
+  if (a === first) return a !== b;
+  if (b === first) return false;
+  return a < b;
+}
+
 /** A view over a plain list: every question scans it (a handful of peers, tests, allocators). */
-export function listView(peers: readonly PeerLoad[]): PeerView {
+export function listView(peers: readonly PeerLoad[], first?: string): PeerView {
   return {
     get: (id) => peers.find((p) => p.id === id),
-    idlest: (cost) => idlestOf(peers, cost),
+    idlest: (cost) => idlestOf(peers, cost, first),
     all: () => peers,
   };
 }
 
-/** The least loaded of `peers` with room for `cost` now, ties to the lower id: a scan. */
-export function idlestOf(peers: Iterable<PeerLoad>, cost: Resources): PeerLoad | undefined {
+/** The least loaded of `peers` with room for `cost` now, ties as {@link before} says: a scan. */
+export function idlestOf(
+  peers: Iterable<PeerLoad>,
+  cost: Resources,
+  first?: string,
+): PeerLoad | undefined {
   let best: PeerLoad | undefined;
   for (const p of peers) {
     if (!fitsNow(cost, p.capabilities, p.used)) continue;
     if (
       best === undefined ||
       loadOf(p) < loadOf(best) ||
-      (loadOf(p) === loadOf(best) && p.id < best.id)
+      (loadOf(p) === loadOf(best) && before(p.id, best.id, first))
     )
       best = p;
   }

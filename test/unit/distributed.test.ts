@@ -407,6 +407,20 @@ describe('small DAGs sent early', () => {
   });
 });
 
+describe('placement on an idle room', () => {
+  it('keeps a chain on the orchestrator when every peer is as idle: no order, report or fetch crosses', async () => {
+    const s = await swarm(['a', 'b', 'c'], functions);
+    current = s;
+    const chain = new Dag().add({ id: 't0', fn: 'identity', extraArgs: [0] });
+    for (let i = 1; i < 30; i++)
+      chain.add({ id: `t${i}`, fn: 'add', args: [`t${i - 1}`], extraArgs: [1] });
+    // 'b' is not the lowest id: a tie used to go to 'a'.
+    const { results, allocations } = await s.byId('b').execute(chain, { collect: 'sinks' });
+    expect(results).toEqual({ t29: 29 });
+    expect(new Set(Object.values(allocations))).toEqual(new Set(['b']));
+  });
+});
+
 describe('waiting fetches', () => {
   it('leave no deadline behind once answered: a long-lived node gathers no timers', async () => {
     const s = await swarm(['a', 'b', 'c'], functions);

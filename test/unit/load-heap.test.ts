@@ -5,8 +5,11 @@ import { LoadHeap } from '../../src/schedule/load-heap.ts';
 import { listView, loadOf, type PeerLoad, place } from '../../src/schedule/placement.ts';
 
 describe('peers ordered by load', () => {
-  it('gives the least loaded (ties to the lower id) through random changes, as a scan would', () => {
-    const heap = new LoadHeap<{ id: string; load: number }>((x) => x.load);
+  it.each([
+    ['the lower id', undefined],
+    ['the orchestrator, then the lower id', 'p31'],
+  ])('gives the least loaded (ties to %s) through random changes, as a scan would', (_, first) => {
+    const heap = new LoadHeap<{ id: string; load: number }>((x) => x.load, first);
     const truth = new Map<string, number>();
     let seed = 7;
     const random = () => {
@@ -23,14 +26,15 @@ describe('peers ordered by load', () => {
         heap.set({ id, load });
         truth.set(id, load);
       }
-      const best = [...truth].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))[0];
+      const rank = (id: string) => (id === first ? '' : id);
+      const best = [...truth].sort((a, b) => a[1] - b[1] || (rank(a[0]) < rank(b[0]) ? -1 : 1))[0];
       expect(heap.peek()?.id).toBe(best?.[0]);
       expect(heap.size).toBe(truth.size);
     }
   });
 
   it('places as a scan of the same peers would, from the book the orchestrator keeps', () => {
-    const book = new LoadBook();
+    const book = new LoadBook('p33');
     for (let i = 0; i < 50; i++)
       book.setPeer(`p${String(i).padStart(2, '0')}`, { cpu: 2 + (i % 3) });
     const bytes = new Map([['p17', 70_000]]);
@@ -38,7 +42,7 @@ describe('peers ordered by load', () => {
       const cost = i % 5 === 0 ? { cpu: 2 } : {};
       const query = { cost, inputBytes: i % 7 === 0 ? bytes : undefined };
       const fromBook = place(query, book.peers());
-      const fromList = place(query, listView(book.all()));
+      const fromList = place(query, listView(book.all(), 'p33'));
       expect(fromBook).toEqual(fromList);
       if (fromBook.kind === 'peer') book.claim(fromBook.peer, cost);
       if (i % 3 === 0) book.release(`p${String(i % 50).padStart(2, '0')}`, {});

@@ -25,7 +25,12 @@ export class LoadBook implements PeerView {
   readonly #advertised = new Map<string, Load>();
   readonly #claims = new Map<string, { used: Resources; tasks: number }>();
   /** Every peer's load as placement sees it, least loaded first, updated on every change. */
-  readonly #byLoad = new LoadHeap<PeerLoad>(loadOf);
+  readonly #byLoad: LoadHeap<PeerLoad>;
+
+  /** `self`: the orchestrating node, which takes a task when it is as idle as the idlest. */
+  constructor(readonly self?: string) {
+    this.#byLoad = new LoadHeap<PeerLoad>(loadOf, self);
+  }
 
   setPeer(id: string, capabilities: Resources): void {
     this.#capabilities.set(id, capabilities);
@@ -82,7 +87,7 @@ export class LoadBook implements PeerView {
   idlest(cost: Resources): PeerLoad | undefined {
     const top = this.#byLoad.peek();
     if (top === undefined || fitsNow(cost, top.capabilities, top.used)) return top;
-    return idlestOf(this.#byLoad.values(), cost);
+    return idlestOf(this.#byLoad.values(), cost, this.self);
   }
 
   /** Every peer, in the order they joined. */
