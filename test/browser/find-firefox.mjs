@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 /**
  * Preferences every Firefox of the tests gets. WebRTC offers loopback candidates (a machine
  * with only `lo` still connects) under their addresses, not mDNS names, and nothing phones home.
- * With names, a Chromium peer must resolve them by multicast DNS: a Firefox just launched
- * sometimes answers too late, and its ICE fails ("ICE failed, add a STUN server") before the
- * dial that follows connects. A page that asked for a camera gets the same addresses.
+ * With names, a Chromium peer must resolve them by multicast DNS, and now and then a dial's
+ * ICE failed first (Firefox logs "ICE failed, add a STUN server"; the next dial connected). A
+ * page that was given a camera gets the same addresses.
  */
 export const FIREFOX_PREFS = {
   'media.peerconnection.ice.loopback': true,
