@@ -89,9 +89,7 @@ export class DataService {
         throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
       if (epoch > here) {
         if (!wait) throw this.missing(dagId, dataId);
-        await bounded((signal) => this.ports.epochs.reached(dagId, epoch, signal)).catch((reason) =>
-          Promise.reject(notMade(dagId, dataId, reason)),
-        );
+        await bounded(dagId, dataId, (signal) => this.ports.epochs.reached(dagId, epoch, signal));
         if ((await this.ports.epochs.current(dagId)) !== epoch)
           throw new DataNotFoundError(dagId, dataId, 'only a later run of its DAG is here');
       }
@@ -106,8 +104,8 @@ export class DataService {
       let found = wait ? cache.get(dagId, dataId) : await this.read(dagId, dataId);
       if (found === undefined && wait) {
         // Bounded, so made-up ids cannot pile up waiters forever.
-        const value = await bounded((signal) => this.ports.waitFor(dagId, dataId, signal)).catch(
-          (reason) => Promise.reject(notMade(dagId, dataId, reason)),
+        const value = await bounded(dagId, dataId, (signal) =>
+          this.ports.waitFor(dagId, dataId, signal),
         );
         found = { value };
       }
@@ -232,18 +230,25 @@ export class DataService {
 }
 
 /**
- * Runs a wait with a signal that aborts after {@link WAIT_TIMEOUT_MS}, and drops its timer as
- * soon as the wait settles. `AbortSignal.timeout` cannot be cleared: each waiting request left a
- * timer, and the waiter's listener, alive for half an hour (a long-lived node gathered them).
+ * Runs a wait for a value with a signal that aborts after {@link WAIT_TIMEOUT_MS}, and drops its
+ * timer as soon as the wait settles; one that fails rejects as {@link notMade}.
+ * `AbortSignal.timeout` cannot be cleared: each waiting request left a timer, and the waiter's
+ * listener, alive for half an hour (a long-lived node gathered them).
  */
-function bounded<T>(wait: (signal: AbortSignal) => Promise<T>): Promise<T> {
+function bounded<T>(
+  dagId: string,
+  dataId: string,
+  wait: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new DOMException('The wait timed out.', 'TimeoutError')),
     WAIT_TIMEOUT_MS,
   );
   (timer as { unref?: () => void }).unref?.(); // a wait never keeps a Node.js process alive
-  return wait(controller.signal).finally(() => clearTimeout(timer));
+  return wait(controller.signal)
+    .catch((reason: unknown) => Promise.reject(notMade(dagId, dataId, reason)))
+    .finally(() => clearTimeout(timer));
 }
 
 /**
