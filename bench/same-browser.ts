@@ -2,6 +2,8 @@ import type { BrowserServer, Page } from '@playwright/test';
 import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
 import {
   type BenchConfig,
+  chainWarmup,
+  coldNote,
   deadline,
   progress,
   repeat,
@@ -111,10 +113,12 @@ export async function sameBrowserScenarios(
   );
   const length = config.option('chain', 200);
   const pins = [ids[1] as string, ids[2] as string];
+  const cold: number[] = [];
   const hops = await repeat(
     config,
     `chain of ${length} pinned across two tabs of one browser`,
     () => first.evaluate(({ n, p }) => window.swarm.chain(n, p), { n: length, p: pins }),
+    { warmup: chainWarmup(config), cold },
   );
   out.push(
     anchored(
@@ -125,7 +129,7 @@ export async function sameBrowserScenarios(
       ),
       'chain-hop',
       '<= 0.5x chain-hop',
-      `${length} dependent tasks alternately pinned on two tabs of one browser`,
+      `${length} dependent tasks alternately pinned on two tabs of one browser${coldNote(cold, length)}`,
     ),
   );
   await Promise.all(tabs.map((t) => t.close()));

@@ -50,19 +50,38 @@ export function deadline<T>(promise: Promise<T>, ms: number, step: string): Prom
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-/** Runs `measure` warm-up + measured times and keeps the measured figures. */
+/**
+ * Runs `measure` warm-up + measured times and keeps the measured figures; the warm-up's go to
+ * `cold` when given. `warmup` overrides the config's for a scenario that needs more.
+ */
 export async function repeat<T>(
   config: BenchConfig,
   label: string,
   measure: () => Promise<T>,
+  { warmup = config.warmup, cold }: { warmup?: number; cold?: T[] } = {},
 ): Promise<T[]> {
   const out: T[] = [];
-  for (let i = 0; i < config.warmup + config.runs; i++) {
-    progress(
-      `${label}: run ${i + 1} of ${config.warmup + config.runs}${i < config.warmup ? ' (warm-up)' : ''}`,
-    );
+  for (let i = 0; i < warmup + config.runs; i++) {
+    progress(`${label}: run ${i + 1} of ${warmup + config.runs}${i < warmup ? ' (warm-up)' : ''}`);
     const value = await measure();
-    if (i >= config.warmup) out.push(value);
+    if (i >= warmup) out.push(value);
+    else cold?.push(value);
   }
   return out;
 }
+
+/**
+ * Warm-up runs of a chain scenario. The first chains of fresh tabs cost about twice the CPU per
+ * hop of later ones, over lanes and WebRTC alike; profiled, every function of the per-task path
+ * runs several times slower in them and garbage collection takes three times as long: code the
+ * page's JIT has not optimised yet, most likely (BENCHMARKS.md, "Warm chains"). A chain figure
+ * is of the warm path; the warm-up chains' median is in its note. `--warmup=0` warms nothing.
+ */
+export const chainWarmup = (config: BenchConfig) =>
+  config.option('chain-warmup', config.warmup === 0 ? 0 : Math.max(config.warmup, 8));
+
+/** The note's words for the warm-up chains' figure, in ms per hop (or task). */
+export const coldNote = (cold: number[], length: number) =>
+  cold.length === 0
+    ? ''
+    : `; the ${cold.length} warm-up chains before: median ${round(median(cold) / length)} ms`;

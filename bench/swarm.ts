@@ -1,5 +1,12 @@
 import type { Page } from '@playwright/test';
-import { type BenchConfig, repeat, type Scenario, summary } from './stats.ts';
+import {
+  type BenchConfig,
+  chainWarmup,
+  coldNote,
+  repeat,
+  type Scenario,
+  summary,
+} from './stats.ts';
 
 /**
  * Distributed scenarios over four tabs: dispatch of independent tasks, a chain across two
@@ -38,8 +45,12 @@ export async function swarmScenarios(
 
   const length = config.option('chain', 200);
   const pins = [ids[1] as string, ids[2] as string];
-  const hops = await repeat(config, `chain of ${length} pinned across two tabs`, () =>
-    first.evaluate(({ n, p }) => window.swarm.chain(n, p), { n: length, p: pins }),
+  const coldHops: number[] = [];
+  const hops = await repeat(
+    config,
+    `chain of ${length} pinned across two tabs`,
+    () => first.evaluate(({ n, p }) => window.swarm.chain(n, p), { n: length, p: pins }),
+    { warmup: chainWarmup(config), cold: coldHops },
   );
   out.push({
     ...summary(
@@ -50,10 +61,14 @@ export async function swarmScenarios(
     anchor: null,
     ratio: null,
     target: '<= 2 ms',
-    note: `${length} dependent tasks, alternately pinned on two tabs: every hop crosses peers`,
+    note: `${length} dependent tasks, alternately pinned on two tabs: every hop crosses peers${coldNote(coldHops, length)}`,
   });
-  const local = await repeat(config, `chain of ${length} unpinned`, () =>
-    first.evaluate((n) => window.swarm.chain(n, null), length),
+  const coldLocal: number[] = [];
+  const local = await repeat(
+    config,
+    `chain of ${length} unpinned`,
+    () => first.evaluate((n) => window.swarm.chain(n, null), length),
+    { warmup: chainWarmup(config), cold: coldLocal },
   );
   out.push({
     ...summary(
@@ -63,7 +78,7 @@ export async function swarmScenarios(
     ),
     anchor: null,
     ratio: null,
-    note: `${length} dependent tasks, placed freely`,
+    note: `${length} dependent tasks, placed freely${coldNote(coldLocal, length)}`,
   });
 
   const count = config.option('dags', 1000);
