@@ -46,7 +46,8 @@ export function createIndexedDbStore(dbName: string, sizes: PartSizes = {}): Res
  * Writes gather this long before they commit. A transaction costs about a millisecond and a
  * half of CPU in Chromium whatever it holds (measured: a pinned chain spent half its CPU on
  * them), so results that come close together share one. What waits on a commit is the
- * durability report and reads, and a read commits at once.
+ * durability report and reads; a read commits at once, and a node left with nothing to run
+ * asks for its commit at once (`flush`), so a run's end does not wait out the window.
  */
 const COMMIT_WINDOW_MS = 8;
 /** A batch this large commits without waiting for the window. */
@@ -178,6 +179,10 @@ class IndexedDbStore implements ResultStore {
       commit: (staged) => this.#enqueue({ kind: 'commit', dagId, dataId, head: staged }),
     };
     return stageInIdb(ports, dagId, dataId, head);
+  }
+
+  flush(): void {
+    if (this.#queue.length > 0) this.#schedule(true);
   }
 
   async close(): Promise<void> {

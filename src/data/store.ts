@@ -37,6 +37,12 @@ export interface ResultStore {
    * Optional: a store without it is given the whole value with `put`.
    */
   stageParts?(dagId: string, dataId: string, head: PartsHead): StagedParts;
+  /**
+   * Starts committing what is queued now, rather than when the store's commit window closes:
+   * for when nothing more is coming to commit with it. Optional: a store that writes at once
+   * has nothing to hurry.
+   */
+  flush?(): void;
   /** Waits for pending writes, then releases the store. */
   close(): Promise<void>;
 }

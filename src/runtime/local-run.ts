@@ -192,6 +192,8 @@ export class LocalRun {
         this.#mark(dependent, 'ready');
       }
     }
+    // The last result: nothing more is coming to share the store's next commit.
+    if (this.#finished === plan.scheduled.length) store.flush?.();
     this.#maybeDone();
     this.#pump();
   }

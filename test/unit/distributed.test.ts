@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   AllocationError,
+  createMemoryStore,
+  createNode,
   Dag,
   DataNotFoundError,
   type EdgeContext,
+  type ResultStore,
   type RunEvents,
   TaskFailedError,
   UnknownDagError,
@@ -441,6 +444,49 @@ describe('waiting fetches', () => {
     cleared.mockRestore();
     expect(deadlines.length).toBeGreaterThan(0);
     expect(deadlines.filter((t) => !gone.has(t))).toEqual([]);
+  });
+});
+
+describe('the end of a run', () => {
+  /** Memory stores that count the times each node asks its store to commit now. */
+  const counted = () => {
+    const flushes: Record<string, number> = {};
+    const store = (id: string): ResultStore => {
+      flushes[id] = 0;
+      return Object.assign(createMemoryStore(`memory:${id}`), {
+        flush: () => {
+          flushes[id] = (flushes[id] ?? 0) + 1;
+        },
+      });
+    };
+    return { flushes, store };
+  };
+
+  it('does not wait for a commit window: a worker left with nothing to run commits at once', async () => {
+    const { flushes, store } = counted();
+    const s = await swarm(['a', 'b', 'c'], functions, {}, 'r', store);
+    current = s;
+    // Pinned alternately on b and c: every task of each is held there from the start.
+    const chain = new Dag().add({ id: 't0', fn: 'identity', extraArgs: [0], node: 'b' });
+    for (let i = 1; i < 20; i++)
+      chain.add({ id: `t${i}`, fn: 'add', args: [`t${i - 1}`], extraArgs: [1], node: 'bc'[i % 2] });
+    const { results } = await s.byId('a').execute(chain, { collect: 'sinks' });
+    expect(results).toEqual({ t19: 19 });
+    // Once each, after its last task: not after every task, which would cost a commit each.
+    expect(flushes).toEqual({ a: 0, b: 1, c: 1 });
+  });
+
+  it("commits a lone node's results at once after its last task", async () => {
+    const { flushes, store } = counted();
+    const node = await createNode({ functions, store: store('solo') });
+    const dag = new Dag()
+      .add({ id: 'x', fn: 'identity', extraArgs: [2] })
+      .add({ id: 'y', fn: 'add', args: ['x'], extraArgs: [3] })
+      .add({ id: 'z', fn: 'add', args: ['y'], extraArgs: [4] });
+    const { results } = await node.execute(dag);
+    expect(results).toEqual({ x: 2, y: 5, z: 9 });
+    expect(flushes).toEqual({ solo: 1 });
+    await node.close();
   });
 });
 

@@ -176,6 +176,27 @@ describe('IndexedDB store', () => {
     expect(await store.get('d', 'b')).toBe(2);
   });
 
+  it('commits at once on flush(), when nothing more is coming to share the commit', async () => {
+    const store = createIndexedDbStore(`flush-${++dbCount}`);
+    await store.dags();
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    const commits = () => transaction.mock.calls.filter(([, mode]) => mode === 'readwrite');
+    store.flush?.(); // nothing queued: nothing to commit
+    // The window's timer stands still from here on: only flush() can commit these.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const writes = [store.put('d', 'a', 1), store.put('d', 'b', 2)];
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(commits()).toHaveLength(0); // waiting for the window
+      store.flush?.();
+      await Promise.all(writes); // would hang if it waited for the window
+      expect(commits()).toHaveLength(1); // both in one commit
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(await store.get('d', 'b')).toBe(2);
+  });
+
   it('fails only the write whose value cannot be cloned, naming DAG and item', async () => {
     const store = createIndexedDbStore(`clone-${++dbCount}`);
     const good = store.put('d', 'good', 1);

@@ -251,6 +251,9 @@ export class TaskRunner {
     this.#making.release(job);
     if (!isFree(job.cost)) this.#used = subtractCosts(this.#used, job.cost);
     this.#pump();
+    // Nothing left to do here: no more results are coming to share the store's next commit.
+    if (this.#running.size === 0 && this.#queue.length === 0 && this.#waiting.size === 0)
+      this.#arrivals.store.flush?.();
   }
 
   #ran(order: TaskOrder, started: number, error?: unknown): void {
