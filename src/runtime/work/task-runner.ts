@@ -64,16 +64,13 @@ export class TaskRunner {
   #used: Resources = {};
   /** Each task this runner ran to an outcome (not one cancelled). */
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
-
-  readonly #argumentPorts: ArgumentPorts;
-
   readonly #arrivals: Arrivals;
   readonly #host: AttemptHost;
 
   constructor(readonly options: RunnerOptions) {
     const { id, cache, store, ports } = options;
     this.#arrivals = new Arrivals(cache, store, (dagId, dataId) => this.#making.has(dagId, dataId));
-    this.#argumentPorts = {
+    const argumentPorts: ArgumentPorts = {
       id,
       cache,
       store,
@@ -87,7 +84,7 @@ export class TaskRunner {
     this.#host = {
       id,
       functions: options.functions,
-      argumentPorts: this.#argumentPorts,
+      argumentPorts,
       ended: (order) => this.#isEnded(order),
       ran: (order, started, error) => this.#ran(order, started, error),
       keep: (order, value, bytes) =>
