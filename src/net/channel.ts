@@ -10,7 +10,7 @@ export type Lane = 'same-browser' | 'webrtc' | 'memory';
  */
 export interface Channel {
   readonly lane: Lane;
-  /** Framing this pipe carries best (a MessagePort takes 1 MiB frames); over the link's own. */
+  /** Framing this pipe carries best (a MessagePort takes 768 KiB frames); over the link's own. */
   readonly framing?: FramingOptions | undefined;
   /**
    * `send` may take a Uint8Array's whole buffer rather than copy it (a MessagePort transfers

@@ -80,7 +80,7 @@ export class Link {
       },
       other: (msg) => this.#handle(msg),
     });
-    // The pipe's framing (a MessagePort takes 1 MiB frames), unless the caller chose its own.
+    // The pipe's framing (a MessagePort takes 768 KiB frames), unless the caller chose its own.
     const framing = { ...channel.framing, ...options.framing };
     this.#writer = new FrameWriter(counting(channel, this.traffic), framing);
     this.#reader = new FrameReader(

@@ -4,9 +4,15 @@ import { webLocks } from './locks.ts';
 /** The Web Lock a node holds for its whole life; peers in its browser wait on it. */
 export const livenessLock = (session: string) => `handout:live:${session}`;
 
-/** Frames of up to 1 MiB: a MessagePort moves whole buffers and needs no 64 KiB chunks. */
+/**
+ * Frames of 768 KiB: a MessagePort moves whole buffers and needs no 64 KiB chunks. Not 1 MiB:
+ * a buffer past 1 MiB gets fresh pages from the system each time (Chromium maps such buffers on
+ * their own), and touching fresh pages costs more than copying the bytes: 64 MiB moved at about
+ * 135 MB/s in 768 KiB frames, 110 MB/s in 1 MiB ones (BENCHMARKS.md, "Lane frame size"). Frames
+ * of up to 1 MiB are accepted, as earlier versions sent them.
+ */
 const FRAMING = {
-  chunkBytes: 1 << 20,
+  chunkBytes: 768 << 10,
   maxFrameBytes: (1 << 20) + 64,
   highWater: 8 << 20,
   lowWater: 2 << 20,

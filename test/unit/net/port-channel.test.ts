@@ -1,6 +1,7 @@
 import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it, vi } from 'vitest';
 import type { Channel } from '../../../src/net/channel.ts';
+import { FrameReader } from '../../../src/net/frame-reader.ts';
 import { FrameWriter } from '../../../src/net/framing.ts';
 import { portChannel } from '../../../src/net/port-channel.ts';
 
@@ -79,15 +80,33 @@ describe('portChannel (the same-browser lane)', () => {
     expect(a.bufferedAmount).toBe(0);
   });
 
-  it('carries the link framing: a 3 MiB message arrives whole in 1 MiB frames', async () => {
+  it('carries the link framing: a 3 MiB message arrives whole in 768 KiB frames', async () => {
     const { a, b } = lane();
     const writer = new FrameWriter(a, a.framing);
     const payload = new Uint8Array(3 << 20).map((_, i) => i % 251);
-    const frames = received(b, 5); // START and four DATA frames (head + 3 MiB + headers)
+    const frames = received(b, 6); // START and five DATA frames (head + 3 MiB + headers)
     writer.write({ head: new Uint8Array([7]), attachments: [payload] });
     const got = await frames;
-    expect(Math.max(...got.map((f) => f.byteLength))).toBeLessThanOrEqual((1 << 20) + 64);
+    expect(Math.max(...got.map((f) => f.byteLength))).toBe(768 << 10);
     expect(payload[12345]).toBe(12345 % 251); // the sender's value is untouched
+    a.close();
+  });
+
+  it("takes the 1 MiB frames of an earlier version's lane", async () => {
+    const { a, b } = lane();
+    const writer = new FrameWriter(a, { ...a.framing, chunkBytes: 1 << 20 });
+    const payload = new Uint8Array(3 << 20).map((_, i) => i % 251);
+    const whole = new Promise<ArrayBuffer[]>((resolve, reject) => {
+      const reader = new FrameReader(
+        (_head, attachments) => resolve(attachments),
+        (reason, detail) => reject(new Error(`${reason}: ${detail}`)),
+        b.framing,
+      );
+      b.onMessage((data) => reader.push(data));
+    });
+    writer.write({ head: new Uint8Array([7]), attachments: [payload] });
+    const [got] = await whole;
+    expect(Buffer.from(got as ArrayBuffer).equals(payload)).toBe(true);
     a.close();
   });
 });
