@@ -55,6 +55,41 @@ export function peakGrowth(base: Map<number, number>): number {
   return growth;
 }
 
+/** CPU time (user and system, in clock ticks) a process has used. */
+function ticks(pid: number): number {
+  try {
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Which of `pids` renders `page`: the one that spends the CPU while the page spins for 300 ms
+ * (Playwright does not give a page's process). Tried up to three times, as a tab just joined
+ * may be busy too. Undefined when no process clearly did.
+ */
+export async function pidOf(
+  page: { evaluate(fn: () => void): Promise<void> },
+  pids: number[],
+): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = new Map(pids.map((pid) => [pid, ticks(pid)]));
+    await page.evaluate(() => {
+      const end = performance.now() + 300;
+      while (performance.now() < end);
+    });
+    const spent = pids.map((pid) => ({ pid, ticks: ticks(pid) - (before.get(pid) ?? 0) }));
+    spent.sort((x, y) => y.ticks - x.ticks);
+    const [first, second] = spent;
+    // 300 ms is 30 ticks at the usual 100 Hz.
+    if (first !== undefined && first.ticks >= 20 && first.ticks >= 2 * (second?.ticks ?? 0))
+      return first.pid;
+  }
+  return undefined;
+}
+
 export function canMeasure(): boolean {
   try {
     readFileSync('/proc/self/status', 'utf8');

@@ -1,5 +1,5 @@
 import type { BrowserServer, Page } from '@playwright/test';
-import { canMeasure, peakGrowth, rendererPids, resetPeaks } from './process-memory.ts';
+import { canMeasure, peakGrowth, pidOf, rendererPids, resetPeaks } from './process-memory.ts';
 import {
   type BenchConfig,
   chainWarmup,
@@ -51,7 +51,10 @@ export async function sameBrowserScenarios(
   );
   const idb = joined as string;
   await a.evaluate((id) => window.transfer.handoutWaitFor(id), idb);
-  const pids = rendererPids(server.process().pid as number);
+  // The aim is the receiver's memory: find its process; failing that, every tab of the browser.
+  const tabPids = rendererPids(server.process().pid as number);
+  const receiver = canMeasure() ? await pidOf(b, tabPids) : undefined;
+  const pids = receiver === undefined ? tabPids : [receiver];
   const rates: number[] = [];
   const memory: number[] = [];
   for (let i = 0; i < config.warmup + config.runs; i++) {
@@ -82,7 +85,10 @@ export async function sameBrowserScenarios(
       anchor: null,
       ratio: null,
       target: '<= 2x',
-      note: "largest peak resident growth of the browser's tabs over the payload size",
+      note:
+        receiver === undefined
+          ? "largest peak resident growth of the browser's tabs (the sender's too) over the payload size"
+          : "receiving tab's peak resident memory growth over the payload size",
     });
 
   // Dispatch over four tabs of one context, and a chain pinned across two of them.
