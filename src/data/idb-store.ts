@@ -187,7 +187,7 @@ class IndexedDbStore implements ResultStore {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#queue.length > 0) this.#schedule(true);
+    this.flush();
     pageDocument()?.removeEventListener('visibilitychange', this.#onHidden);
     await this.#last.catch(() => undefined);
     this.#closed = true;

@@ -250,7 +250,7 @@ export class TaskRunner {
     this.#pump();
     // Nothing left to do here: no more results are coming to share the store's next commit.
     if (this.#running.size === 0 && this.#queue.length === 0 && this.#waiting.size === 0)
-      this.#arrivals.store.flush?.();
+      this.options.store.flush?.();
   }
 
   #ran(order: TaskOrder, started: number, error?: unknown): void {
