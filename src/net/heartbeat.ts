@@ -9,6 +9,8 @@ export interface HeartbeatSide {
   ping(n: number): void;
   /** The peer is silent past every allowance: the link is gone. */
   gone(reason: string): void;
+  /** A large message is crossing either way (its silence may be the pipe's, not the peer's). */
+  busy?(): boolean;
 }
 
 /** A link's liveness, from {@link startHeartbeat}. */
@@ -30,7 +32,12 @@ export interface Heartbeat {
  * pings were late too, so the peer's silence proves nothing yet; nor does it in a hidden page
  * whose timers ran on time, as a peer hidden in the same window pings as seldom. Then the peer
  * is asked once, answers on receipt (a message, not a timer), and is declared gone only if the
- * next deadline passes with nothing heard. Anything heard from the peer counts.
+ * next deadline passes with nothing heard. So is a peer while a large message crosses either
+ * way: over WebRTC one lost packet stalls the whole ordered channel, pings behind the data, for
+ * an SCTP retransmission timeout, and the timeout doubles each time the retransmission is lost
+ * too (gaps of 1.2 s measured between two loaded tabs; two in a row outlast `deadAfterMs`). A
+ * peer that hangs mid-transfer is then known gone at twice `deadAfterMs`. Anything heard from
+ * the peer counts.
  */
 export function startHeartbeat(
   side: HeartbeatSide,
@@ -51,7 +58,8 @@ export function startHeartbeat(
       watchdog = setTimeout(() => watch(now + ms), ms);
     };
     if (left >= 0) return arm(left + 1);
-    if (due !== undefined && (now - due > LATE_MS || pageHidden()) && !asked) {
+    const excused = due !== undefined && (now - due > LATE_MS || pageHidden() || side.busy?.());
+    if (excused && !asked) {
       asked = true;
       ping();
       return arm(deadAfterMs);

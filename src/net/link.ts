@@ -93,6 +93,7 @@ export class Link {
       {
         ping: (n) => this.#send(message({ t: 'ping', n })),
         gone: (reason) => this.close(reason, false),
+        busy: () => this.busy,
       },
       options.heartbeatMs ?? 1000,
       options.deadAfterMs ?? 3500,
