@@ -28,7 +28,7 @@ export function listen(cluster: Cluster): (() => void)[] {
   const refuse = (from: string, detail: string) =>
     cluster.dropped.emit('dropped', { from, reason: 'unauthorized', detail });
   cluster.data.serve();
-  serve(rpc, 'data.clear', async ({ dagId }, from) => {
+  serve(rpc, 'data.clear', async ({ dagId, epoch }, from) => {
     // Only a run's orchestrator ends it: a clear from anyone else waits for the run to end.
     if (cluster.isRunning(dagId) || cluster.claims.claiming(dagId))
       throw new DagRunningError(dagId, `it runs on peer ${options.id}`);
@@ -37,7 +37,7 @@ export function listen(cluster: Cluster): (() => void)[] {
       refuse(from, `clear of DAG ${dagId}, whose run peer ${origin.from} orchestrates`);
       throw new DagRunningError(dagId, `it runs on peer ${origin.from}`);
     }
-    await cluster.clearHere(dagId);
+    await cluster.clearHere(dagId, epoch);
     return true;
   });
   serve(rpc, 'data.locate', ({ dagId, dataId }) => cluster.runs.locate(dagId, dataId));

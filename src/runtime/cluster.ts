@@ -190,13 +190,12 @@ export class Cluster {
     if (this.isRunning(dagId) || this.claims.claiming(dagId)) throw new DagRunningError(dagId);
     const where = await this.room.runningAt(dagId);
     if (where !== undefined) throw new DagRunningError(dagId, `it runs on peer ${where}`);
-    await this.clearHere(dagId);
-    await this.room.clearEverywhere(dagId);
+    await this.room.clearEverywhere(dagId, await this.clearHere(dagId));
   }
 
   /** Removes a DAG's data on this node only (its time-to-live passed). */
-  expire(dagId: string): Promise<void> {
-    return this.clearHere(dagId);
+  async expire(dagId: string): Promise<void> {
+    await this.clearHere(dagId);
   }
 
   close(): void {
@@ -229,15 +228,18 @@ export class Cluster {
     Promise.resolve(this.epochs.check(dagId, epoch)).catch(() => undefined);
   }
 
-  /** Removes a DAG's data on this node only. */
-  async clearHere(dagId: string): Promise<void> {
+  /**
+   * Removes a DAG's data on this node only; resolves with the epoch that marks it cleared (at
+   * least `at`, the clearing peer's).
+   */
+  async clearHere(dagId: string, at?: number): Promise<number> {
     this.options.expiry?.forget(dagId);
     this.runs.forget(dagId);
     this.runner.cancel(dagId, await this.epochs.current(dagId));
     this.cache.clearDag(dagId);
     this.data.offers.drop((offer) => offer.dagId === dagId);
     await this.options.store.clearDag(dagId);
-    await this.epochs.forget(dagId);
+    return this.epochs.cleared(dagId, at);
   }
 
   /** Reports reach their runs. */

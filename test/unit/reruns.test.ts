@@ -81,6 +81,22 @@ describe('re-running a named DAG', () => {
     expect(await byId('c').result('daily', 'x')).toBe(2);
   });
 
+  it('a peer that was away during a clear never gives its copy back as a result', async () => {
+    const { byId, hub } = await three();
+    await byId('a').execute(daily(1, 'b'));
+    hub.partition(['b'], ['a', 'c']); // b is away...
+    await vi.waitFor(() => expect(byId('a').peers()).toHaveLength(1), { timeout: 3000 });
+    await byId('a').clear('daily');
+    hub.heal(); // ...and back, still holding x = 1 and y = 10
+    await vi.waitFor(() => expect(byId('b').peers()).toHaveLength(2), { timeout: 5000 });
+    expect(await byId('b').store.get('daily', 'x')).toBe(1);
+    for (const id of ['a', 'b', 'c'])
+      expect(await rejection(byId(id).result('daily', 'x'))).toBeInstanceOf(UnknownDagError);
+    // A later run is a run like any other, on every peer.
+    expect((await byId('c').execute(daily(3, 'b'))).results).toEqual({ x: 3, y: 30 });
+    expect(await byId('a').result('daily', 'x')).toBe(3);
+  });
+
   it('with the same Dag object run twice (a generated id), the second run is a re-run', async () => {
     const { byId } = await three();
     const dag = new Dag()

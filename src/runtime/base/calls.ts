@@ -23,11 +23,15 @@ export interface ClaimAnswer {
   readonly epoch: number;
 }
 
-/** A `data.find` answer: whether the peer holds the item, knows the DAG, and its run of it. */
+/**
+ * A `data.find` answer: whether the peer holds the item, knows the DAG, and its run of it, and
+ * whether that epoch marks a clear of its data (`cleared`; false from earlier versions).
+ */
 export interface Found {
   readonly has: boolean;
   readonly knowsDag: boolean;
   readonly epoch: number;
+  readonly cleared: boolean;
 }
 
 export type GetBody = ReturnType<typeof parseGet>;
@@ -45,8 +49,11 @@ export interface Calls {
   'data.part': { body: ReturnType<typeof parsePart>; answer: Uint8Array };
   /** Whether the peer holds an item (not the value: a big one takes seconds to read). */
   'data.find': { body: DataKey; answer: Found };
-  /** Removes the DAG's data on the peer; refused with `dag_running` while it works for a run. */
-  'data.clear': { body: { readonly dagId: string }; answer: boolean };
+  /**
+   * Removes the DAG's data on the peer, marking it cleared at `epoch` (0 from earlier versions);
+   * refused with `dag_running` while it works for a run.
+   */
+  'data.clear': { body: { readonly dagId: string; readonly epoch: number }; answer: boolean };
   /** The holders of an item that the run's orchestrator knows of. */
   'data.locate': { body: DataKey; answer: string[] };
   /** May the asker start a run of this DAG? */
@@ -94,10 +101,19 @@ const CHECKS: Checks = {
     body: parseKey,
     answer: (value) => {
       const v = fields(value);
-      return { has: v.has === true, knowsDag: v.knowsDag === true, epoch: epochOf(v.epoch) };
+      const { has, knowsDag, cleared } = v;
+      return {
+        has: has === true,
+        knowsDag: knowsDag === true,
+        epoch: epochOf(v.epoch),
+        cleared: cleared === true,
+      };
     },
   },
-  'data.clear': { body: (value) => ({ dagId: parseDagId(value) }), answer: (v) => v === true },
+  'data.clear': {
+    body: (value) => ({ dagId: parseDagId(value), epoch: epochOf(fields(value).epoch) }),
+    answer: (v) => v === true,
+  },
   'data.locate': {
     body: parseKey,
     answer: (value) =>

@@ -101,11 +101,28 @@ export class Epochs {
     });
   }
 
-  /** The DAG was cleared or expired here: its data is gone, and so is its epoch. */
-  async forget(dagId: string): Promise<void> {
+  /**
+   * The DAG was cleared or expired here, its data gone. Its epoch is not forgotten but moved past
+   * every run's, to `at` (the clearing peer's choice) or later, and marked cleared: a peer that
+   * was away during the clear comes back holding the old run's values, and they must never read
+   * as the latest (see `findResult`). The next run's epoch is above it, as above any other.
+   */
+  async cleared(dagId: string, at = 0): Promise<number> {
     await this.#adopting.get(dagId)?.done;
-    this.#known.delete(dagId);
-    await this.store.delete(RUNS_DAG, dagId).catch(() => undefined);
+    const epoch = Math.max(at, (await this.current(dagId)) + 1, Date.now());
+    await this.store.put(RUNS_DAG, dagId, { epoch, cleared: true }).catch(() => undefined);
+    this.#remember(dagId, epoch);
+    return epoch;
+  }
+
+  /** Whether the DAG's data here was cleared, with no run of it since. */
+  async isCleared(dagId: string): Promise<boolean> {
+    try {
+      const stored = (await this.store.get(RUNS_DAG, dagId)) as { cleared?: unknown } | undefined;
+      return stored?.cleared === true;
+    } catch {
+      return false;
+    }
   }
 
   async #checkSlow(dagId: string, epoch: number): Promise<'current' | 'stale'> {

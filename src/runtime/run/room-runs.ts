@@ -59,14 +59,16 @@ export class RoomRuns {
 
   /**
    * Removes the DAG's data on every peer. A peer that still works for a run of it (the run
-   * began after we asked) refuses, and so does this with `DagRunningError`; a peer that is
-   * gone or silent keeps its copy (a later run of the DAG wipes it there).
+   * began after we asked) refuses, and so does this with `DagRunningError`. Each peer reached
+   * marks the DAG cleared at `epoch` or later. A peer that is gone or silent keeps its copy (a
+   * later run of the DAG wipes it there), which the marks keep from ever reading as a result.
    */
-  async clearEverywhere(dagId: string): Promise<void> {
+  async clearEverywhere(dagId: string, epoch: number): Promise<void> {
     const refusals = await Promise.all(
       this.ports.peers().map(async (peer) => {
         try {
-          await call(this.ports.rpc, peer, 'data.clear', { dagId }, { timeoutMs: ASK_TIMEOUT_MS });
+          const body = { dagId, epoch };
+          await call(this.ports.rpc, peer, 'data.clear', body, { timeoutMs: ASK_TIMEOUT_MS });
           return undefined;
         } catch (error) {
           return error instanceof RemoteError && error.remoteCode === 'dag_running'

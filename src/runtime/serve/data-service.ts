@@ -147,6 +147,7 @@ export class DataService {
           (await this.ports.store.has(dagId, dataId)),
         knowsDag: this.ports.knows(dagId) || (await store.keys(dagId)).length > 0,
         epoch: await this.ports.epochs.current(dagId),
+        cleared: await this.ports.epochs.isCleared(dagId),
       };
     });
   }

@@ -8,8 +8,9 @@ const FIND_TIMEOUT_MS = 5000;
 /**
  * `result()`'s search: a result of the latest run of the DAG the room knows, here, else from a
  * peer that holds it. Every peer is asked whether it holds the item and which run of the DAG it
- * has; peers holding only an earlier run's value are never asked for it. The errors name the
- * peers that could not be reached, or held it and failed to give it.
+ * has; peers holding only an earlier run's value are never asked for it. A DAG cleared since
+ * its latest run is unknown, whatever a peer that was away during the clear still holds. The
+ * errors name the peers that could not be reached, or held it and failed to give it.
  */
 export async function findResult(
   data: DataService,
@@ -18,7 +19,8 @@ export async function findResult(
 ): Promise<unknown> {
   const { ports } = data;
   const mine = await ports.epochs.current(dagId);
-  const local = await data.read(dagId, taskId);
+  const clearedHere = await ports.epochs.isCleared(dagId);
+  const local = clearedHere ? undefined : await data.read(dagId, taskId);
   const answers = await Promise.all(
     ports.peers().map(async (peer) => {
       try {
@@ -33,16 +35,18 @@ export async function findResult(
       } catch (error) {
         // One that answered with an error said it cannot tell; one unreached may hold it.
         const silent = !(error instanceof RemoteError);
-        return { peer, has: false, knowsDag: false, epoch: 0, silent };
+        return { peer, has: false, knowsDag: false, epoch: 0, cleared: false, silent };
       }
     }),
   );
-  const knowing = answers.filter((a) => a.knowsDag);
-  // The latest run anyone here knows of is the one whose values count.
+  const knowing = answers.filter((a) => a.knowsDag || a.cleared);
+  // The latest run anyone here knows of is the one whose values count, unless it was cleared.
   const latest = Math.max(mine, ...knowing.map((a) => a.epoch));
-  if (local !== undefined && mine === latest) return local.value;
   // Who could not say or give it: a peer that was not reached may hold it, or know the DAG.
   const why = answers.filter((a) => a.silent).map((a) => `no answer from ${a.peer}`);
+  if ((clearedHere && mine === latest) || knowing.some((a) => a.cleared && a.epoch === latest))
+    throw new UnknownDagError(dagId, ['its data was cleared', ...why].join('; '));
+  if (local !== undefined && mine === latest) return local.value;
   for (const { peer, has, epoch } of answers) {
     if (!has || epoch !== latest) continue;
     try {
