@@ -6,6 +6,7 @@ import {
   Dag,
   type RunEvents,
   TaskFailedError,
+  UnknownDagError,
   withContext,
 } from '../../src/index.ts';
 import { arithmetic, type Deferred, deferred, rejection } from './helpers.ts';
@@ -344,6 +345,8 @@ describe('time-to-live', () => {
     await vi.waitFor(async () => {
       for (const node of s.nodes) expect(await node.dags()).not.toContain(dag.id);
     });
+    for (const node of s.nodes)
+      expect(await rejection(node.result(dag.id, 'x'))).toBeInstanceOf(UnknownDagError);
     expect(await s.byId('b').result(kept.id, 'k')).toBe(1);
   });
 

@@ -97,6 +97,24 @@ describe('re-running a named DAG', () => {
     expect(await byId('a').result('daily', 'x')).toBe(3);
   });
 
+  it("a re-run whose order comes after the last run's ttl ran out on its worker finishes", async () => {
+    const { byId, hub } = await three();
+    const raced = (x: number) =>
+      new Dag('raced').add({ id: 'x', fn: 'identity', extraArgs: [x], node: 'b' });
+    // Every message takes 100 ms. b's ttl starts when it hears a run is over; the next run's
+    // epoch is picked two deliveries on (b's answer to the claim), its order comes three on.
+    // What b marks when its ttl runs out in between must stay below that epoch. Several ttls,
+    // as where that instant falls depends on the machine.
+    hub.setDelay(() => 100);
+    let x = 0;
+    for (const ttl of [150, 200, 250, 300, 350, 400]) {
+      x++;
+      expect((await byId('a').execute(raced(x), { ttl })).results).toEqual({ x });
+    }
+    expect((await byId('a').execute(raced(0))).results).toEqual({ x: 0 });
+    hub.setDelay(() => 0);
+  });
+
   it('with the same Dag object run twice (a generated id), the second run is a re-run', async () => {
     const { byId } = await three();
     const dag = new Dag()

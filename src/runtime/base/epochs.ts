@@ -102,14 +102,17 @@ export class Epochs {
   }
 
   /**
-   * The DAG was cleared or expired here, its data gone. Its epoch is not forgotten but moved past
-   * every run's, to `at` (the clearing peer's choice) or later, and marked cleared: a peer that
-   * was away during the clear comes back holding the old run's values, and they must never read
-   * as the latest (see `findResult`). The next run's epoch is above it, as above any other.
+   * The DAG was cleared or expired here, its data gone. Its epoch (or `at`, the clearing peer's,
+   * if later) is not forgotten but marked cleared: a peer that was away during the clear comes
+   * back holding that run's values, and they must never read as a result (see `findResult`).
+   * The mark is that run's epoch, not one past it, nor the clock's time: the next run's epoch is
+   * above it, as a claim goes above every epoch it hears of, and so is the epoch of a run
+   * claimed just before whose orders are still on their way (a mark above that would have this
+   * node refuse them as stale).
    */
   async cleared(dagId: string, at = 0): Promise<number> {
     await this.#adopting.get(dagId)?.done;
-    const epoch = Math.max(at, (await this.current(dagId)) + 1, Date.now());
+    const epoch = Math.max(at, await this.current(dagId));
     await this.store.put(RUNS_DAG, dagId, { epoch, cleared: true }).catch(() => undefined);
     this.#remember(dagId, epoch);
     return epoch;
