@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Link } from '../../../src/net/link.ts';
-import { FakeChannel } from './fake-channel.ts';
+import type { Link } from '../../../src/net/link.ts';
+import { linkPair } from './link-pair.ts';
 
 /**
  * Over WebRTC a lost packet stalls the whole ordered channel for an SCTP retransmission
@@ -15,25 +15,7 @@ afterEach(() => {
 });
 
 function pair() {
-  const [ca, cb] = [new FakeChannel(), new FakeChannel()];
-  const log: string[] = [];
-  const make = (self: string, peer: string, ch: FakeChannel) => {
-    const link = new Link(
-      ch,
-      peer,
-      { selfId: self, session: `${self}-s`, room: 'r', capabilities: {} },
-      {
-        ready: () => undefined,
-        message: (m) => log.push(`${self} got ${m.t}`),
-        dropped: (reason) => log.push(`${self} dropped ${reason}`),
-        closed: (reason) => log.push(`${self}: ${reason}`),
-      },
-    );
-    links.push(link);
-    return link;
-  };
-  const a = make('a', 'b', ca);
-  const b = make('b', 'a', cb);
+  const { a, b, ca, cb, log } = linkPair((link) => links.push(link));
   /** `ms` of traffic, a frame crossing every 10 ms; a's side stalls (holds its frames) if told. */
   const run = async (ms: number, stalled = false) => {
     for (let t = 0; t < ms; t += 10) {

@@ -5,6 +5,7 @@ import { Link, type LinkOptions } from '../../../src/net/link.ts';
 import type { DropReason } from '../../../src/net/protocol.ts';
 import type { Resources } from '../../../src/resources.ts';
 import { FakeChannel } from './fake-channel.ts';
+import { linkPair } from './link-pair.ts';
 
 const links: Link[] = [];
 afterEach(() => {
@@ -259,25 +260,7 @@ describe('a retiring link', () => {
   it("answers the peer's pings while its bye waits for what is still going out", async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'setInterval', 'Date'] });
     try {
-      const [ca, cb] = [new FakeChannel(), new FakeChannel()];
-      const log: string[] = [];
-      const make = (self: string, peer: string, ch: FakeChannel) => {
-        const link = new Link(
-          ch,
-          peer,
-          { selfId: self, session: `${self}-s`, room: 'r', capabilities: {} },
-          {
-            ready: () => undefined,
-            message: () => undefined,
-            dropped: () => undefined,
-            closed: (reason) => log.push(`${self}: ${reason}`),
-          },
-        );
-        links.push(link);
-        return link;
-      };
-      const a = make('a', 'b', ca);
-      const b = make('b', 'a', cb);
+      const { a, b, ca, cb, log } = linkPair((link) => links.push(link));
       // Frames cross every 10 ms; a's channel never reports them delivered (a lane whose peer's
       // acknowledgement is late, as in a hidden tab), so a's bye waits.
       const run = async (ms: number) => {
