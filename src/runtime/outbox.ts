@@ -91,10 +91,15 @@ export class Outbox {
     this.#scheduled = false;
     for (const [peer, batch] of this.#boxes) {
       this.#boxes.delete(peer);
-      const done = new Set(batch.reports.filter((r) => r.kind === 'done').map(key));
-      const moot = (r: TaskReport | RunKey) =>
-        'taskId' in r && r.kind === 'started' && done.has(key(r));
       const lazy = this.#lazy.get(peer);
+      const started = (r: TaskReport | RunKey) => 'taskId' in r && r.kind === 'started';
+      // Most tasks end in the turn they start and send no `started` at all.
+      if (!batch.reports.some(started) && !(lazy?.some(started) ?? false)) {
+        this.deliver(peer, batch);
+        continue;
+      }
+      const done = new Set(batch.reports.filter((r) => r.kind === 'done').map(key));
+      const moot = (r: TaskReport | RunKey) => started(r) && done.has(key(r as TaskReport));
       if (done.size === 0) {
         this.deliver(peer, batch);
         continue;

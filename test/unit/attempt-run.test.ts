@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { normalizeTask } from '../../src/dag/task.ts';
 import { UnknownFunctionError } from '../../src/errors.ts';
-import { LostInputError } from '../../src/runtime/work/arguments.ts';
-import { AttemptAbort, failure } from '../../src/runtime/work/attempt-run.ts';
+import type { TaskOrder } from '../../src/runtime/base/messages.ts';
+import { type ArgumentPorts, LostInputError } from '../../src/runtime/work/arguments.ts';
+import {
+  AttemptAbort,
+  type AttemptHost,
+  failure,
+  type Job,
+  runAttempt,
+} from '../../src/runtime/work/attempt-run.ts';
 
 describe('AttemptAbort', () => {
   it('makes its signal only when asked, aborted already if the attempt was', () => {
@@ -41,5 +49,53 @@ describe('failure reports', () => {
       lost: { argId: 'a', holders: ['p'] },
       error: { message: 'peer p is gone' },
     });
+  });
+});
+
+describe('runAttempt', () => {
+  /** Runs one attempt of a task with no arguments; resolves with the kinds of reports sent. */
+  async function reportsOf(fn: () => unknown): Promise<string[]> {
+    const kinds: string[] = [];
+    const order: TaskOrder = {
+      dagId: 'd',
+      epoch: 0,
+      attempt: 1,
+      task: normalizeTask({ id: 't', fn: 'f' }),
+      inline: [],
+      locations: {},
+      early: false,
+    };
+    const ended = new Promise<void>((resolve) => {
+      const host = {
+        id: 'me',
+        functions: { f: fn },
+        argumentPorts: {} as ArgumentPorts, // a task without arguments asks nothing of them
+        ended: () => false,
+        ran: () => undefined,
+        keep: () => Promise.resolve(),
+        report: (_job: Job, fields: { kind: string }) => {
+          kinds.push(fields.kind);
+          if (fields.kind === 'stored' || fields.kind === 'failed') resolve();
+        },
+        finished: () => undefined,
+      } satisfies AttemptHost;
+      runAttempt(host, { from: 'o', order, cost: {} }, new AttemptAbort());
+    });
+    await ended;
+    return kinds;
+  }
+
+  it('reports no start for a task that ends in the turn it starts (its done says so)', async () => {
+    expect(await reportsOf(() => 1)).toEqual(['done', 'stored']);
+    expect(
+      await reportsOf(() => {
+        throw new Error('no');
+      }),
+    ).toEqual(['failed']);
+  });
+
+  it('reports a start for a task that waits for its promise, before its end', async () => {
+    expect(await reportsOf(async () => 1)).toEqual(['started', 'done', 'stored']);
+    expect(await reportsOf(() => Promise.reject(new Error('no')))).toEqual(['started', 'failed']);
   });
 });

@@ -89,10 +89,10 @@ export interface AttemptHost {
 /**
  * Runs one attempt of a job: resolves its arguments, calls its function, keeps and reports the
  * result. Inputs in memory and a synchronous function take no promise and no microtask: a run
- * of many trivial tasks costs what the tasks cost, not what the machinery does.
+ * of many trivial tasks costs what the tasks cost, not what the machinery does. `started` is
+ * reported only when the attempt has to wait (for an input or its function's promise).
  */
 export function runAttempt(host: AttemptHost, job: Job, abort: AttemptAbort): void {
-  host.report(job, { kind: 'started' });
   const { inputs } = job;
   job.inputs = undefined;
   let resolved: ReturnType<typeof resolveArguments>;
@@ -105,12 +105,13 @@ export function runAttempt(host: AttemptHost, job: Job, abort: AttemptAbort): vo
     fail(host, job, abort, error, undefined);
     return;
   }
-  if (isPromise(resolved))
+  if (isPromise(resolved)) {
+    host.report(job, { kind: 'started' });
     resolved.then(
       (r) => call(host, job, abort, r.values, r.fetched),
       (error: unknown) => fail(host, job, abort, error, undefined),
     );
-  else call(host, job, abort, resolved.values, resolved.fetched);
+  } else call(host, job, abort, resolved.values, resolved.fetched, true);
 }
 
 function call(
@@ -119,6 +120,7 @@ function call(
   abort: AttemptAbort,
   values: Map<string, Resolved>,
   now: Fetch[],
+  unannounced = false,
 ): void {
   const { order } = job;
   if (abort.aborted) {
@@ -140,6 +142,8 @@ function call(
     succeed(host, job, abort, outcome, fetched, started);
     return;
   }
+  // A task that ends in this same turn is not announced: its `done` says it started.
+  if (unannounced) host.report(job, { kind: 'started' });
   // A cancelled attempt frees its place at once, whether or not its function heeds the signal;
   // a job ends once (`fail` and `succeed` look), so what the function does after changes nothing.
   abort.onAbort(() => fail(host, job, abort, abort.reason, started));
