@@ -26,7 +26,7 @@ export class ValueCache {
 
   get(dagId: string, dataId: string): { value: unknown } | undefined {
     const key = dataKey(dagId, dataId);
-    const held = this.#held.get(key);
+    const held = this.#held.size === 0 ? undefined : this.#held.get(key);
     if (held !== undefined) return { value: held.value };
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;

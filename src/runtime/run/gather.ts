@@ -51,19 +51,22 @@ export async function gather(
           (id) => collect === 'all' || (plan.dependents.get(id)?.length ?? 0) === 0,
         );
   const lost: string[] = [];
-  const results = await Promise.all(
-    wanted.map(async (id): Promise<[string, unknown]> => {
-      if (values.has(id)) return [id, values.get(id)];
+  // Results carried in reports are read at once; only the others cost a promise each.
+  const results = wanted.map((id): [string, unknown] => [id, values.get(id)]);
+  const elsewhere = results.filter(([id]) => !values.has(id));
+  await Promise.all(
+    elsewhere.map(async (entry) => {
+      const id = entry[0];
       for (const holder of byProducer(table, id)) {
         try {
-          return [id, await fetch(holder, id)];
+          entry[1] = await fetch(holder, id);
+          return;
         } catch (error) {
           if (!isLoss(error)) throw error;
           registry.holders.get(id)?.delete(holder);
         }
       }
       lost.push(id);
-      return [id, undefined];
     }),
   );
   return { results, lost };

@@ -7,6 +7,7 @@ import {
   allocatorTask,
 } from '../../schedule/allocation.ts';
 import {
+  isFree,
   type PeerLoad,
   type PeerView,
   place,
@@ -123,7 +124,10 @@ export class GroupPlacement {
     for (const id of taskIds) {
       const root = this.#root(id);
       const pinned = pinOf(this.plan, root);
-      const decision = this.#place({ cost: this.#costs.get(root) ?? {}, pinned }, idle);
+      const cost = this.#costs.get(root) ?? {};
+      // Free and unpinned: any peer takes it (the common case, asked once per task).
+      if (pinned === undefined && isFree(cost) && idle.length > 0) continue;
+      const decision = this.#place({ cost, pinned }, idle);
       if (decision.kind === 'never') return new AllocationError(id, pinned, decision.reason);
     }
     return undefined;

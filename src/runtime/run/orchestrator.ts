@@ -173,11 +173,12 @@ export class Orchestrator {
     switch (report.kind) {
       case 'started':
         this.#table.start(slot);
-        this.events.emit('task:started', { taskId: slot.task.id, peer: from });
+        if (this.events.has('task:started'))
+          this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return;
       case 'done':
         // `started` may not have come yet (it is sent lazily): done implies it.
-        if (slot.state === 'placed')
+        if (slot.state === 'placed' && this.events.has('task:started'))
           this.events.emit('task:started', { taskId: slot.task.id, peer: from });
         return this.#succeeded(slot, from, report);
       case 'failed':
@@ -218,7 +219,7 @@ export class Orchestrator {
     this.#table.place(slot, peer, early);
     this.#end.participants.add(peer);
     this.ports.book.claim(peer, task.cost);
-    this.events.emit('task:placed', { taskId: task.id, peer });
+    if (this.events.has('task:placed')) this.events.emit('task:placed', { taskId: task.id, peer });
     const inline = inlineClosure(this.plan, task);
     this.ports.dispatch(peer, {
       dagId: this.dagId,
@@ -256,6 +257,7 @@ export class Orchestrator {
     if (report.hasValue) this.#table.values.set(id, report.value);
     for (const f of report.fetched) {
       hold(this.registry, f.argId, from, f.bytes);
+      if (!this.events.has('task:fetched')) continue;
       this.events.emit('task:fetched', {
         taskId: id,
         argId: f.argId,
@@ -266,7 +268,8 @@ export class Orchestrator {
         lane: f.lane,
       });
     }
-    this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
+    if (this.events.has('task:finished'))
+      this.events.emit('task:finished', { taskId: id, peer: from, bytes: report.bytes });
     this.#end.maybeFinish();
     this.pump();
   }

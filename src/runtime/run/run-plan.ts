@@ -46,6 +46,8 @@ export function inputBytes(plan: Plan, registry: Registry, taskId: string): Map<
 
 /** The inline tasks a task evaluates itself, through inline chains. */
 export function inlineClosure(plan: Plan, task: Task): Task[] {
+  // Most tasks have no inline producer: they cost no map.
+  if (!task.args.some(({ from }) => plan.tasks.get(from)?.inline === true)) return [];
   const out = new Map<string, Task>();
   const visit = (t: Task) => {
     for (const { from } of t.args) {

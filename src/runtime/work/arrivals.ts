@@ -92,6 +92,7 @@ export class Arrivals {
 
   /** A value was kept here: whoever waits for it has it. */
   kept(dagId: string, dataId: string, value: unknown): void {
+    if (this.#waiters.size === 0) return;
     const key = dataKey(dagId, dataId);
     const waiters = this.#waiters.get(key);
     if (waiters === undefined) return;

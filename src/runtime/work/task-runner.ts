@@ -1,4 +1,4 @@
-import { attemptKey, dagPrefix, dataKey } from '../../data/keys.ts';
+import { dagPrefix, dataKey } from '../../data/keys.ts';
 import type { ResultStore, StagedParts } from '../../data/store.ts';
 import type { ValueCache } from '../../data/value-cache.ts';
 import { Emitter } from '../../emitter.ts';
@@ -56,7 +56,8 @@ export interface RunnerOptions {
  */
 export class TaskRunner {
   readonly #queue = new Queue<Job>();
-  readonly #running = new Map<string, { job: Job; abort: AttemptAbort }>();
+  /** Attempts running, by their job. */
+  readonly #running = new Map<Job, AttemptAbort>();
   readonly #origins = new RunOrigins();
   /** Early tasks waiting for their inputs, by `dataKey(dagId, taskId)`. */
   readonly #waiting = new Map<string, { order: TaskOrder; controller: AbortController }>();
@@ -173,7 +174,7 @@ export class TaskRunner {
     this.#origins.stop(dagId, epoch, ended);
     for (const job of this.#queue.remove((job) => ends(job.order))) this.#making.release(job);
     const reason = new Error(`run of DAG ${dagId} was cancelled`);
-    for (const { job, abort } of this.#running.values()) {
+    for (const [job, abort] of this.#running) {
       if (ends(job.order)) abort.abort(reason);
     }
     for (const { order, controller } of this.#waiting.values()) {
@@ -193,7 +194,7 @@ export class TaskRunner {
     const same = (o: TaskOrder) =>
       o.dagId === dagId && o.epoch === epoch && o.task.id === taskId && o.attempt === attempt;
     if (this.#queue.some((job) => same(job.order))) return true;
-    for (const { job } of this.#running.values()) if (same(job.order)) return true;
+    for (const job of this.#running.keys()) if (same(job.order)) return true;
     for (const { order } of this.#waiting.values()) if (same(order)) return true;
     return false;
   }
@@ -209,7 +210,8 @@ export class TaskRunner {
     return (
       this.#origins.has(dagId) ||
       this.#queue.some((job) => job.order.dagId === dagId) ||
-      [...this.#running.keys(), ...this.#waiting.keys()].some((key) => key.startsWith(prefix))
+      [...this.#running.keys()].some((job) => job.order.dagId === dagId) ||
+      [...this.#waiting.keys()].some((key) => key.startsWith(prefix))
     );
   }
 
@@ -234,17 +236,15 @@ export class TaskRunner {
   }
 
   #run(job: Job): void {
-    const { order } = job;
     const abort = new AttemptAbort();
-    this.#running.set(attemptKey(order.dagId, order.task.id, order.attempt), { job, abort });
+    this.#running.set(job, abort);
     if (!isFree(job.cost)) this.#used = addCosts(this.#used, job.cost);
     runAttempt(this.#host, job, abort);
   }
 
   /** The attempt is over, whatever its outcome: its place is free. */
   #finished(job: Job): void {
-    const { order } = job;
-    this.#running.delete(attemptKey(order.dagId, order.task.id, order.attempt));
+    this.#running.delete(job);
     this.#making.release(job);
     if (!isFree(job.cost)) this.#used = subtractCosts(this.#used, job.cost);
     this.#pump();
