@@ -45,4 +45,31 @@ describe('ValueCache', () => {
     expect(cache.get('a', 'bc')).toBeUndefined();
     expect(cache.get('ab', 'c')).toEqual({ value: 2 });
   });
+
+  it('counts a replaced value once, keeps a held big value until its last release, and clears one DAG whole', () => {
+    const cache = new ValueCache(30);
+    cache.set('d', 'a', 'A', 10);
+    cache.set('d', 'a', 'A2', 12); // replaced: its old bytes go
+    expect(cache.bytes).toBe(12);
+    expect(cache.get('d', 'a')).toEqual({ value: 'A2' });
+    cache.set('d', 'big', 'B', 100); // too big to cache...
+    expect(cache.get('d', 'big')).toBeUndefined();
+    cache.hold('d', 'big', 'B'); // ...but held while it is written
+    cache.hold('d', 'big', 'B');
+    cache.release('d', 'big');
+    expect(cache.get('d', 'big')).toEqual({ value: 'B' });
+    cache.release('d', 'big');
+    expect(cache.get('d', 'big')).toBeUndefined();
+    cache.hold('d', 'big', 'B');
+    cache.set('e', 'a', 'E', 5);
+    cache.clearDag('d');
+    expect(cache.get('d', 'a')).toBeUndefined();
+    expect(cache.get('d', 'big')).toBeUndefined();
+    expect(cache.get('e', 'a')).toEqual({ value: 'E' });
+    expect(cache.bytes).toBe(5);
+    expect(cache.size).toBe(1);
+    cache.delete('e', 'a');
+    expect(cache.bytes).toBe(0);
+    expect(cache.size).toBe(0);
+  });
 });
