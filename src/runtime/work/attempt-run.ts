@@ -142,7 +142,7 @@ function call(
     succeed(host, job, abort, outcome, fetched, started);
     return;
   }
-  // A task that ends in this same turn is not announced: its `done` says it started.
+  // Announced now that it waits for its promise (one that ends at once is not: its `done` is).
   if (unannounced) host.report(job, { kind: 'started' });
   // A cancelled attempt frees its place at once, whether or not its function heeds the signal;
   // a job ends once (`fail` and `succeed` look), so what the function does after changes nothing.
