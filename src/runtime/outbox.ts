@@ -50,7 +50,15 @@ export class Outbox {
       this.#later(peer, report);
       return;
     }
-    this.#box(peer).reports.push(report);
+    const box = this.#box(peer);
+    // A failed attempt had started (when it said so): its peer hears that first, as it happened.
+    if (report.kind === 'failed') {
+      const lazy = this.#lazy.get(peer) ?? [];
+      const k = key(report);
+      const i = lazy.findIndex((r) => 'taskId' in r && r.kind === 'started' && key(r) === k);
+      if (i >= 0) box.reports.push(...(lazy.splice(i, 1) as TaskReport[]));
+    }
+    box.reports.push(report);
   }
 
   close(): void {

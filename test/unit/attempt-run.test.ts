@@ -85,13 +85,17 @@ describe('runAttempt', () => {
     return kinds;
   }
 
-  it('reports no start for a task that ends in the turn it starts (its done says so)', async () => {
+  it('reports no start for a task that succeeds in the turn it starts (its done says so)', async () => {
     expect(await reportsOf(() => 1)).toEqual(['done', 'stored']);
+  });
+
+  it('reports the start of a task that fails in the turn it starts, before its failure', async () => {
+    // Its orchestrator tells `task:started` then `task:failed`, as a node alone does.
     expect(
       await reportsOf(() => {
         throw new Error('no');
       }),
-    ).toEqual(['failed']);
+    ).toEqual(['started', 'failed']);
   });
 
   it('reports a start for a task that waits for its promise, before its end', async () => {

@@ -44,4 +44,27 @@ describe('Outbox', () => {
     expect(sent[0]?.[1].reports.map((r) => r.taskId)).toEqual(['a', 'b']);
     expect(sent[0]?.[1].over).toEqual([{ dagId: 'd', epoch: 1 }]);
   });
+
+  it("sends a failed attempt's start before its failure, in one batch", async () => {
+    const sent: [string, Batch][] = [];
+    const outbox = new Outbox((peer, batch) => sent.push([peer, batch]));
+    const other = { ...key, taskId: 'u', kind: 'started' } as const;
+    const failed: TaskReport = {
+      ...key,
+      kind: 'failed',
+      error: { code: 'Error', message: 'no' },
+      retryable: true,
+    };
+    outbox.report('o', other);
+    outbox.report('o', { ...key, kind: 'started' });
+    outbox.report('o', failed);
+    await turns();
+    const reports = sent.flatMap(([, batch]) => batch.reports);
+    expect(reports.map((r) => `${r.taskId} ${r.kind}`)).toEqual([
+      't started',
+      't failed',
+      'u started',
+    ]);
+    expect(sent[0]?.[1].reports.slice(0, 2)).toEqual([{ ...key, kind: 'started' }, failed]);
+  });
 });

@@ -135,6 +135,7 @@ function call(
     const env = attemptEnv(order, values, abort, host);
     outcome = attempt(env, order.task, order.attempt, order.timeout);
   } catch (error) {
+    if (unannounced) host.report(job, { kind: 'started' }); // it ran: its failure says so after
     fail(host, job, abort, error, started);
     return;
   }
