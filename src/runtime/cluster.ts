@@ -15,7 +15,7 @@ import { ClusterStreams } from './cluster-streams.ts';
 import { deliver, listen, runnerPorts } from './cluster-wire.ts';
 import { Outbox } from './outbox.ts';
 import { LoadBook } from './run/load-book.ts';
-import { Orchestrator } from './run/orchestrator.ts';
+import { orchestrate } from './run/orchestrator.ts';
 import { RoomRuns } from './run/room-runs.ts';
 import { RunBook } from './run/run-book.ts';
 import { RunClaims } from './run/run-claims.ts';
@@ -114,7 +114,7 @@ export class Cluster {
       }),
       transport.on('peer:leave', (peer) => {
         this.book.removePeer(peer.id);
-        for (const run of this.runs.running()) run.onPeerLeave(peer.id);
+        for (const run of this.runs.running()) run.way.onPeerLeave(peer.id);
         this.runner.forget(peer.id); // its runs' work here is for nobody now
         this.streams.onPeerLeave(peer.id);
         this.data.offers.drop((offer) => offer.peer === peer.id);
@@ -134,7 +134,7 @@ export class Cluster {
     if (this.runs.live(dag.id) !== undefined || this.claims.claiming(dag.id))
       throw new DagRunningError(dag.id);
     if (options.ttl !== undefined) this.options.expiry?.touch(dag.id, options.ttl);
-    const run = new Orchestrator(
+    const run = orchestrate(
       dag.id,
       plan,
       {
@@ -244,7 +244,7 @@ export class Cluster {
 
   /** Reports reach their runs. */
   route(from: string, reports: readonly TaskReport[]): void {
-    for (const report of reports) this.runs.live(report.dagId)?.onReport(from, report);
+    for (const report of reports) this.runs.live(report.dagId)?.way.onReport(from, report);
   }
 
   /** Tells the room how busy this worker is, at most every 25 ms. */
@@ -285,6 +285,6 @@ export class Cluster {
       peer === this.options.id
         ? this.runner.has(key)
         : call(this.rpc, peer, 'run.has', key, { timeoutMs: SWEEP_MS });
-    for (const run of this.runs.running()) run.sweep(SILENT_MS, has);
+    for (const run of this.runs.running()) run.way.sweep(SILENT_MS, has);
   }
 }

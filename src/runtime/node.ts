@@ -3,7 +3,6 @@ import type { ResultStore } from '../data/store.ts';
 import { Emitter } from '../emitter.ts';
 import {
   AllocationError,
-  CancelledError,
   DagRunningError,
   DataNotFoundError,
   NodeClosedError,
@@ -19,6 +18,7 @@ import type {
   TransportEvents,
 } from '../net/transport.ts';
 import { type Allocation, allocate, allocatorTask } from '../schedule/allocation.ts';
+import { runAlone } from './alone.ts';
 import { type FunctionRegistry, lookup } from './base/functions.ts';
 import { type Pipeline, refusePipelineParts, type StreamOptions } from './base/pipeline-api.ts';
 import { RUNS_DAG } from './base/reserved.ts';
@@ -31,9 +31,10 @@ import {
 } from './base/run-handle.ts';
 import type { Cluster } from './cluster.ts';
 import { LazyPipeline } from './lazy-pipeline.ts';
-import { LocalRun } from './local-run.ts';
 import type { HandoutNode, NodeEvents, ResultOptions, StorageEstimate } from './node-api.ts';
 import type { FunctionPool } from './pool/pool.ts';
+import type { Here } from './run/here.ts';
+import type { Run } from './run/run.ts';
 import { EXPIRY_DAG, type Expiry } from './serve/expiry.ts';
 
 /** DAG objects submitted in this realm: a generated id is fresh only for its first run. */
@@ -41,8 +42,8 @@ const submitted = new WeakSet<Dag>();
 
 /** A node, as `createNode` hands it out: see {@link HandoutNode}. */
 export class Node implements HandoutNode {
-  /** Local runs, finished ones too (for `status`), until cleared. */
-  readonly #runs = new Map<string, LocalRun>();
+  /** Runs of this node alone, finished ones too (for `status`), until cleared. */
+  readonly #runs = new Map<string, Run<Here>>();
   /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
   readonly #known = new Set<string>();
   /** Pipelines orchestrated here, stopped when the node closes. */
@@ -129,14 +130,8 @@ export class Node implements HandoutNode {
     submitted.add(dag);
     // A re-run starts from nothing: no value of an earlier run of this id may be read as its.
     const cleared = fresh ? undefined : this.store.clearDag(dag.id);
-    const env = {
-      dagId: dag.id,
-      nodeId: this.id,
-      plan,
-      functions: this.functions,
-      store: this.store,
-    };
-    const run = new LocalRun(env, options);
+    const env = { nodeId: this.id, functions: this.functions, store: this.store };
+    const run = runAlone(env, dag.id, plan, options);
     this.#runs.set(dag.id, run);
     if (options.ttl !== undefined) {
       this.expiry.touch(dag.id, options.ttl);
@@ -147,20 +142,13 @@ export class Node implements HandoutNode {
       );
     }
     this.#known.add(dag.id);
-    const collect = options.collect ?? 'all';
-    const done = Promise.all([cleared, run.done]).then(([, result]) => {
-      if (collect === 'all') return result;
-      const keep = (id: string) =>
-        collect === 'sinks' && (plan.dependents.get(id)?.length ?? 0) === 0;
-      const results = Object.fromEntries(Object.entries(result.results).filter(([id]) => keep(id)));
-      return { ...result, results };
-    });
+    const done = Promise.all([cleared, run.done]).then(([, result]) => result);
     return {
       dagId: dag.id,
       done,
       status: () => run.status(),
       on: (event, listener) => run.events.on(event, listener),
-      cancel: (reason) => run.abort(new CancelledError(dag.id, reason)),
+      cancel: (reason) => run.cancel(reason),
     };
   }
 

@@ -1,9 +1,9 @@
 import type { Plan } from '../../dag/index.ts';
 import type { Emitter } from '../../emitter.ts';
 import { RemoteError, TaskFailedError } from '../../errors.ts';
+import type { Resources } from '../../schedule/placement.ts';
 import type { AttemptKey, LostInput, TaskReport } from '../base/messages.ts';
 import type { RunEvents, TaskState } from '../base/run-handle.ts';
-import type { LoadBook } from './load-book.ts';
 import type { Registry } from './run-plan.ts';
 import type { Slot, TaskTable } from './task-table.ts';
 
@@ -19,7 +19,8 @@ export interface RecoveryHost {
   readonly plan: Plan;
   readonly table: TaskTable;
   readonly registry: Registry;
-  readonly book: LoadBook;
+  /** An attempt on `peer` will not report: what it claimed there is free again. */
+  release(peer: string, cost: Resources): void;
   readonly events: Emitter<RunEvents>;
   readonly maxRetries: number;
   /** Which run of the DAG this is. */
@@ -63,7 +64,7 @@ export class Recovery {
   }
 
   /** The task's function (or its hooks) failed on `from`. */
-  failed(slot: Slot, from: string, cause: RemoteError, retryable: boolean): void {
+  failed(slot: Slot, from: string, cause: unknown, retryable: boolean): void {
     slot.failures++;
     const allowed = (slot.task.maxRetries ?? this.host.maxRetries) + 1;
     this.#after(slot, from, cause, retryable && slot.failures < allowed, slot.failures);
@@ -131,16 +132,17 @@ export class Recovery {
   #after(
     slot: Slot,
     from: string,
-    cause: RemoteError,
+    cause: unknown,
     willRetry: boolean,
     attempts: number,
     before?: () => void,
   ): void {
     const { host } = this;
     const taskId = slot.task.id;
-    host.events.emit('task:failed', { taskId, peer: from, error: cause.message, willRetry });
+    const error = cause instanceof Error ? cause.message : String(cause);
+    host.events.emit('task:failed', { taskId, peer: from, error, willRetry });
     if (!willRetry) {
-      host.book.release(from, slot.task.cost);
+      host.release(from, slot.task.cost);
       host.table.fail(slot);
       host.fail(new TaskFailedError(host.dagId, taskId, from, attempts, cause));
       return;

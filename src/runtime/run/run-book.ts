@@ -1,6 +1,7 @@
 import type { EpochStatus } from '../base/calls.ts';
 import type { RunState, RunStatus } from '../base/run-handle.ts';
 import type { Orchestrator } from './orchestrator.ts';
+import type { Run as LiveRun } from './run.ts';
 
 /** Finished runs kept for `status` (the oldest go first). */
 const FINISHED_RUNS_KEPT = 1000;
@@ -20,20 +21,21 @@ class FinishedRun {
   }
 }
 
-type Run = Orchestrator | FinishedRun;
+type Run = LiveRun<Orchestrator> | FinishedRun;
 
 /**
- * The runs this node orchestrates, and the last runs it orchestrated: a live run is its
- * `Orchestrator`; once over, it shrinks to its final status, so finished runs cost little and
- * only the latest {@link FINISHED_RUNS_KEPT} are kept. Also which DAGs this node has had a part
- * in lately, so a missing item of a known DAG is told from an unknown DAG.
+ * The runs this node orchestrates, and the last runs it orchestrated: a live run is its `Run`
+ * (its way to the room, an `Orchestrator`); once over, it shrinks to its final status, so
+ * finished runs cost little and only the latest {@link FINISHED_RUNS_KEPT} are kept. Also which
+ * DAGs this node has had a part in lately, so a missing item of a known DAG is told from an
+ * unknown DAG.
  */
 export class RunBook {
   readonly #runs = new Map<string, Run>();
   readonly #known = new Set<string>();
 
   /** The live run of the DAG here, if any (one still asking the room included). */
-  live(dagId: string): Orchestrator | undefined {
+  live(dagId: string): LiveRun<Orchestrator> | undefined {
     const run = this.#runs.get(dagId);
     return run !== undefined && !(run instanceof FinishedRun) && run.state === 'running'
       ? run
@@ -46,13 +48,13 @@ export class RunBook {
   }
 
   /** Every live run. */
-  *running(): IterableIterator<Orchestrator> {
+  *running(): IterableIterator<LiveRun<Orchestrator>> {
     for (const run of this.#runs.values())
       if (!(run instanceof FinishedRun) && run.state === 'running') yield run;
   }
 
   /** A new run of the DAG: it replaces any earlier one, and shrinks once it is over. */
-  add(dagId: string, run: Orchestrator): void {
+  add(dagId: string, run: LiveRun<Orchestrator>): void {
     this.#runs.delete(dagId); // re-inserted last, so the oldest runs come first
     this.#runs.set(dagId, run);
     this.know(dagId);

@@ -1,13 +1,13 @@
 import type { RunResult, RunState } from '../base/run-handle.ts';
 import { gather, runResult } from './gather.ts';
-import type { OrchestratorPorts } from './orchestrator.ts';
+import type { RunPorts } from './run.ts';
 import type { TaskTable } from './task-table.ts';
 
 /** What the end of a run needs to know of the run. */
 export interface RunEndHost {
   readonly dagId: string;
   readonly table: TaskTable;
-  readonly ports: Pick<OrchestratorPorts, 'book' | 'over' | 'fetch'>;
+  readonly ports: Pick<RunPorts, 'release' | 'over' | 'fetch'>;
   /** Which run of the DAG this is; -1 while the room is asked whether it may start. */
   epoch(): number;
   /** Places what is ready again (a result lost while gathering sent the run back to work). */
@@ -84,10 +84,10 @@ export class RunEnd {
     if (!this.running) return;
     this.#state = state;
     this.#unlisten();
-    const { book } = this.host.ports;
+    const { ports } = this.host;
     for (const slot of this.host.table.slots.values()) {
       if (slot.state === 'placed' || slot.state === 'running')
-        book.release(slot.peer as string, slot.task.cost);
+        ports.release(slot.peer as string, slot.task.cost);
     }
     if (this.participants.size > 0) this.#over();
     this.#reject(error);
