@@ -1,77 +1,201 @@
-import type { Plan, Task } from '../dag/index.ts';
+import type { Dag, Plan, Task } from '../dag/index.ts';
 import type { ResultStore } from '../data/store.ts';
+import { Emitter } from '../emitter.ts';
+import {
+  AllocationError,
+  DagRunningError,
+  DataNotFoundError,
+  NodeClosedError,
+  UnknownDagError,
+} from '../errors.ts';
+import { type Allocation, allocate, allocatorTask } from '../schedule/allocation.ts';
 import type { FunctionRegistry } from './base/functions.ts';
-import type { SubmitOptions } from './base/run-handle.ts';
-import { Here } from './run/here.ts';
+import type { Load } from './base/messages.ts';
+import type { RunHandle, RunStatus, SubmitOptions, TaskRan } from './base/run-handle.ts';
+import type { Engine } from './engine.ts';
+import { Here, type HerePorts } from './run/here.ts';
 import { Run } from './run/run.ts';
+import type { Expiry } from './serve/expiry.ts';
 import { type AttemptEnv, attempt, isPromise } from './work/attempt.ts';
 
-/** What a node needs to run a DAG as a room of one. */
-export interface AloneEnv {
-  readonly nodeId: string;
+/** What a node alone is made of. */
+export interface AloneOptions {
+  readonly id: string;
   readonly functions: FunctionRegistry;
   readonly store: ResultStore;
+  readonly expiry: Expiry;
 }
 
 /** Tasks of one run at once on a node alone, unless the run says otherwise. */
 const DEFAULT_MAX_CONCURRENCY = 16;
 
 /**
- * Runs a DAG on a node with no room: the orchestrator of every run, its room of one peer, itself.
- * Each task runs in the run's own turn (see `Here`): its inputs are the values the run holds, its
- * result is kept in them and written behind to the store, and the run resolves once every write
- * has committed.
+ * The engine of a node without a coordinator: a room of one, the orchestrator of every run and
+ * the peer of every task. Each run is the room's `Run`, with {@link Here} as its way: each task
+ * runs in the run's own turn, its inputs the values the run holds, its result kept in them and
+ * written behind to the store; the run resolves once every write has committed.
  */
-export function runAlone(
-  env: AloneEnv,
-  dagId: string,
-  plan: Plan,
-  options: SubmitOptions,
-): Run<Here> {
-  const { nodeId, functions, store } = env;
-  let shared: AttemptEnv | undefined;
-  const ports = {
-    self: nodeId,
-    release: () => undefined, // nothing is claimed on a node alone
-    over: () => undefined,
-    fetch: () => Promise.reject(new Error('a node alone holds every value it made')),
-  };
-  const limited = { ...options, maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY };
-  return new Run(
-    dagId,
-    plan,
-    ports,
-    limited,
-    0,
-    (run) =>
-      new Here(run, {
-        run(task: Task, no, signal, value, settle) {
-          // One for the whole run: its signal and its values are the run's.
-          shared ??= {
-            dagId,
-            nodeId,
-            tasks: plan.tasks,
-            functions,
-            signal,
-            value,
-            holder: () => nodeId,
-          };
-          let outcome: unknown;
-          try {
-            outcome = attempt(shared, task, no, task.timeout ?? options.timeout);
-          } catch (error) {
-            settle(true, error);
-            return;
-          }
-          if (!isPromise(outcome)) settle(false, outcome);
-          else
-            outcome.then(
-              (v) => settle(false, v),
-              (error: unknown) => settle(true, error),
-            );
-        },
-        keep: (taskId, value) => store.put(dagId, taskId, value),
-        flush: () => store.flush?.(),
-      }),
-  );
+export class Alone implements Engine {
+  /** Runs, finished ones too (for `status`), until cleared. */
+  readonly #runs = new Map<string, Run<Here>>();
+  /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
+  readonly #known = new Set<string>();
+  readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
+
+  constructor(readonly options: AloneOptions) {}
+
+  get load(): Load {
+    let tasks = 0;
+    for (const run of this.#runs.values()) tasks += run.running;
+    return { tasks, used: {} };
+  }
+
+  submit(dag: Dag, plan: Plan, options: SubmitOptions, fresh: boolean): RunHandle {
+    const { store, expiry } = this.options;
+    this.checkPlacement(plan, options.allocation);
+    if (this.#runs.get(dag.id)?.state === 'running') throw new DagRunningError(dag.id);
+    // A re-run starts from nothing: no value of an earlier run of this id may be read as its.
+    const cleared = fresh ? undefined : store.clearDag(dag.id);
+    const run = this.#start(dag.id, plan, options);
+    this.#runs.set(dag.id, run);
+    if (options.ttl !== undefined) {
+      expiry.touch(dag.id, options.ttl);
+      // As in a swarm, the time-to-live counts from the end of the run.
+      const restart = () => expiry.restart(dag.id);
+      run.done.then(restart, restart);
+    }
+    this.#known.add(dag.id);
+    return {
+      dagId: dag.id,
+      done: Promise.all([cleared, run.done]).then(([, result]) => result),
+      status: () => run.status(),
+      on: (event, listener) => run.events.on(event, listener),
+      cancel: (reason) => run.cancel(reason),
+    };
+  }
+
+  async status(dagId: string): Promise<RunStatus> {
+    const run = this.#runs.get(dagId);
+    if (run === undefined) throw new UnknownDagError(dagId);
+    return run.status();
+  }
+
+  async result(dagId: string, taskId: string): Promise<unknown> {
+    const { store } = this.options;
+    try {
+      return await store.get(dagId, taskId);
+    } catch (error) {
+      if (!(error instanceof DataNotFoundError)) throw error;
+    }
+    if (this.#runs.get(dagId)?.state === 'running') {
+      throw new DataNotFoundError(dagId, taskId, 'its run has not stored it yet');
+    }
+    if (this.#known.has(dagId) || (await store.keys(dagId)).length > 0) {
+      throw new DataNotFoundError(dagId, taskId);
+    }
+    throw new UnknownDagError(dagId);
+  }
+
+  async clear(dagId: string): Promise<void> {
+    if (this.isBusy(dagId)) throw new DagRunningError(dagId);
+    await this.expire(dagId);
+  }
+
+  isBusy(dagId: string): boolean {
+    return this.#runs.get(dagId)?.state === 'running';
+  }
+
+  async expire(dagId: string): Promise<void> {
+    this.options.expiry.forget(dagId);
+    await this.options.store.clearDag(dagId);
+    this.#runs.delete(dagId);
+    this.#known.delete(dagId);
+  }
+
+  close(): void {
+    for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.options.id));
+  }
+
+  /**
+   * No task may be pinned elsewhere; a custom allocator, given this node alone, must answer with
+   * it too. A node alone runs every task itself, so costs are not held against its capabilities.
+   */
+  checkPlacement(plan: Plan, allocation: Allocation | undefined): void {
+    const { id } = this.options;
+    if (typeof allocation === 'function') {
+      const self = { id, capabilities: {}, used: {}, tasks: this.load.tasks };
+      const tasks = plan.scheduled.map((taskId) => allocatorTask(plan, taskId));
+      const answer = allocate(allocation, tasks, [self], () => ({}));
+      if (!(answer instanceof Map))
+        throw new AllocationError(answer.taskId, answer.pinned, answer.reason);
+    }
+    for (const task of plan.tasks.values()) {
+      if (typeof task.node === 'string' && task.node !== id) {
+        throw new AllocationError(
+          task.id,
+          task.node,
+          `it is pinned to node ${task.node}, which is not this node (${id}) and no other node is reachable`,
+        );
+      }
+    }
+  }
+
+  #start(dagId: string, plan: Plan, options: SubmitOptions): Run<Here> {
+    const { id: self, store } = this.options;
+    const ports = {
+      self,
+      release: () => undefined, // nothing is claimed on a node alone
+      over: () => undefined,
+      fetch: () => Promise.reject(new Error('a node alone holds every value it made')),
+    };
+    const limited = {
+      ...options,
+      maxConcurrency: options.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
+    };
+    const here: HerePorts = {
+      run: this.#runner(dagId, plan, options.timeout),
+      keep: (taskId, value) => store.put(dagId, taskId, value),
+      flush: () => store.flush?.(),
+    };
+    return new Run(dagId, plan, ports, limited, 0, (run) => new Here(run, here));
+  }
+
+  /** How a run's attempts call their functions, timed for `task:ran` when someone listens. */
+  #runner(dagId: string, plan: Plan, timeout: number | undefined): HerePorts['run'] {
+    const { id: nodeId, functions } = this.options;
+    let env: AttemptEnv | undefined; // one for the whole run: its signal and values are the run's
+    return (task: Task, no, signal, value, settle) => {
+      env ??= { dagId, nodeId, tasks: plan.tasks, functions, signal, value, holder: () => nodeId };
+      const started = this.ran.has('task:ran') ? performance.now() : undefined;
+      const end = (failed: boolean, outcome: unknown) => {
+        if (started !== undefined && !signal.aborted)
+          this.#ran(dagId, task, no, started, failed, outcome);
+        settle(failed, outcome);
+      };
+      let outcome: unknown;
+      try {
+        outcome = attempt(env, task, no, task.timeout ?? timeout);
+      } catch (error) {
+        end(true, error);
+        return;
+      }
+      if (!isPromise(outcome)) end(false, outcome);
+      else
+        outcome.then(
+          (v) => end(false, v),
+          (error: unknown) => end(true, error),
+        );
+    };
+  }
+
+  #ran(dagId: string, task: Task, no: number, started: number, failed: boolean, outcome: unknown) {
+    this.ran.emit('task:ran', {
+      dagId,
+      taskId: task.id,
+      fn: task.fn,
+      attempt: no,
+      ms: performance.now() - started,
+      ...(failed ? { error: outcome instanceof Error ? outcome.message : String(outcome) } : {}),
+    });
+  }
 }

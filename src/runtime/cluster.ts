@@ -13,6 +13,7 @@ import { type AttemptKey, type Load, type TaskReport, Topic } from './base/messa
 import type { RunHandle, RunStatus, SubmitOptions } from './base/run-handle.ts';
 import { ClusterStreams } from './cluster-streams.ts';
 import { deliver, listen, runnerPorts } from './cluster-wire.ts';
+import type { Engine } from './engine.ts';
 import { Outbox } from './outbox.ts';
 import { LoadBook } from './run/load-book.ts';
 import { orchestrate } from './run/orchestrator.ts';
@@ -41,7 +42,7 @@ const SILENT_MS = 10_000;
  * A node in a swarm: it orchestrates the runs submitted to it, works for every orchestrator in
  * the room, and serves the results it holds straight to the peers that need them.
  */
-export class Cluster {
+export class Cluster implements Engine {
   readonly rpc: Rpc;
   readonly runner: TaskRunner;
   readonly book: LoadBook;
@@ -170,6 +171,15 @@ export class Cluster {
 
   isRunning(dagId: string): boolean {
     return this.runs.live(dagId) !== undefined;
+  }
+
+  /** What this node's runner runs now, and each task it ran to an outcome (see {@link Engine}). */
+  get load(): Load {
+    return this.runner.load;
+  }
+
+  get ran(): TaskRunner['ran'] {
+    return this.runner.ran;
   }
 
   /** Whether the DAG has any work here: orchestrated or worked for. */

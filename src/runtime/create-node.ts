@@ -69,7 +69,7 @@ export async function createNodeOn(platform: Platform, given: NodeOptions): Prom
     transport === undefined || room === undefined
       ? undefined
       : new room.Cluster({ id, transport, functions, store, capabilities, expiry });
-  node = new Node(id, functions, store, transport, cluster, expiry, options.ttl, pool);
+  node = new Node({ id, functions, store, expiry, ttl: options.ttl, pool, transport, cluster });
   testing?.nodes.push(node);
   return node;
 }

@@ -116,8 +116,8 @@ export interface HandoutNode {
   peers(): PeerInfo[];
   /**
    * Listens to the swarm: `peer:join`, `peer:leave`, `dropped` (a refused message),
-   * `coordinator:down` / `coordinator:up`, and `task:ran` (each task this node ran for a run in
-   * the room; a local node's runs report through their handles). Returns a function that stops
+   * `coordinator:down` / `coordinator:up`, and `task:ran` (each attempt this node ran to an
+   * outcome, for any run: its own or, in a room, another peer's). Returns a function that stops
    * listening.
    */
   on<E extends keyof NodeEvents>(event: E, listener: (event: NodeEvents[E]) => void): () => void;

@@ -122,4 +122,31 @@ describe('one engine: a node alone runs as a room of one', () => {
     expect(failures[0]?.attempts).toBe(3);
     expect(failures[1]).toEqual(failures[0]);
   });
+
+  it('tells task:ran for every attempt it ran, alone as in a room', async () => {
+    const ran = [];
+    for (const make of [alone, roomOfOne]) {
+      const node = await make(functions(1));
+      const lines: string[] = [];
+      const retried: number[] = [];
+      node.on('task:ran', (e) => {
+        lines.push(`${e.dagId} ${e.taskId} ${e.fn} ${e.error ?? 'ok'} ${e.ms >= 0}`);
+        if (e.taskId === 'b') retried.push(e.attempt);
+      });
+      await node.execute(diamond(), { maxRetries: 1 });
+      ran.push({ lines: lines.sort(), retried });
+      await node.close();
+    }
+    expect(ran[0]).toEqual({
+      lines: [
+        'diamond a seed ok true',
+        'diamond b flaky call 1 fails true',
+        'diamond b flaky ok true',
+        'diamond c seed ok true',
+        'diamond d sum ok true',
+      ],
+      retried: [1, 2],
+    });
+    expect(ran[1]).toEqual(ran[0]);
+  });
 });
