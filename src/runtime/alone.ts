@@ -15,6 +15,7 @@ import type { RunHandle, RunStatus, SubmitOptions, TaskRan } from './base/run-ha
 import type { Engine } from './engine.ts';
 import { Here, type HerePorts } from './run/here.ts';
 import { Run } from './run/run.ts';
+import { RunBook } from './run/run-book.ts';
 import type { Expiry } from './serve/expiry.ts';
 import { type AttemptEnv, attempt, isPromise } from './work/attempt.ts';
 
@@ -36,35 +37,32 @@ const DEFAULT_MAX_CONCURRENCY = 16;
  * written behind to the store; the run resolves once every write has committed.
  */
 export class Alone implements Engine {
-  /** Runs, finished ones too (for `status`), until cleared. */
-  readonly #runs = new Map<string, Run<Here>>();
-  /** DAGs run here in this session, so a DAG whose every task failed is still "known". */
-  readonly #known = new Set<string>();
+  /** Runs, the last finished ones too (for `status`, shrunk to it), and the DAGs known here. */
+  readonly #runs = new RunBook<Here>();
   readonly ran = new Emitter<{ 'task:ran': TaskRan }>();
 
   constructor(readonly options: AloneOptions) {}
 
   get load(): Load {
     let tasks = 0;
-    for (const run of this.#runs.values()) tasks += run.running;
+    for (const run of this.#runs.running()) tasks += run.running;
     return { tasks, used: {} };
   }
 
   submit(dag: Dag, plan: Plan, options: SubmitOptions, fresh: boolean): RunHandle {
     const { store, expiry } = this.options;
     this.checkPlacement(plan, options.allocation);
-    if (this.#runs.get(dag.id)?.state === 'running') throw new DagRunningError(dag.id);
+    if (this.isBusy(dag.id)) throw new DagRunningError(dag.id);
     // A re-run starts from nothing: no value of an earlier run of this id may be read as its.
     const cleared = fresh ? undefined : store.clearDag(dag.id);
     const run = this.#start(dag.id, plan, options);
-    this.#runs.set(dag.id, run);
+    this.#runs.add(dag.id, run);
     if (options.ttl !== undefined) {
       expiry.touch(dag.id, options.ttl);
       // As in a swarm, the time-to-live counts from the end of the run.
       const restart = () => expiry.restart(dag.id);
       run.done.then(restart, restart);
     }
-    this.#known.add(dag.id);
     return {
       dagId: dag.id,
       done: Promise.all([cleared, run.done]).then(([, result]) => result),
@@ -75,9 +73,9 @@ export class Alone implements Engine {
   }
 
   async status(dagId: string): Promise<RunStatus> {
-    const run = this.#runs.get(dagId);
-    if (run === undefined) throw new UnknownDagError(dagId);
-    return run.status();
+    const status = this.#runs.latest(dagId);
+    if (status === undefined) throw new UnknownDagError(dagId);
+    return status;
   }
 
   async result(dagId: string, taskId: string): Promise<unknown> {
@@ -87,10 +85,10 @@ export class Alone implements Engine {
     } catch (error) {
       if (!(error instanceof DataNotFoundError)) throw error;
     }
-    if (this.#runs.get(dagId)?.state === 'running') {
+    if (this.isBusy(dagId)) {
       throw new DataNotFoundError(dagId, taskId, 'its run has not stored it yet');
     }
-    if (this.#known.has(dagId) || (await store.keys(dagId)).length > 0) {
+    if (this.#runs.knows(dagId) || (await store.keys(dagId)).length > 0) {
       throw new DataNotFoundError(dagId, taskId);
     }
     throw new UnknownDagError(dagId);
@@ -102,18 +100,17 @@ export class Alone implements Engine {
   }
 
   isBusy(dagId: string): boolean {
-    return this.#runs.get(dagId)?.state === 'running';
+    return this.#runs.live(dagId) !== undefined;
   }
 
   async expire(dagId: string): Promise<void> {
     this.options.expiry.forget(dagId);
     await this.options.store.clearDag(dagId);
-    this.#runs.delete(dagId);
-    this.#known.delete(dagId);
+    this.#runs.forget(dagId);
   }
 
   close(): void {
-    for (const run of this.#runs.values()) run.abort(new NodeClosedError(this.options.id));
+    for (const run of [...this.#runs.running()]) run.abort(new NodeClosedError(this.options.id));
   }
 
   /**

@@ -3,10 +3,12 @@ import {
   createMemoryStore,
   createNode,
   Dag,
+  DataNotFoundError,
   type FunctionRegistry,
   type HandoutNode,
   type RunHandle,
   TaskFailedError,
+  UnknownDagError,
 } from '../../src/index.ts';
 import { MemoryHub } from '../../src/testing/memory.ts';
 import { rejection } from './helpers.ts';
@@ -148,5 +150,18 @@ describe('one engine: a node alone runs as a room of one', () => {
       retried: [1, 2],
     });
     expect(ran[1]).toEqual(ran[0]);
+  });
+
+  it('keeps the status of its last 1,000 runs, not of every run it ever made', async () => {
+    const node = await alone(functions(0));
+    for (let i = 0; i <= 1000; i++)
+      await node.execute(new Dag(`run-${i}`).add({ id: 'a', fn: 'seed' }));
+    expect((await node.status('run-1000')).state).toBe('done');
+    expect((await node.status('run-1')).tasks.a?.state).toBe('done');
+    // The oldest run's status is gone; its result is still in the store, and the DAG known.
+    await expect(node.status('run-0')).rejects.toBeInstanceOf(UnknownDagError);
+    expect(await node.result('run-0', 'a')).toBe(2);
+    await expect(node.result('run-0', 'b')).rejects.toBeInstanceOf(DataNotFoundError);
+    await node.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { EpochStatus } from '../base/calls.ts';
 import type { RunState, RunStatus } from '../base/run-handle.ts';
 import type { Orchestrator } from './orchestrator.ts';
-import type { Run as LiveRun } from './run.ts';
+import type { Run as LiveRun, Way } from './run.ts';
 
 /** Finished runs kept for `status` (the oldest go first). */
 const FINISHED_RUNS_KEPT = 1000;
@@ -21,21 +21,21 @@ class FinishedRun {
   }
 }
 
-type Run = LiveRun<Orchestrator> | FinishedRun;
+type Kept<W extends Way> = LiveRun<W> | FinishedRun;
 
 /**
  * The runs this node orchestrates, and the last runs it orchestrated: a live run is its `Run`
- * (its way to the room, an `Orchestrator`); once over, it shrinks to its final status, so
+ * (in a room, its way an `Orchestrator`; on a node alone, `Here`); once over, it shrinks to its final status, so
  * finished runs cost little and only the latest {@link FINISHED_RUNS_KEPT} are kept. Also which
  * DAGs this node has had a part in lately, so a missing item of a known DAG is told from an
  * unknown DAG.
  */
-export class RunBook {
-  readonly #runs = new Map<string, Run>();
+export class RunBook<W extends Way = Orchestrator> {
+  readonly #runs = new Map<string, Kept<W>>();
   readonly #known = new Set<string>();
 
   /** The live run of the DAG here, if any (one still asking the room included). */
-  live(dagId: string): LiveRun<Orchestrator> | undefined {
+  live(dagId: string): LiveRun<W> | undefined {
     const run = this.#runs.get(dagId);
     return run !== undefined && !(run instanceof FinishedRun) && run.state === 'running'
       ? run
@@ -48,13 +48,13 @@ export class RunBook {
   }
 
   /** Every live run. */
-  *running(): IterableIterator<LiveRun<Orchestrator>> {
+  *running(): IterableIterator<LiveRun<W>> {
     for (const run of this.#runs.values())
       if (!(run instanceof FinishedRun) && run.state === 'running') yield run;
   }
 
   /** A new run of the DAG: it replaces any earlier one, and shrinks once it is over. */
-  add(dagId: string, run: LiveRun<Orchestrator>): void {
+  add(dagId: string, run: LiveRun<W>): void {
     this.#runs.delete(dagId); // re-inserted last, so the oldest runs come first
     this.#runs.set(dagId, run);
     this.know(dagId);
@@ -70,6 +70,11 @@ export class RunBook {
   status(dagId: string): EpochStatus | undefined {
     const run = this.#runs.get(dagId);
     return run === undefined ? undefined : { ...run.status(), epoch: run.epoch };
+  }
+
+  /** The status of the latest run of the DAG orchestrated here (live or finished). */
+  latest(dagId: string): RunStatus | undefined {
+    return this.#runs.get(dagId)?.status();
   }
 
   /** Where the live run of the DAG knows a result to be. */
