@@ -156,12 +156,11 @@ export class Orchestrator implements Way {
    * the moment it is made, so a hop costs one message instead of four.
    */
   dispatchEarly(placed: string): void {
-    if (this.#groups === undefined) return; // a room of one has nobody to send ahead to
     const cap = this.run.options.maxConcurrency ?? Number.POSITIVE_INFINITY;
     const reachable = (p: string) => this.ports.book.has(p);
-    const groups = this.#groups;
-    for (const [slot, peer] of ahead(this.run.table, placed, cap, reachable, groups.assigned)) {
-      groups.set(slot.task.id, peer);
+    const assigned = this.#groups.assigned;
+    for (const [slot, peer] of ahead(this.run.table, placed, cap, reachable, assigned)) {
+      this.#groups.set(slot.task.id, peer);
       this.#dispatch(slot, peer, true);
     }
   }
