@@ -163,12 +163,15 @@ export class Alone implements Engine {
     let env: AttemptEnv | undefined; // one for the whole run: its signal and values are the run's
     return (task: Task, no, signal, value, settle) => {
       env ??= { dagId, nodeId, tasks: plan.tasks, functions, signal, value, holder: () => nodeId };
+      // Nobody listening for `task:ran`: the outcome goes straight to the run, timed by nobody.
       const started = this.ran.has('task:ran') ? performance.now() : undefined;
-      const end = (failed: boolean, outcome: unknown) => {
-        if (started !== undefined && !signal.aborted)
-          this.#ran(dagId, task, no, started, failed, outcome);
-        settle(failed, outcome);
-      };
+      const end =
+        started === undefined
+          ? settle
+          : (failed: boolean, outcome: unknown) => {
+              if (!signal.aborted) this.#ran(dagId, task, no, started, failed, outcome);
+              settle(failed, outcome);
+            };
       let outcome: unknown;
       try {
         outcome = attempt(env, task, no, task.timeout ?? timeout);
