@@ -2,6 +2,7 @@ import type { Channel } from './channel.ts';
 import { CodecError, type Encoded } from './codec.ts';
 import { Outgoing } from './outgoing.ts';
 import { PROTOCOL_VERSION } from './protocol.ts';
+import type { Allocate } from './warm-buffers.ts';
 
 /**
  * Frames: how encoded messages become channel messages no larger than `chunkBytes`.
@@ -50,6 +51,11 @@ export interface FramingOptions {
   readonly maxFrameBytes?: number;
   /** Large messages being received at once from one peer. @default 64 */
   readonly maxTransfers?: number;
+  /**
+   * Where a large message's binaries get their memory, asked when the message begins (a lane's
+   * helper Worker, see `warm-buffers.ts`). @default each made when its first byte comes
+   */
+  readonly allocate?: Allocate | undefined;
 }
 
 export class FrameWriter {

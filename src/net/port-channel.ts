@@ -1,5 +1,6 @@
 import type { Channel } from './channel.ts';
 import { webLocks } from './locks.ts';
+import { warmBuffer } from './warm-buffers.ts';
 
 /** The Web Lock a node holds for its whole life; peers in its browser wait on it. */
 export const livenessLock = (session: string) => `handout:live:${session}`;
@@ -16,6 +17,9 @@ const FRAMING = {
   maxFrameBytes: (1 << 20) + 64,
   highWater: 8 << 20,
   lowWater: 2 << 20,
+  // Large binaries come into buffers a helper Worker made ready (the frames here are each a
+  // fresh, transferred buffer, so they can be held until it does).
+  allocate: warmBuffer,
 } as const;
 /**
  * The receiver acknowledges every this many bytes. Well under the low water mark, so a sender

@@ -57,6 +57,9 @@ for (const shared of [true, false]) {
         value: pipelineSum(size),
       });
 
+      // The two tabs that took 32 MiB over a lane had a Worker make its buffer ready.
+      const warmed = [B, C].map((t) => t.page.workers().some((w) => /warm-worker/.test(w.url())));
+      expect(warmed).toEqual([shared, shared]);
       const used = await Promise.all([A, B, C].map(webRtc));
       if (shared) {
         expect(used).toEqual([0, 1, 2].map(() => ({ connections: 0, bytes: 0 })));

@@ -37,15 +37,31 @@ async function run(): Promise<void> {
   $('ran-on').textContent = String(new Set(Object.values(allocations)).size);
 }
 
-const button = $('run') as HTMLButtonElement;
-button.addEventListener('click', () => {
-  button.disabled = true;
-  run()
-    .catch((error: unknown) => {
-      $('result').textContent = `error: ${String(error)}`;
-    })
-    .finally(() => {
-      button.disabled = false;
-    });
-});
-button.disabled = false;
+/** 8 MiB made on a peer's tab, summed on this one: a large value crossing the room. */
+async function big(): Promise<void> {
+  const peer = node.peers()[0];
+  if (peer === undefined) throw new Error('no peer yet');
+  const dag = new Dag()
+    .add({ id: 'bytes', fn: 'bytes', extraArgs: [8 << 20], node: peer.id })
+    .add({ id: 'checksum', fn: 'checksum', args: ['bytes'], node: node.id });
+  const { results } = await node.execute(dag, { collect: 'sinks' });
+  $('checksum').textContent = String(results.checksum);
+}
+
+for (const [id, action, output] of [
+  ['run', run, 'result'],
+  ['big', big, 'checksum'],
+] as const) {
+  const button = $(id) as HTMLButtonElement;
+  button.addEventListener('click', () => {
+    button.disabled = true;
+    action()
+      .catch((error: unknown) => {
+        $(output).textContent = `error: ${String(error)}`;
+      })
+      .finally(() => {
+        button.disabled = false;
+      });
+  });
+  button.disabled = false;
+}

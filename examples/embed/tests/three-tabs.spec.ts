@@ -24,7 +24,20 @@ test('three tabs of one browser run a DAG across the room', async ({ tabs }) => 
   // Tabs of one browser talk over MessagePorts (the package's SharedWorker made it into the
   // app's production build), not WebRTC.
   expect(Object.values(await lanes(pages[0] as Page))).toEqual(['same-browser', 'same-browser']);
+  // 8 MiB from a peer over the lane, into a buffer the package's helper Worker made ready
+  // (that Worker's script, too, made it into the app's build).
+  const tab = pages[0] as Page;
+  await tab.getByRole('button', { name: 'Take 8 MiB from a peer' }).click();
+  await expect(tab.getByTestId('checksum')).toHaveText(String(checksum(8 << 20)));
+  expect(tab.workers().some((w) => /warm-worker/.test(w.url()))).toBe(true);
 });
+
+/** What the app's `checksum` of its `bytes(n)` comes to. */
+function checksum(n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum = (sum + (i % 251)) % 1_000_003;
+  return sum;
+}
 
 test('three tabs in separate browsers run it over WebRTC', async ({ tabs }) => {
   const pages = await tabs(3, { url: '/', sameBrowser: false });
