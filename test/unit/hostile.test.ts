@@ -54,6 +54,20 @@ describe('a rogue peer in the room (it passed the handshake)', () => {
       { dagId: 5 },
       [{ dagId: ids[0], attempt: -1, task: {}, inline: [], locations: {} }],
       [{ dagId: 'x', attempt: 1, task: { id: 't', fn: 'identity' }, inline: 'no', locations: {} }],
+      // A well-formed order but for its count of tries.
+      {
+        orders: [
+          {
+            dagId: 'x',
+            epoch: 0,
+            attempt: 1,
+            tries: 'two',
+            task: { id: 't', fn: 'identity' },
+            inline: [],
+            locations: {},
+          },
+        ],
+      },
       Array.from({ length: 5 }, () => ({ deep: { deeper: [{ deepest: new Uint8Array(8) }] } })),
     ];
     let sent = 0;

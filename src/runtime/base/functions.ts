@@ -4,7 +4,10 @@ export interface TaskContext {
   readonly taskId: string;
   /** The node running this attempt. */
   readonly nodeId: string;
-  /** 1 for the first attempt, 2 for the first retry... */
+  /**
+   * 1 for the first attempt, 2 for the next (a retry, or the task going again after its peer was
+   * lost)... A dispatch sent ahead of the task's inputs and called back before it ran is none.
+   */
   readonly attempt: number;
   /** Aborts when the run is cancelled or fails; a long function should stop when it does. */
   readonly signal: AbortSignal;

@@ -130,6 +130,7 @@ export function parseOrders(body: unknown): TaskOrder[] {
       dagId: text(o.dagId, 'dagId'),
       epoch: count(o.epoch, 'epoch'),
       attempt: count(o.attempt, 'attempt'),
+      tries: o.tries === undefined ? undefined : count(o.tries, 'tries'),
       task: parseTask(o.task),
       inline: list(o.inline, 'inline').map(parseTask),
       locations: locations as Record<string, string[]>,

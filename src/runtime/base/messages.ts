@@ -31,7 +31,13 @@ export interface TaskOrder {
   readonly dagId: string;
   /** Which run of the DAG (see `Epochs`). */
   readonly epoch: number;
+  /** Which dispatch of the task this is: a report names it, and an older one's is stale. */
   readonly attempt: number;
+  /**
+   * The attempt as its function (`ctx.attempt`) and `task:ran` count it: dispatches, less those
+   * sent ahead and called back before they ran. @default attempt (an orchestrator of 0.1.0)
+   */
+  readonly tries?: number | undefined;
   readonly task: Task;
   /** Inline producers the task evaluates itself (transitively). */
   readonly inline: readonly Task[];

@@ -136,7 +136,7 @@ export class Orchestrator implements Way {
     if (this.run.events.has('task:placed'))
       this.run.events.emit('task:placed', { taskId: task.id, peer });
     const inline = inlineClosure(this.run.plan, task);
-    this.ports.dispatch(peer, {
+    const order: TaskOrder = {
       dagId: this.run.dagId,
       epoch: this.run.epoch,
       attempt: slot.attempt,
@@ -146,7 +146,12 @@ export class Orchestrator implements Way {
       early,
       timeout: task.timeout ?? this.run.options.timeout,
       ttl: this.run.options.ttl,
-    });
+    };
+    // Tries differ from dispatches only after a call-back: only then does the order say so.
+    this.ports.dispatch(
+      peer,
+      slot.recalled === 0 ? order : { ...order, tries: slot.attempt - slot.recalled },
+    );
     if (!early) this.dispatchEarly(task.id);
   }
 

@@ -11,6 +11,11 @@ export interface Slot {
   peer: string | undefined;
   /** Dispatch counter: a report for an older attempt is stale. */
   attempt: number;
+  /**
+   * Dispatches sent ahead of their inputs and called back before they ran (their producer went
+   * again): not attempts, as the function and `task:ran` count them.
+   */
+  recalled: number;
   failures: number;
   waitingFor: number;
   /** Its result is durable where it was produced (or nothing needs it any more). */
@@ -72,6 +77,7 @@ export class TaskTable {
         state: 'waiting',
         peer: undefined,
         attempt: 0,
+        recalled: 0,
         failures: 0,
         waitingFor: deps.length,
         stored: false,
@@ -205,7 +211,10 @@ export class TaskTable {
   recallEarly(producer: Slot): void {
     for (const dependent of this.plan.dependents.get(producer.task.id) ?? []) {
       const next = this.slots.get(dependent) as Slot;
-      if (next.state === 'placed' && next.early) this.requeue(next);
+      if (next.state === 'placed' && next.early) {
+        next.recalled++;
+        this.requeue(next);
+      }
     }
   }
 

@@ -133,7 +133,7 @@ function call(
   let outcome: unknown;
   try {
     const env = attemptEnv(order, values, abort, host);
-    outcome = attempt(env, order.task, order.attempt, order.timeout);
+    outcome = attempt(env, order.task, order.tries ?? order.attempt, order.timeout);
   } catch (error) {
     if (unannounced) host.report(job, { kind: 'started' }); // it ran: its failure says so after
     fail(host, job, abort, error, started);

@@ -259,7 +259,7 @@ export class TaskRunner {
       dagId: order.dagId,
       taskId: order.task.id,
       fn: order.task.fn,
-      attempt: order.attempt,
+      attempt: order.tries ?? order.attempt,
       ms: performance.now() - started,
       ...(error === undefined
         ? {}
